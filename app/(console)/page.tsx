@@ -1,0 +1,5 @@
+import { BackupPage } from "@/components/backup/backup-page";
+
+export default function Page() {
+  return <BackupPage />;
+}

@@ -1,0 +1,132 @@
+"use client";
+// The Backup page (spec §10; 4D's MSC Backup page): destination, last backup, next backup, content of the next
+// backup, the Backup button, and the live progress of whatever operation runs, whoever started it.
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
+import { useEventStream } from "../event-stream";
+import { useShellUser } from "../console-shell";
+import { useTRPC } from "../trpc";
+import { formatBytes, formatDate, formatDuration, formatTrigger } from "../format";
+import { ProgressPanel } from "./progress-panel";
+import { Card, Field } from "./card";
+
+export function BackupPage() {
+  const trpc = useTRPC();
+  const user = useShellUser();
+  const { running, last, connected } = useEventStream();
+  const overview = useQuery(trpc.backup.overview.queryOptions());
+  const [error, setError] = useState<string | null>(null);
+  const start = useMutation(trpc.backup.start.mutationOptions({ onError: (e) => setError(e.message), onSuccess: () => setError(null) }));
+  const stop = useMutation(trpc.backup.stop.mutationOptions({ onError: (e) => setError(e.message) }));
+  const canOperate = user.role !== "viewer";
+  const o = overview.data;
+  // Refresh the page's figures when an operation ends (the stream tells every console).
+  useEffect(() => { if (last) void overview.refetch(); }, [last?.operationId]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  return (
+    <div className="space-y-6">
+      <div className="flex flex-wrap items-center gap-4">
+        <h1 className="text-2xl font-semibold">Backup</h1>
+        {o?.databaseName && <span className="text-slate-600">Database: <strong>{o.databaseName}</strong></span>}
+        <span className={`ml-auto text-xs ${connected ? "text-emerald-700" : "text-amber-700"}`} aria-live="polite">
+          {connected ? "● Live" : "○ Connecting…"}
+        </span>
+        {canOperate && (
+          <button type="button" onClick={() => start.mutate()} disabled={!!running || start.isPending}
+            className="rounded bg-blue-700 px-5 py-2 font-medium text-white hover:bg-blue-800 disabled:cursor-not-allowed disabled:opacity-50">
+            Backup
+          </button>
+        )}
+      </div>
+
+      {error && <p role="alert" className="rounded border border-red-200 bg-red-50 px-4 py-3 text-red-800">{error}</p>}
+      {o?.settingsError && (
+        <p role="alert" className="rounded border border-red-200 bg-red-50 px-4 py-3 text-red-800">
+          The backup settings can't be read: {o.settingsError}
+        </p>
+      )}
+
+      {running ? (
+        <ProgressPanel progress={running} canStop={canOperate} onStop={() => stop.mutate()} stopping={stop.isPending || running.stopping} />
+      ) : last ? (
+        <OutcomeBanner outcome={last} />
+      ) : null}
+
+      <div className="grid gap-6 md:grid-cols-2">
+        <Card title="Last backup">
+          {overview.isLoading ? <p>Loading…</p> : o?.lastBackup ? (
+            <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
+              <Field label="Date">{formatDate(o.lastBackup.startingDate)}</Field>
+              <Field label="Status">
+                <span className={o.lastBackup.status === 0 ? "text-emerald-700" : "text-red-700"}>
+                  {o.lastBackup.status} — {o.lastBackup.statusText}
+                </span>
+              </Field>
+              <Field label="Number">{o.lastBackup.backupNumber}</Field>
+              <Field label="Duration">{formatDuration(o.lastBackup.duration)}</Field>
+              <Field label="Size">{formatBytes(o.lastBackup.archiveSize)}</Field>
+              <Field label="Trigger">{formatTrigger(o.lastBackup.trigger, o.lastBackup.user)}</Field>
+              <Field label="Archive"><span className="break-all">{o.lastBackup.archivePath}</span></Field>
+            </dl>
+          ) : <p className="text-sm text-slate-600">No backup has been made yet. Press <strong>Backup</strong> to make the first one.</p>}
+        </Card>
+
+        <Card title="Next backup">
+          <p className="text-sm">{o?.nextBackup ? formatDate(o.nextBackup) : "None scheduled"}</p>
+        </Card>
+
+        <Card title="Destination">
+          {o?.destination ? (
+            <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
+              <Field label="Folder"><span className="break-all">{o.destination.path}</span></Field>
+              {o.destination.exists ? (
+                <>
+                  <Field label="Free space">{formatBytes(o.destination.freeBytes)} of {formatBytes(o.destination.totalBytes)}</Field>
+                  <Field label="Used by backups">{formatBytes(o.destination.archivesBytes)} in {o.destination.archives} archive(s)</Field>
+                </>
+              ) : <Field label="Problem"><span role="alert" className="text-red-700">This folder does not exist: backups will fail (1407).</span></Field>}
+            </dl>
+          ) : <p className="text-sm text-slate-600">{overview.isLoading ? "Loading…" : "Unknown"}</p>}
+        </Card>
+
+        <Card title="Content of the next backup">
+          {o?.content ? (
+            <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
+              <Field label="Structure">{o.content.structure ? `${o.content.structure.files} files, ${formatBytes(o.content.structure.bytes)}` : "not included"}</Field>
+              <Field label="Data file">{o.content.dataFile ? formatBytes(o.content.dataFile.bytes) : "not included"}</Field>
+              <Field label="Attachments">
+                {o.content.attachments.length === 0 ? "none" : (
+                  <ul>
+                    {o.content.attachments.map((a) => (
+                      <li key={a.path} className="break-all">
+                        {a.path}{" "}
+                        {a.found ? <span className="text-slate-600">({a.files} files, {formatBytes(a.bytes)})</span>
+                          : <span className="font-medium text-red-700">[NOT FOUND]</span>}
+                      </li>
+                    ))}
+                  </ul>
+                )}
+              </Field>
+              {o.content.refused.map((r) => (
+                <Field key={r.path} label="Refused"><span className="text-red-700">{r.path}: {r.reason}</span></Field>
+              ))}
+              <Field label="Total">{formatBytes(o.content.totalBytes)}</Field>
+              <Field label="Estimated archive">about {formatBytes(o.content.estimatedArchiveBytes)} ({o.content.compression} compression)</Field>
+              <Field label="Kept">{o.content.keepLast ? `the last ${o.content.keepLast} backups` : "all backups"}</Field>
+            </dl>
+          ) : <p className="text-sm text-slate-600">{overview.isLoading ? "Loading…" : "Unknown"}</p>}
+        </Card>
+      </div>
+    </div>
+  );
+}
+
+function OutcomeBanner({ outcome }: { outcome: { backupNumber: number; status: number; statusText: string; partial: boolean } }) {
+  const ok = outcome.status === 0;
+  const tone = ok ? "border-emerald-200 bg-emerald-50 text-emerald-900" : outcome.partial ? "border-amber-200 bg-amber-50 text-amber-900" : "border-red-200 bg-red-50 text-red-900";
+  return (
+    <div role="status" className={`rounded border px-4 py-3 ${tone}`}>
+      Backup #{outcome.backupNumber} {ok ? "finished" : outcome.partial ? "finished as a partial backup" : "failed"}: {outcome.status} — {outcome.statusText}
+    </div>
+  );
+}

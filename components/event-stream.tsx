@@ -1,0 +1,42 @@
+"use client";
+// The tab's one event stream (spec §10): progress and outcomes arrive here once and are shared by every part of
+// the page through context; an outcome refreshes the queries that show its result.
+import { useQueryClient } from "@tanstack/react-query";
+import { useSubscription } from "@trpc/tanstack-react-query";
+import { createContext, useContext, useState } from "react";
+import type { OperationOutcome, OperationProgress } from "@/server/engine/progress";
+import { useTRPC } from "./trpc";
+
+interface StreamState {
+  connected: boolean;
+  running: OperationProgress | null;
+  last: OperationOutcome | null;
+}
+
+const StreamContext = createContext<StreamState>({ connected: false, running: null, last: null });
+
+export function EventStreamProvider({ children }: { children: React.ReactNode }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [state, setState] = useState<StreamState>({ connected: false, running: null, last: null });
+  useSubscription(
+    trpc.events.onEvents.subscriptionOptions(undefined, {
+      onData(event) {
+        if (event.type === "state") setState({ connected: true, running: event.running, last: event.last });
+        else if (event.type === "progress") setState((s) => ({ ...s, connected: true, running: event.progress }));
+        else if (event.type === "finished") {
+          setState((s) => ({ ...s, running: null, last: event.outcome }));
+          void queryClient.invalidateQueries({ queryKey: trpc.backup.pathKey() });
+        }
+      },
+      onError() {
+        setState((s) => ({ ...s, connected: false }));
+      },
+    }),
+  );
+  return <StreamContext.Provider value={state}>{children}</StreamContext.Provider>;
+}
+
+export function useEventStream(): StreamState {
+  return useContext(StreamContext);
+}

@@ -1,0 +1,115 @@
+// Console users in console.sqlite. Roles are read from the current record on every request (spec §10), so a
+// role change or a removed user takes effect at once.
+import fs from "node:fs";
+import { z } from "zod";
+import type { ConsoleDb } from "../console/console-db";
+import { hashPassword, randomPassword, verifyPassword } from "./passwords";
+import { LoginThrottle } from "./login-throttle";
+import { ROLES, type Role } from "./roles";
+
+export interface User { id: number; username: string; role: Role; createdAt: string }
+
+export const usernameSchema = z
+  .string()
+  .trim()
+  .min(1, "Enter a user name.")
+  .max(64, "A user name has at most 64 characters.")
+  .regex(/^[A-Za-z0-9._@-]+$/, "A user name may hold letters, digits, '.', '_', '@' and '-' only.");
+export const passwordSchema = z.string().min(8, "A password has at least 8 characters.").max(200);
+export const roleSchema = z.enum(ROLES);
+
+export class UserError extends Error {
+  constructor(message: string) { super(message); this.name = "UserError"; }
+}
+
+interface Row { id: number; username: string; role: Role; created_at: string; password_hash: string }
+const toUser = (r: Row): User => ({ id: r.id, username: r.username, role: r.role, createdAt: r.created_at });
+
+export class Users {
+  readonly throttle: LoginThrottle;
+  constructor(private readonly db: ConsoleDb, opts: { now?: () => number } = {}) {
+    this.throttle = new LoginThrottle(opts.now);
+  }
+
+  list(): User[] {
+    return (this.db.prepare("SELECT * FROM users ORDER BY username").all() as Row[]).map(toUser);
+  }
+
+  get(id: number): User | null {
+    const row = this.db.prepare("SELECT * FROM users WHERE id = ?").get(id) as Row | undefined;
+    return row ? toUser(row) : null;
+  }
+
+  count(): number {
+    return (this.db.prepare("SELECT count(*) AS n FROM users").get() as { n: number }).n;
+  }
+
+  async create(username: string, password: string, role: Role): Promise<User> {
+    const name = usernameSchema.parse(username);
+    passwordSchema.parse(password);
+    if (this.db.prepare("SELECT 1 FROM users WHERE username = ?").get(name)) {
+      throw new UserError(`A user named "${name}" already exists.`);
+    }
+    const hash = await hashPassword(password);
+    const info = this.db
+      .prepare("INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)")
+      .run(name, hash, role, new Date().toISOString());
+    return this.get(Number(info.lastInsertRowid))!;
+  }
+
+  setRole(id: number, role: Role): User {
+    const user = this.requireUser(id);
+    if (user.role === "admin" && role !== "admin") this.keepOneAdmin();
+    this.db.prepare("UPDATE users SET role = ? WHERE id = ?").run(role, id);
+    return this.get(id)!;
+  }
+
+  remove(id: number): void {
+    const user = this.requireUser(id);
+    if (user.role === "admin") this.keepOneAdmin();
+    this.db.prepare("DELETE FROM users WHERE id = ?").run(id);
+  }
+
+  /** Checks a password, with the throttle; throws UserError with a message for the login page. */
+  async authenticate(username: string, password: string): Promise<User> {
+    const key = username.trim();
+    const wait = this.throttle.waitMs(key);
+    if (wait > 0) {
+      throw new UserError(`Too many failed sign-in attempts. Try again in ${Math.ceil(wait / 1000)} seconds.`);
+    }
+    const row = this.db.prepare("SELECT * FROM users WHERE username = ?").get(key) as Row | undefined;
+    // Hash even for an unknown name so that timing does not tell which names exist.
+    const ok = row ? await verifyPassword(password, row.password_hash) : (await hashPassword(password), false);
+    if (!row || !ok) {
+      this.throttle.failed(key);
+      throw new UserError("Wrong user name or password.");
+    }
+    this.throttle.succeeded(key);
+    return toUser(row);
+  }
+
+  /**
+   * First start: when no user exists, create "admin" with STRONGBOX_ADMIN_PASSWORD or a random password written
+   * to `passwordFile` (mode 0600). Returns what was done, for the start-up message.
+   */
+  async ensureInitialAdmin(passwordFile: string, envPassword?: string): Promise<null | { passwordFrom: "env" | "file" }> {
+    if (this.count() > 0) return null;
+    const password = envPassword || randomPassword();
+    await this.create("admin", password, "admin");
+    if (envPassword) return { passwordFrom: "env" };
+    fs.writeFileSync(passwordFile, password + "\n", { mode: 0o600 });
+    fs.chmodSync(passwordFile, 0o600);
+    return { passwordFrom: "file" };
+  }
+
+  private requireUser(id: number): User {
+    const user = this.get(id);
+    if (!user) throw new UserError("This user no longer exists.");
+    return user;
+  }
+
+  private keepOneAdmin(): void {
+    const admins = (this.db.prepare("SELECT count(*) AS n FROM users WHERE role = 'admin'").get() as { n: number }).n;
+    if (admins <= 1) throw new UserError("The console needs at least one admin: make another user admin first.");
+  }
+}

@@ -1,0 +1,36 @@
+// Where things live, from the environment (spec §2). Resolved once per process; tests pass their own paths to
+// the domain modules instead of going through here.
+import path from "node:path";
+
+export interface StrongboxPaths {
+  home: string;
+  databaseDir: string;
+  defaultDestination: string;
+  consoleDb: string;
+  initialPasswordFile: string;
+  secretFile: string;
+}
+
+export function pathsFromEnv(env: NodeJS.ProcessEnv = process.env): StrongboxPaths {
+  const home = path.resolve(/*turbopackIgnore: true*/ env.STRONGBOX_HOME || "strongbox-home");
+  const databaseDir = path.resolve(/*turbopackIgnore: true*/ env.STRONGBOX_DATABASE || path.join(home, "database"));
+  return {
+    home,
+    databaseDir,
+    defaultDestination: path.join(home, "backups"),
+    consoleDb: path.join(home, "console.sqlite"),
+    initialPasswordFile: path.join(home, "initial-admin-password"),
+    secretFile: path.join(home, "nextauth-secret"),
+  };
+}
+
+/**
+ * Test-only slowdown of backups in bytes per second (spec §10: it cannot be turned on in production). The caller
+ * passes whether this build was made for the end-to-end tests (next.config.js inlines STRONGBOX_E2E_BUILD at
+ * build time, so the production build that `npm start` makes has no way to enable it).
+ */
+export function testThrottleFromEnv(e2eBuild: boolean, env: NodeJS.ProcessEnv = process.env): number | null {
+  if (!e2eBuild) return null;
+  const n = Number(env.STRONGBOX_TEST_THROTTLE_BPS);
+  return Number.isFinite(n) && n > 0 ? n : null;
+}

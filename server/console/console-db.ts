@@ -1,0 +1,41 @@
+// console.sqlite: the console's own state (spec §1) — users, and the operations ledger that lets the next start
+// find a backup interrupted by a crash. Never inside the database folder, so it never goes into an archive.
+import Database from "better-sqlite3";
+import fs from "node:fs";
+import path from "node:path";
+
+export type ConsoleDb = Database.Database;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS users (
+  id INTEGER PRIMARY KEY,
+  username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  password_hash TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+  created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS operations (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('running', 'finished', 'recovered')),
+  database_dir TEXT NOT NULL,
+  backup_number INTEGER,
+  trigger_kind TEXT NOT NULL,
+  trigger_user TEXT,
+  scheduled_at TEXT,
+  started_at TEXT NOT NULL,
+  ended_at TEXT,
+  status INTEGER,
+  temp_paths TEXT NOT NULL DEFAULT '[]',
+  archive_path TEXT
+);
+`;
+
+export function openConsoleDb(file: string): ConsoleDb {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma("journal_mode = WAL");
+  db.pragma("busy_timeout = 5000");
+  db.exec(SCHEMA);
+  return db;
+}

@@ -1,0 +1,76 @@
+// This database's archives and log backups in the destination: `<DatabaseName>[NNNN].zip` and `[NNNN].4BL`.
+import fs from "node:fs/promises";
+import path from "node:path";
+
+export interface ArchiveFile { number: number; path: string; size: number; mtime: Date }
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+export function archiveName(databaseName: string, number: number): string {
+  return `${databaseName}[${String(number).padStart(4, "0")}].zip`;
+}
+
+export function tempArchiveName(databaseName: string, number: number): string {
+  return `${archiveName(databaseName, number)}.tmp`;
+}
+
+export function tempSnapshotName(databaseName: string, number: number): string {
+  return `${databaseName}[${String(number).padStart(4, "0")}].data.tmp`;
+}
+
+async function listMatching(destination: string, pattern: RegExp): Promise<ArchiveFile[]> {
+  let names: string[];
+  try {
+    names = await fs.readdir(destination);
+  } catch {
+    return [];
+  }
+  const found: ArchiveFile[] = [];
+  for (const name of names) {
+    const m = pattern.exec(name);
+    if (!m) continue;
+    const p = path.join(destination, name);
+    const st = await fs.stat(p).catch(() => null);
+    if (st?.isFile()) found.push({ number: Number(m[1]), path: p, size: st.size, mtime: st.mtime });
+  }
+  return found.sort((a, b) => a.number - b.number);
+}
+
+export function listArchives(destination: string, databaseName: string): Promise<ArchiveFile[]> {
+  return listMatching(destination, new RegExp(`^${escape(databaseName)}\\[(\\d{4,})\\]\\.zip$`));
+}
+
+export function listLogBackups(destination: string, databaseName: string): Promise<ArchiveFile[]> {
+  return listMatching(destination, new RegExp(`^${escape(databaseName)}\\[(\\d{4,})\\]\\.4BL$`));
+}
+
+/** Temporary files a backup of this database may have left (after a crash). */
+export function listTempFiles(destination: string, databaseName: string): Promise<ArchiveFile[]> {
+  return listMatching(destination, new RegExp(`^${escape(databaseName)}\\[(\\d{4,})\\]\\.(?:zip|data)\\.tmp$`));
+}
+
+/**
+ * Retention, "keep only the last X backup files" (spec §7): deletes this database's oldest archives so that at
+ * most `keep` remain, and the log backups numbered below the oldest kept archive (spec §9). Returns what it deleted
+ * and the oldest kept number.
+ */
+export async function applyRetention(destination: string, databaseName: string, keep: number): Promise<{ deleted: string[]; oldestKept: number | null }> {
+  const archives = await listArchives(destination, databaseName);
+  const doomed = keep > 0 ? archives.slice(0, Math.max(0, archives.length - keep)) : [];
+  const kept = archives.slice(doomed.length);
+  const oldestKept = kept[0]?.number ?? null;
+  const deleted: string[] = [];
+  for (const a of doomed) {
+    await fs.rm(a.path, { force: true });
+    deleted.push(a.path);
+  }
+  if (oldestKept !== null) {
+    for (const l of await listLogBackups(destination, databaseName)) {
+      if (l.number < oldestKept) {
+        await fs.rm(l.path, { force: true });
+        deleted.push(l.path);
+      }
+    }
+  }
+  return { deleted, oldestKept };
+}

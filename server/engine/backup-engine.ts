@@ -1,0 +1,447 @@
+// The backup engine (spec §3–5, §7): one operation at a time, from the startup checks to the journal block.
+// It owns the current-operation record and emits it at a bounded rate; the console and the CLI only watch.
+import crypto from "node:crypto";
+import { EventEmitter } from "node:events";
+import fs from "node:fs/promises";
+import path from "node:path";
+import type { ConsoleDb } from "../console/console-db";
+import { ensureBookkeeping } from "../data/bookkeeping";
+import { databaseLayout } from "../database/layout";
+import { BackupHistory, toHistoryEntry, type HistoryEntry } from "../history/backup-history";
+import { BackupJournal, formatBlock } from "../journal/backup-journal";
+import type { OperationRecord, Trigger } from "../operation";
+import { loadSettings } from "../settings/backup-settings-file";
+import type { BackupSettings } from "../settings/model";
+import { resolveAttachments, resolveDatabaseName, resolveDestination } from "../settings/resolve";
+import { BackupError, STATUS, statusText } from "../status";
+import { ZipWriter, type ZipSource } from "../zip/zip-writer";
+import { verifyArchive } from "../zip/zip-reader";
+import { applyRetention, archiveName, listArchives, tempArchiveName, tempSnapshotName } from "./archives";
+import { collect, type CollectedEntry } from "./collect";
+import { MANIFEST_FORMAT, MANIFEST_NAME, type Manifest, type ManifestEntry } from "./manifest";
+import { OperationLedger } from "./operation-ledger";
+import type { EngineEvent, OperationOutcome, OperationProgress, Phase } from "./progress";
+import { snapshotDataFile } from "./snapshot";
+import { checkDestination, fsyncDir } from "./destination";
+import { recoverInterrupted } from "./recovery";
+
+/** Progress is emitted at most this often: 5 a second reaches a browser "at least twice a second" without flooding. */
+export const PROGRESS_INTERVAL_MS = 200;
+
+const LEVEL = { None: 0, Fast: 1, Compact: 6 } as const;
+
+export interface EngineOptions {
+  databaseDir: string;
+  home: string;
+  defaultDestination: string;
+  consoleDb: ConsoleDb;
+  now?: () => Date;
+  /** Test-only: caps the archive phase's reading speed so that a person-speed Stop lands mid-backup. */
+  throttleBytesPerSecond?: number | null;
+}
+
+export interface StartRequest {
+  trigger: Trigger;
+  scheduledDate?: Date | null;
+}
+
+/** Context the engine resolves from the settings before each operation. */
+export interface ResolvedContext {
+  settings: BackupSettings;
+  databaseName: string;
+  destination: string;
+  attachments: string[];
+  refusedAttachments: Array<{ path: string; reason: string }>;
+  structureKey: string;
+}
+
+export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
+  readonly layout: ReturnType<typeof databaseLayout>;
+  readonly journal: BackupJournal;
+  private readonly ledger: OperationLedger;
+  private readonly now: () => Date;
+  private current: { progress: OperationProgress; abort: AbortController; done: Promise<OperationOutcome> } | null = null;
+  private lastOutcome: OperationOutcome | null = null;
+  private emitTimer: NodeJS.Timeout | null = null;
+  private dirty = false;
+
+  constructor(readonly opts: EngineOptions) {
+    super();
+    this.layout = databaseLayout(opts.databaseDir);
+    this.journal = new BackupJournal(this.layout.logsDir);
+    this.ledger = new OperationLedger(opts.consoleDb, opts.databaseDir);
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  /** Resolves the settings, name, destination and attachments as the next backup will see them. */
+  async resolve(): Promise<ResolvedContext> {
+    const settings = await loadSettings(this.opts.databaseDir, this.opts.defaultDestination);
+    const databaseName = resolveDatabaseName(settings, this.opts.databaseDir);
+    const destination = resolveDestination(settings, this.opts.databaseDir);
+    const { accepted, refused } = await resolveAttachments(settings, {
+      databaseDir: this.opts.databaseDir,
+      home: this.opts.home,
+      destination,
+      dataFile: this.layout.dataFile,
+    });
+    return { settings, databaseName, destination, attachments: accepted, refusedAttachments: refused, structureKey: this.layout.projectDir };
+  }
+
+  history(ctx: Pick<ResolvedContext, "destination" | "structureKey" | "databaseName">): BackupHistory {
+    return new BackupHistory(ctx.destination, ctx.structureKey, {
+      rebuild: () => import("./rebuild-history").then((m) => m.rebuildHistory(ctx.destination, ctx.databaseName)),
+    });
+  }
+
+  /** Start-up work: bookkeeping in the data file, and the records of an operation a crash interrupted. */
+  async init(): Promise<string[]> {
+    await fs.access(this.layout.dataFile).then(() => ensureBookkeeping(this.layout.dataFile), () => undefined);
+    return recoverInterrupted(this, this.ledger);
+  }
+
+  get running(): OperationProgress | null {
+    return this.current?.progress ?? null;
+  }
+
+  get lastResult(): OperationOutcome | null {
+    return this.lastOutcome;
+  }
+
+  /** Starts a backup and returns at once; refuses a second one with -9976 (spec §7). */
+  start(req: StartRequest): { operationId: string; done: Promise<OperationOutcome> } {
+    if (this.current) {
+      throw new BackupError(STATUS.BACKUP_IN_PROGRESS, "A backup is already in progress. Wait for it to end, or stop it first.");
+    }
+    const operationId = crypto.randomUUID();
+    const abort = new AbortController();
+    const progress: OperationProgress = {
+      operationId, kind: "backup", backupNumber: null, trigger: req.trigger, archivePath: null,
+      startedAt: this.now().toISOString(), phase: "startup", percent: 0, bytesDone: 0, bytesTotal: 0,
+      filesDone: 0, filesTotal: 0, currentFile: null, bytesPerSecond: null, etaSeconds: null, stopping: false,
+      journalPreview: "",
+    };
+    const slot = { progress, abort, done: null as unknown as Promise<OperationOutcome> };
+    this.current = slot;
+    this.emitNow();
+    slot.done = this.runBackup(req, slot).finally(() => {
+      this.current = null;
+      this.stopTimer();
+    });
+    return { operationId, done: slot.done };
+  }
+
+  /** Stop (spec §7): ends the copy within a second; returns false when nothing runs. */
+  stop(): boolean {
+    if (!this.current) return false;
+    this.current.progress.stopping = true;
+    this.current.abort.abort(new BackupError(STATUS.CANCELED_BY_USER));
+    this.emitNow();
+    return true;
+  }
+
+  async waitForIdle(): Promise<void> {
+    await this.current?.done.catch(() => undefined);
+  }
+
+  // --- progress emission ---------------------------------------------------------------------------------------
+
+  private update(patch: Partial<OperationProgress>, immediate = false): void {
+    if (!this.current) return;
+    Object.assign(this.current.progress, patch);
+    if (immediate) this.emitNow();
+    else this.dirty = true;
+    this.emitTimer ??= setInterval(() => {
+      if (this.dirty) this.emitNow();
+    }, PROGRESS_INTERVAL_MS);
+  }
+
+  private emitNow(): void {
+    this.dirty = false;
+    if (this.current) this.emit("event", { type: "progress", progress: { ...this.current.progress } });
+  }
+
+  private stopTimer(): void {
+    if (this.emitTimer) clearInterval(this.emitTimer);
+    this.emitTimer = null;
+  }
+
+  private phase(phase: Phase, percent: number): void {
+    this.update({ phase, percent, currentFile: null }, true);
+  }
+
+  // --- the backup itself ---------------------------------------------------------------------------------------
+
+  private async runBackup(req: StartRequest, slot: { progress: OperationProgress; abort: AbortController }): Promise<OperationOutcome> {
+    const signal = slot.abort.signal;
+    const startingDate = this.now();
+    const record: OperationRecord = {
+      operation: "backup", backupNumber: 0, trigger: req.trigger, archivePath: null, logBackupPath: null,
+      structurePath: this.layout.projectDir, dataPath: this.layout.dataFile,
+      content: { projectFiles: null, dataFile: null, attachmentFiles: null }, attachments: [], files: [],
+      archive: null, scheduledDate: req.scheduledDate ?? null, startingDate, endingDate: startingDate,
+      status: 0, statusText: "OK", partial: false, errors: [], notes: [],
+    };
+    let ctx: ResolvedContext | null = null;
+    let verbose = true;
+    const temps: string[] = [];
+    let committedPath: string | null = null;
+    let oldestKept: number | null = null;
+    const preview = () => this.update({ journalPreview: formatBlock({ ...record, endingDate: this.now() }, { verbose, running: true }) });
+
+    try {
+      // 1. Startup: settings, destination, free space.
+      try {
+        ctx = await this.resolve();
+      } catch (err) {
+        throw new BackupError(STATUS.BACKUP_ERROR, `The backup settings can't be used: ${(err as Error).message}`, { cause: err });
+      }
+      verbose = ctx.settings.advanced.backupJournalVerboseMode;
+      for (const r of ctx.refusedAttachments) record.notes.push(`Attachment refused: ${r.path} (${r.reason})`);
+      await checkDestination(ctx.destination);
+      const history = this.history(ctx);
+      const number = await this.nextNumber(ctx, history, record);
+      record.backupNumber = number;
+      record.archivePath = path.join(ctx.destination, archiveName(ctx.databaseName, number));
+      const tempArchive = path.join(ctx.destination, tempArchiveName(ctx.databaseName, number));
+      const tempSnapshot = path.join(ctx.destination, tempSnapshotName(ctx.databaseName, number));
+      temps.push(tempArchive, tempSnapshot);
+      this.ledger.begin({ id: slot.progress.operationId, kind: "backup", backupNumber: number, trigger: req.trigger,
+        scheduledAt: record.scheduledDate, startedAt: startingDate, tempPaths: temps, archivePath: record.archivePath });
+      this.update({ backupNumber: number, archivePath: record.archivePath }, true);
+      preview();
+
+      const { includeStructureFile, includeDataFile } = ctx.settings.general;
+      const collected = await collect({ databaseDir: this.opts.databaseDir, includeStructure: includeStructureFile,
+        includeData: includeDataFile, attachments: ctx.attachments });
+      record.attachments = collected.attachmentResults;
+      const dataBytes = includeDataFile ? await fs.stat(this.layout.dataFile).then((s) => s.size, () => 0) : 0;
+      const sum = (es: CollectedEntry[]) => es.reduce((n, e) => n + e.size, 0);
+      const estimate = sum(collected.structure) + sum(collected.dataSettings) + sum(collected.attachments) + dataBytes * 2;
+      await checkFreeSpace(ctx.destination, estimate);
+      signal.throwIfAborted();
+
+      if (ctx.settings.advanced.eraseOldBackupBefore && ctx.settings.advanced.setNumber.enable) {
+        const keep = Math.max(0, ctx.settings.advanced.setNumber.value - 1);
+        const { deleted } = await applyRetention(ctx.destination, ctx.databaseName, keep);
+        for (const d of deleted) record.notes.push(`Deleted before the backup (EraseOldBackupBefore): ${d}`);
+      }
+
+      // 2–3. Snapshot of the data file (a consistent copy, off the event loop).
+      let bookkeeping = null as Awaited<ReturnType<typeof snapshotDataFile>>["bookkeeping"];
+      const entries: CollectedEntry[] = [...collected.structure];
+      if (includeDataFile) {
+        this.phase("snapshot", 1);
+        await fs.access(this.layout.dataFile).catch(() => {
+          throw new BackupError(STATUS.BACKUP_ERROR, `The data file ${this.layout.dataFile} is missing.`);
+        });
+        ({ bookkeeping } = await snapshotDataFile(this.layout.dataFile, tempSnapshot, signal));
+        const st = await fs.stat(tempSnapshot);
+        entries.push({ name: "Data/data.sqlite", originalPath: this.layout.dataFile, kind: "file", size: st.size,
+          mtime: (await fs.stat(this.layout.dataFile)).mtime, mode: st.mode });
+        record.content.dataFile = { bytes: st.size };
+        entries.push(...collected.dataSettings);
+      }
+      entries.push(...collected.attachments);
+      const files = (es: CollectedEntry[]) => es.filter((e) => e.kind !== "directory");
+      record.content.projectFiles = includeStructureFile ? { count: files(collected.structure).length, bytes: sum(collected.structure) } : null;
+      record.content.attachmentFiles = collected.attachments.length ? { count: files(collected.attachments).length, bytes: sum(collected.attachments) } : null;
+      record.files = files(entries).map((e) => e.originalPath);
+      preview();
+
+      // 4. Archive.
+      const bytesTotal = sum(entries);
+      const filesTotal = files(entries).length;
+      this.update({ phase: "archive", percent: 5, bytesTotal, filesTotal }, true);
+      const archiveStart = Date.now();
+      const pace = this.opts.throttleBytesPerSecond ? makePacer(this.opts.throttleBytesPerSecond, signal) : undefined;
+      const writer = new ZipWriter(tempArchive, {
+        level: LEVEL[ctx.settings.advanced.compressionRate],
+        signal,
+        ...(pace ? { pace } : {}),
+        onProgress: (p) => {
+          const elapsed = (Date.now() - archiveStart) / 1000;
+          const speed = elapsed > 0.5 ? p.bytesDone / elapsed : null;
+          this.update({
+            bytesDone: p.bytesDone, filesDone: p.filesDone, currentFile: p.currentName,
+            percent: 5 + (bytesTotal ? (85 * p.bytesDone) / bytesTotal : 85),
+            bytesPerSecond: speed, etaSeconds: speed ? Math.round((bytesTotal - p.bytesDone) / speed) : null,
+          });
+        },
+      });
+      for (const e of entries) {
+        const source: ZipSource =
+          e.kind === "symlink" ? { kind: "symlink", name: e.name, target: e.target!, mtime: e.mtime }
+          : e.kind === "directory" ? { kind: "directory", name: e.name, mtime: e.mtime, mode: e.mode }
+          : { kind: "file", name: e.name, path: e.name === "Data/data.sqlite" ? tempSnapshot : e.originalPath, size: e.size, mtime: e.mtime, mode: e.mode };
+        await writer.add(source);
+      }
+      const written = await writer.flushEntries();
+      const byName = new Map(written.map((w) => [w.name, w]));
+      // Only what was really written goes into the manifest; a file that vanished meanwhile is noted instead.
+      const manifestEntries: ManifestEntry[] = [];
+      for (const e of entries) {
+        const w = byName.get(e.name);
+        if (!w) {
+          record.notes.push(`Not saved (it could not be read during the backup): ${e.originalPath}`);
+          continue;
+        }
+        manifestEntries.push({ path: e.name, originalPath: e.originalPath, kind: e.kind, size: w.size, mtime: e.mtime.toISOString(), sha256: w.sha256 });
+      }
+      record.files = manifestEntries.filter((e) => e.kind !== "directory").map((e) => e.originalPath);
+      const manifest: Manifest = {
+        format: MANIFEST_FORMAT, generator: "strongbox", databaseId: bookkeeping?.databaseId ?? null,
+        databaseName: ctx.databaseName, backupNumber: number, trigger: req.trigger,
+        scheduledDate: record.scheduledDate?.toISOString() ?? null, startingDate: startingDate.toISOString(),
+        endingDate: this.now().toISOString(), structurePath: this.layout.projectDir, dataPath: this.layout.dataFile,
+        settings: ctx.settings,
+        log: { firstOperation: bookkeeping ? (bookkeeping.lastOperation > 0 ? 1 : null) : null, lastOperation: bookkeeping?.lastOperation ?? null },
+        attachments: record.attachments, entries: manifestEntries,
+      };
+      await writer.add({ kind: "buffer", name: MANIFEST_NAME, data: Buffer.from(JSON.stringify(manifest, null, 2)), mtime: this.now() });
+      const result = await writer.finish();
+      await fs.rm(tempSnapshot, { force: true });
+
+      // 5. Verify, commit, retention.
+      let verified = false;
+      if (ctx.settings.advanced.checkArchiveFileDuringBackup) {
+        this.update({ phase: "verify", percent: 90, currentFile: null }, true);
+        const expected = manifestEntries.filter((e) => e.kind !== "directory").map((e) => ({ name: e.path, size: e.size, sha256: e.sha256 }));
+        const check = await verifyArchive(tempArchive, expected, {
+          signal,
+          onProgress: (p: { bytesDone: number }) => this.update({ percent: 90 + (9 * p.bytesDone) / Math.max(1, bytesTotal) }),
+        });
+        if (!check.ok) {
+          throw new BackupError(STATUS.ARCHIVE_CHECK_FAILED, `The archive failed its check against the manifest: ${check.problems.slice(0, 5).join("; ")}`);
+        }
+        verified = true;
+      }
+      signal.throwIfAborted();
+      this.phase("commit", 99);
+      await fs.rename(tempArchive, record.archivePath);
+      committedPath = record.archivePath;
+      await fsyncDir(ctx.destination);
+      record.archive = { size: result.archiveSize, sha256: result.archiveSha256, verified };
+
+      if (ctx.settings.advanced.setNumber.enable) {
+        this.phase("retention", 99);
+        const { deleted, oldestKept: oldest } = await applyRetention(ctx.destination, ctx.databaseName, ctx.settings.advanced.setNumber.value);
+        oldestKept = oldest;
+        for (const d of deleted) record.notes.push(`Deleted (keep only the last ${ctx.settings.advanced.setNumber.value}): ${d}`);
+      }
+
+      const missing = record.attachments.filter((a) => !a.found).map((a) => a.attachmentPath);
+      if (missing.length) {
+        record.status = STATUS.BACKUP_ERROR;
+        record.partial = true;
+        record.statusText = `Partial backup: attachment(s) not found: ${missing.join(", ")}`;
+        record.errors.push({ code: STATUS.BACKUP_ERROR, text: record.statusText });
+      }
+    } catch (err) {
+      const e = toBackupError(err, signal);
+      record.status = e.status;
+      record.statusText = e.message;
+      record.partial = false;
+      record.errors.push({ code: e.status, text: e.message });
+      if (!committedPath) record.archive = null;
+    } finally {
+      for (const t of temps) await fs.rm(t, { force: true }).catch(() => undefined);
+    }
+
+    // 6. Shutdown: history, journal, ledger, tell every console.
+    this.update({ phase: "shutdown", percent: record.status === 0 || record.partial ? 100 : slot.progress.percent }, true);
+    record.endingDate = this.now();
+    if (ctx && record.backupNumber > 0) {
+      try {
+        await this.history(ctx).append(toHistoryEntry(record), { oldestKeptNumber: oldestKept });
+      } catch (err) {
+        record.errors.push({ code: STATUS.BACKUP_ERROR, text: `backupHistory.json could not be written: ${(err as Error).message}` });
+      }
+    }
+    try {
+      await this.journal.append(formatBlock(record, { verbose }));
+    } catch (err) {
+      console.error(`[strongbox] the backup journal could not be written: ${(err as Error).message}`);
+    }
+    this.ledger.finish(slot.progress.operationId, record.status, record.endingDate);
+    const outcome: OperationOutcome = {
+      operationId: slot.progress.operationId, backupNumber: record.backupNumber, status: record.status,
+      statusText: record.statusText, partial: record.partial, archivePath: committedPath,
+      startingDate: record.startingDate.toISOString(), endingDate: record.endingDate.toISOString(),
+    };
+    this.lastOutcome = outcome;
+    this.emit("event", { type: "finished", outcome });
+    return outcome;
+  }
+
+  /**
+   * The next backup number (spec §4): one more than the highest committed number in the history or on disk. An
+   * archive already under the candidate name is never overwritten: the next free number is taken, with a note.
+   */
+  private async nextNumber(ctx: ResolvedContext, history: BackupHistory, record: OperationRecord): Promise<number> {
+    const { entries, damaged } = await history.read();
+    if (damaged) record.notes.push(`backupHistory.json was damaged (${damaged.reason}); kept as ${damaged.keptAs} and rebuilt from the archives.`);
+    const fromHistory = highestCommitted(entries);
+    const onDisk = (await listArchives(ctx.destination, ctx.databaseName)).at(-1)?.number ?? 0;
+    const candidate = fromHistory + 1;
+    if (onDisk >= candidate) {
+      const taken = onDisk + 1;
+      if (fromHistory > 0 || entries.length > 0 || onDisk > 0) {
+        record.notes.push(`Archive number ${candidate} is already used by a file in the destination; this backup takes number ${taken}.`);
+      }
+      return taken;
+    }
+    return candidate;
+  }
+}
+
+/** Highest number used up by a committed archive (a failed attempt leaves its number free). */
+export function highestCommitted(entries: HistoryEntry[]): number {
+  let max = 0;
+  for (const e of entries) if (isCommitted(e) && typeof e.backupNumber === "number") max = Math.max(max, e.backupNumber);
+  return max;
+}
+
+/** A backup entry whose archive was committed: a success, a partial backup, or one that recorded its archive. */
+export function isCommitted(e: HistoryEntry): boolean {
+  return (e.operation ?? "backup") === "backup" && (e.status === 0 || e.partial === true || (e.archiveSize ?? 0) > 0);
+}
+
+function toBackupError(err: unknown, signal: AbortSignal): BackupError {
+  if (signal.aborted) {
+    const reason = signal.reason;
+    return reason instanceof BackupError ? reason : new BackupError(STATUS.CANCELED_BY_USER);
+  }
+  if (err instanceof BackupError) return err;
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === "ENOSPC") return new BackupError(STATUS.BACKUP_ERROR, `Disk full while writing the backup: ${e.message}`);
+  if (e?.code) return new BackupError(STATUS.BACKUP_ERROR, `I/O error during the backup (${e.code}): ${e.message}`);
+  return new BackupError(STATUS.BACKUP_ERROR, `Error during the backup: ${e?.message ?? String(err)}`);
+}
+
+async function checkFreeSpace(destination: string, estimate: number): Promise<void> {
+  const st = await fs.statfs(destination);
+  const free = st.bavail * st.bsize;
+  if (free < estimate) {
+    throw new BackupError(STATUS.BACKUP_ERROR,
+      `Not enough free space in ${destination}: the backup needs up to ${formatMB(estimate)}, ${formatMB(free)} is free.`);
+  }
+}
+
+const formatMB = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+
+/** Test-only pacing: waits so that reading never runs faster than `bps`, and wakes at once on abort. */
+function makePacer(bps: number, signal: AbortSignal): (bytes: number) => Promise<void> {
+  const start = Date.now();
+  let total = 0;
+  return async (bytes) => {
+    total += bytes;
+    const due = start + (total / bps) * 1000 - Date.now();
+    if (due <= 0) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, due);
+      signal.addEventListener("abort", () => { clearTimeout(t); resolve(); }, { once: true });
+    });
+  };
+}
+
+export { statusText };

@@ -1,0 +1,42 @@
+// manifest.json at the archive's root (spec §3): enough to verify the archive and to rebuild its history entry.
+import type { BackupSettings } from "../settings/model";
+import type { AttachmentResult, Trigger } from "../operation";
+
+export const MANIFEST_NAME = "manifest.json";
+export const MANIFEST_FORMAT = 1;
+
+export interface ManifestEntry {
+  path: string;
+  originalPath: string;
+  kind: "file" | "symlink" | "directory";
+  size: number;
+  mtime: string;
+  sha256: string;
+}
+
+export interface Manifest {
+  format: number;
+  generator: "strongbox";
+  databaseId: string | null;
+  databaseName: string;
+  backupNumber: number;
+  trigger: Trigger;
+  scheduledDate: string | null;
+  startingDate: string;
+  /** When the archive's content was complete (the manifest is its last entry). */
+  endingDate: string;
+  structurePath: string;
+  dataPath: string;
+  settings: BackupSettings;
+  log: { firstOperation: number | null; lastOperation: number | null };
+  attachments: AttachmentResult[];
+  entries: ManifestEntry[];
+}
+
+export function parseManifest(buf: Buffer): Manifest {
+  const m = JSON.parse(buf.toString("utf8")) as Manifest;
+  if (m?.generator !== "strongbox" || typeof m.backupNumber !== "number" || !Array.isArray(m.entries)) {
+    throw new Error("manifest.json is not a Strongbox manifest");
+  }
+  return m;
+}

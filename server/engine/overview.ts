@@ -1,0 +1,85 @@
+// What the Backup page shows besides the running operation (spec §10): the destination with its space, the
+// last backup, the content of the next backup with its estimated size. Read-only; computed on request.
+import fs from "node:fs/promises";
+import type { HistoryEntry } from "../history/backup-history";
+import type { BackupEngine } from "./backup-engine";
+import { listArchives } from "./archives";
+import { collect, type CollectedEntry } from "./collect";
+
+export interface BackupOverview {
+  databaseDir: string;
+  databaseName: string | null;
+  settingsError: string | null;
+  destination: null | { path: string; exists: boolean; freeBytes: number | null; totalBytes: number | null; archives: number; archivesBytes: number };
+  lastBackup: null | {
+    backupNumber: number; startingDate: string; endingDate: string; duration: number; status: number; statusText: string;
+    partial: boolean; archiveSize: number | null; archivePath: string; trigger: string; user: string | null;
+  };
+  nextBackup: string | null;
+  historyPath: string | null;
+  content: null | {
+    structure: { files: number; bytes: number } | null;
+    dataFile: { bytes: number } | null;
+    attachments: Array<{ path: string; found: boolean; files: number; bytes: number }>;
+    refused: Array<{ path: string; reason: string }>;
+    totalBytes: number;
+    estimatedArchiveBytes: number;
+    compression: string;
+    keepLast: number | null;
+  };
+}
+
+/** Rough compression ratios for the estimate; the real figure depends on the data. */
+const RATIO = { None: 1, Fast: 0.5, Compact: 0.42 } as const;
+
+const sum = (es: CollectedEntry[]) => es.reduce((n, e) => n + e.size, 0);
+const countFiles = (es: CollectedEntry[]) => es.filter((e) => e.kind !== "directory").length;
+
+export async function backupOverview(engine: BackupEngine, nextBackup: Date | null): Promise<BackupOverview> {
+  const out: BackupOverview = { databaseDir: engine.opts.databaseDir, databaseName: null, settingsError: null, destination: null,
+    lastBackup: null, nextBackup: nextBackup?.toISOString() ?? null, historyPath: null, content: null };
+  let ctx;
+  try {
+    ctx = await engine.resolve();
+  } catch (err) {
+    out.settingsError = (err as Error).message;
+    return out;
+  }
+  out.databaseName = ctx.databaseName;
+  const archives = await listArchives(ctx.destination, ctx.databaseName);
+  const st = await fs.statfs(ctx.destination).catch(() => null);
+  const exists = await fs.stat(ctx.destination).then((s) => s.isDirectory(), () => false);
+  out.destination = {
+    path: ctx.destination, exists,
+    freeBytes: exists && st ? st.bavail * st.bsize : null, totalBytes: exists && st ? st.blocks * st.bsize : null,
+    archives: archives.length, archivesBytes: archives.reduce((n, a) => n + a.size, 0),
+  };
+  out.historyPath = `${ctx.destination}/backupHistory.json`;
+  const { entries } = await engine.history(ctx).read().catch(() => ({ entries: [] as HistoryEntry[] }));
+  const last = [...entries].reverse().find((e) => (e.operation ?? "backup") === "backup");
+  if (last) {
+    out.lastBackup = {
+      backupNumber: last.backupNumber, startingDate: last.startingDate, endingDate: last.endingDate, duration: last.duration,
+      status: last.status, statusText: last.statusText ?? "", partial: last.partial ?? false, archiveSize: last.archiveSize ?? null,
+      archivePath: last.backupPath, trigger: last.trigger ?? "", user: last.user ?? null,
+    };
+  }
+  const { includeStructureFile, includeDataFile } = ctx.settings.general;
+  const collected = await collect({ databaseDir: engine.opts.databaseDir, includeStructure: includeStructureFile, includeData: includeDataFile, attachments: ctx.attachments });
+  const dataBytes = includeDataFile ? await fs.stat(engine.layout.dataFile).then((s) => s.size, () => 0) : 0;
+  const attachments = collected.attachmentResults.map((a) => {
+    const prefix = "Attachments/" + a.attachmentPath.replace(/^\/+/, "");
+    const mine = collected.attachments.filter((e) => e.name === prefix || e.name.startsWith(prefix + "/"));
+    return { path: a.attachmentPath, found: a.found, files: countFiles(mine), bytes: sum(mine) };
+  });
+  const totalBytes = sum(collected.structure) + sum(collected.dataSettings) + dataBytes + sum(collected.attachments);
+  out.content = {
+    structure: includeStructureFile ? { files: countFiles(collected.structure), bytes: sum(collected.structure) } : null,
+    dataFile: includeDataFile ? { bytes: dataBytes + sum(collected.dataSettings) } : null,
+    attachments, refused: ctx.refusedAttachments, totalBytes,
+    estimatedArchiveBytes: Math.round(totalBytes * RATIO[ctx.settings.advanced.compressionRate]),
+    compression: ctx.settings.advanced.compressionRate,
+    keepLast: ctx.settings.advanced.setNumber.enable ? ctx.settings.advanced.setNumber.value : null,
+  };
+  return out;
+}

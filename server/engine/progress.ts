@@ -1,0 +1,42 @@
+// The one current-operation record the engine owns and streams (conventions: "progress is state").
+import type { Trigger } from "../operation";
+
+export type Phase = "startup" | "snapshot" | "archive" | "verify" | "commit" | "retention" | "shutdown";
+
+export interface OperationProgress {
+  operationId: string;
+  kind: "backup";
+  backupNumber: number | null;
+  trigger: Trigger;
+  archivePath: string | null;
+  startedAt: string;
+  phase: Phase;
+  /** 0–100, whole backup (the archive phase dominates; see backup-engine.ts for the weighting). */
+  percent: number;
+  bytesDone: number;
+  bytesTotal: number;
+  filesDone: number;
+  filesTotal: number;
+  currentFile: string | null;
+  bytesPerSecond: number | null;
+  etaSeconds: number | null;
+  stopping: boolean;
+  /** The journal block as it builds up (spec §5: the console shows it from the engine's own state). */
+  journalPreview: string;
+}
+
+/** What the console is told when an operation ends. */
+export interface OperationOutcome {
+  operationId: string;
+  backupNumber: number;
+  status: number;
+  statusText: string;
+  partial: boolean;
+  archivePath: string | null;
+  startingDate: string;
+  endingDate: string;
+}
+
+export type EngineEvent =
+  | { type: "progress"; progress: OperationProgress }
+  | { type: "finished"; outcome: OperationOutcome };

@@ -1,0 +1,84 @@
+// After kill -9 mid-backup, the next start records the interrupted backup as failed in history and journal and
+// removes its temporary files; a committed archive missing from the history is verified and recorded.
+import { spawn } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { openConsoleDb } from "../console/console-db";
+import { acquireInstanceLock, InstanceLockError } from "../locks/instance-lock";
+import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
+import { BackupEngine } from "./backup-engine";
+
+let db: TestDatabase;
+afterEach(() => db?.cleanup());
+
+const child = (args: string[]) => {
+  const p = spawn(process.execPath, ["--import", "tsx", path.resolve("test/helpers/backup-child.ts"), ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  p.stdout.on("data", (d) => (out += d));
+  return { p, out: () => out };
+};
+
+const engineFor = (t: TestDatabase) => new BackupEngine({ databaseDir: t.databaseDir, home: t.home, defaultDestination: t.destination,
+  consoleDb: openConsoleDb(path.join(t.home, "console.sqlite")) });
+const historyOf = (t: TestDatabase) => JSON.parse(fs.readFileSync(path.join(t.destination, "backupHistory.json"), "utf8"))[path.join(t.databaseDir, "Project")];
+
+describe("crash recovery", () => {
+  it("records a backup killed mid-way as failed, removes its temporary files, and numbering goes on", async () => {
+    db = makeTestDatabase();
+    fs.writeFileSync(path.join(db.attachmentsDir, "big.bin"), crypto.randomBytes(32 * 1024 * 1024));
+    const c = child(["backup", db.databaseDir, db.home, db.destination]);
+    await expect.poll(c.out, { timeout: 30_000 }).toContain("ARCHIVING");
+    expect(fs.readdirSync(db.destination).some((n) => n.endsWith(".tmp"))).toBe(true);
+    c.p.kill("SIGKILL");
+    await new Promise((r) => c.p.once("exit", r));
+
+    const engine = engineFor(db);
+    const messages = await engine.init();
+    expect(messages.join("\n")).toMatch(/Interrupted backup #1/);
+    expect(fs.readdirSync(db.destination)).toEqual(["backupHistory.json"]);
+    expect(historyOf(db)).toEqual([expect.objectContaining({ backupNumber: 1, status: 1409, partial: false, trigger: "manual", user: "crash" })]);
+    const journal = fs.readFileSync(path.join(db.databaseDir, "Logs/Backup Journal[001].txt"), "utf8");
+    expect(journal).toMatch(/\*\*\* Full Backup aborted\n[\s\S]*Error reported : 1409 The backup was interrupted/);
+    // A second init finds nothing more to recover.
+    expect(await engineFor(db).init()).toEqual([]);
+    fs.rmSync(path.join(db.attachmentsDir, "big.bin"));
+    const next = await engine.start({ trigger: { kind: "manual", user: "me" } }).done;
+    expect(next).toMatchObject({ status: 0, backupNumber: 1 });
+  });
+
+  it("verifies and records a committed archive that the history does not know", async () => {
+    db = makeTestDatabase();
+    const engine = engineFor(db);
+    const first = await engine.start({ trigger: { kind: "manual", user: "me" } }).done;
+    // As if the server died between the rename and the history write.
+    fs.rmSync(path.join(db.destination, "backupHistory.json"));
+    const messages = await engineFor(db).init();
+    expect(messages.join("\n")).toContain("missing from the history");
+    expect(historyOf(db)).toEqual([expect.objectContaining({ backupNumber: 1, status: 0, backupPath: first.archivePath })]);
+    expect((await engine.start({ trigger: { kind: "manual", user: "me" } }).done).backupNumber).toBe(2);
+  });
+});
+
+describe("one engine per database", () => {
+  it("refuses a second holder of the database lock, in another process, with a clear message", async () => {
+    db = makeTestDatabase();
+    const lock = acquireInstanceLock(db.databaseDir);
+    const c = child(["lock", db.databaseDir, db.home, db.destination]);
+    await expect.poll(c.out, { timeout: 20_000 }).toMatch(/REFUSED Another Strongbox server/);
+    c.p.kill("SIGKILL");
+    lock.release();
+    expect(() => acquireInstanceLock(db.databaseDir).release()).not.toThrow();
+  });
+
+  it("frees the lock when its holder is killed", async () => {
+    db = makeTestDatabase();
+    const c = child(["lock", db.databaseDir, db.home, db.destination]);
+    await expect.poll(c.out, { timeout: 20_000 }).toContain("LOCKED");
+    expect(() => acquireInstanceLock(db.databaseDir)).toThrow(InstanceLockError);
+    c.p.kill("SIGKILL");
+    await new Promise((r) => c.p.once("exit", r));
+    expect(() => acquireInstanceLock(db.databaseDir).release()).not.toThrow();
+  });
+});

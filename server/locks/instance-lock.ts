@@ -1,0 +1,50 @@
+// One engine per database (spec §1): an OS-level lock held for the life of the process. We hold an exclusive
+// SQLite lock (fcntl byte-range locks underneath) on a small file in the database's Logs/ folder, which
+// Strongbox owns: the kernel drops it when the process dies, even by kill -9, so no stale lock survives a crash.
+import Database from "better-sqlite3";
+import fs from "node:fs";
+import path from "node:path";
+
+export class InstanceLockError extends Error {
+  constructor(databaseDir: string) {
+    super(
+      `Another Strongbox server (or bench or test) is already running on the database ${databaseDir}. ` +
+        "Stop it first, or point STRONGBOX_DATABASE at another database.",
+    );
+    this.name = "InstanceLockError";
+  }
+}
+
+export interface InstanceLock {
+  release(): void;
+}
+
+export function acquireInstanceLock(databaseDir: string, logsDir = path.join(databaseDir, "Logs")): InstanceLock {
+  fs.mkdirSync(logsDir, { recursive: true });
+  const file = path.join(logsDir, ".strongbox-server.lock");
+  const db = new Database(file, { timeout: 0 });
+  try {
+    db.pragma("journal_mode = DELETE");
+    db.exec("CREATE TABLE IF NOT EXISTS holder (pid INTEGER, started TEXT)");
+    // locking_mode=EXCLUSIVE keeps the lock after the first write transaction until the connection closes.
+    db.pragma("locking_mode = EXCLUSIVE");
+    db.exec("BEGIN EXCLUSIVE");
+    db.exec("DELETE FROM holder");
+    db.prepare("INSERT INTO holder VALUES (?, ?)").run(process.pid, new Date().toISOString());
+    db.exec("COMMIT");
+  } catch (err) {
+    db.close();
+    if ((err as { code?: string }).code?.startsWith("SQLITE_BUSY")) {
+      throw new InstanceLockError(databaseDir);
+    }
+    throw err;
+  }
+  let released = false;
+  return {
+    release() {
+      if (released) return;
+      released = true;
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,65 @@
+// The one wiring point (conventions): creates the long-lived services once per process and keeps them on
+// globalThis, so that Next's separate server entries (instrumentation, route handlers) share one engine.
+import crypto from "node:crypto";
+import fs from "node:fs";
+import { pathsFromEnv, testThrottleFromEnv, type StrongboxPaths } from "./config";
+import { openConsoleDb, type ConsoleDb } from "./console/console-db";
+import { createDemoDatabaseIfAbsent } from "./database/demo-database";
+import { writeDefaultSettingsIfMissing } from "./settings/backup-settings-file";
+import { BackupEngine } from "./engine/backup-engine";
+import { acquireInstanceLock, type InstanceLock } from "./locks/instance-lock";
+import { Users } from "./auth/users";
+
+export interface Services {
+  paths: StrongboxPaths;
+  consoleDb: ConsoleDb;
+  users: Users;
+  engine: BackupEngine;
+  lock: InstanceLock;
+  authSecret: string;
+  startupMessages: string[];
+}
+
+const g = globalThis as unknown as { __strongbox?: Promise<Services> };
+
+export function getServices(): Promise<Services> {
+  g.__strongbox ??= createServices();
+  return g.__strongbox;
+}
+
+/** The session signing secret: NEXTAUTH_SECRET, else one generated once into the home folder (mode 0600). */
+function loadSecret(paths: StrongboxPaths): string {
+  if (process.env.NEXTAUTH_SECRET) return process.env.NEXTAUTH_SECRET;
+  try {
+    return fs.readFileSync(paths.secretFile, "utf8").trim();
+  } catch {
+    const secret = crypto.randomBytes(32).toString("base64url");
+    fs.writeFileSync(paths.secretFile, secret + "\n", { mode: 0o600, flag: "wx" });
+    return secret;
+  }
+}
+
+async function createServices(): Promise<Services> {
+  const paths = pathsFromEnv();
+  const messages: string[] = [];
+  fs.mkdirSync(paths.home, { recursive: true });
+  const demo = await createDemoDatabaseIfAbsent(paths.databaseDir, paths.home);
+  if (demo.created) messages.push(`Created the demo database in ${paths.databaseDir}`);
+  const lock = acquireInstanceLock(paths.databaseDir);
+  fs.mkdirSync(paths.defaultDestination, { recursive: true });
+  await writeDefaultSettingsIfMissing(paths.databaseDir, paths.defaultDestination);
+  const consoleDb = openConsoleDb(paths.consoleDb);
+  const users = new Users(consoleDb);
+  const admin = await users.ensureInitialAdmin(paths.initialPasswordFile, process.env.STRONGBOX_ADMIN_PASSWORD);
+  if (admin?.passwordFrom === "file") messages.push(`Created the user "admin"; its password is in ${paths.initialPasswordFile}`);
+  if (admin?.passwordFrom === "env") messages.push(`Created the user "admin" with the password from STRONGBOX_ADMIN_PASSWORD`);
+  const engine = new BackupEngine({
+    databaseDir: paths.databaseDir,
+    home: paths.home,
+    defaultDestination: paths.defaultDestination,
+    consoleDb,
+    throttleBytesPerSecond: testThrottleFromEnv(process.env.STRONGBOX_E2E_BUILD === "1"),
+  });
+  messages.push(...(await engine.init()));
+  return { paths, consoleDb, users, engine, lock, authSecret: loadSecret(paths), startupMessages: messages };
+}

@@ -1,0 +1,302 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  loadSettings,
+  parseSettings,
+  saveSettings,
+  serializeSettings,
+  SettingsFileError,
+  SettingsValueError,
+  writeDefaultSettingsIfMissing,
+} from "./backup-settings-file";
+import { defaultSettings } from "./defaults";
+
+const FIXTURE = path.resolve(process.cwd(), "../shared/fixtures/4d/AdminWindow-backup.4DSettings");
+const DEST = "/srv/strongbox/backups";
+
+const fixture = () => readFile(FIXTURE, "utf8");
+
+/** A settings document with our usual indentation, `settings` being the inside of <Settings>. */
+const doc = (settings: string, extra = "") =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n<Preferences4D>\n  <Backup>\n${extra}    <Settings>\n${settings}\n    </Settings>\n  </Backup>\n</Preferences4D>\n`;
+
+function fileError(xml: string): SettingsFileError {
+  try {
+    parseSettings(xml, DEST);
+  } catch (err) {
+    expect(err).toBeInstanceOf(SettingsFileError);
+    return err as SettingsFileError;
+  }
+  throw new Error("expected a SettingsFileError");
+}
+
+describe("the settings file 4D wrote (AdminWindow)", () => {
+  it("loads, in 4D's own forms", async () => {
+    const s = parseSettings(await fixture(), DEST);
+    expect(s.databaseName).toBe("AdminWindow"); // from the classic Mac data file path
+    expect(s.general.includesFiles).toEqual(["./AdminWindow.4DIndx", "./AdminWindow.4DSyncData", "./AdminWindow.4DSyncHeader"]);
+    expect(s.general.destinationFolder).toBe("./");
+    expect(s.advanced.backupFailure.tryToBackupAfter).toBeCloseTo(0.561, 6); // a time with milliseconds
+    expect(s.advanced.backupFailure.retryCountBeforeAbort).toBe(5);
+    expect(s.scheduler.frequency).toBe("Never");
+    expect(s.scheduler.hourly.every).toBe(12);
+    expect(s.scheduler.weekly.days.Sunday).toEqual({ save: true, hour: 0 });
+    expect(s.scheduler.weekly.days.Monday.save).toBe(false);
+    expect(s.scheduler.monthly).toEqual({ every: 1, day: 1, hour: 0 });
+    expect(s.advanced.compressionRate).toBe("Fast");
+    // Ours, absent from 4D's file: defaults.
+    expect(s.advanced.dataLockMode).toBe("Snapshot");
+    expect(s.advanced.useLog).toBe(true);
+    expect(s.scheduler.anchor).toBeNull();
+  });
+
+  it("round-trips: parse → serialize → parse gives the same settings, and keeps every element we don't use", async () => {
+    const original = await fixture();
+    const settings = parseSettings(original, DEST);
+    const written = serializeSettings(settings, original);
+    expect(parseSettings(written, DEST)).toEqual(settings);
+    for (const kept of [
+      'xmlns="http://www.4d.com/namespace/reserved/2004/backup"',
+      "<AutomaticRestart>True</AutomaticRestart>",
+      "<Redundancy>None</Redundancy>",
+      "<Interlacing>None</Interlacing>",
+      "<DefaultSize>0</DefaultSize>",
+      "<IncludeAltStructFile>False</IncludeAltStructFile>",
+      "<Item1>Macintosh HD:Users:thomas:Desktop:AdminWindow.4dbase:AdminWindow[0001].4BK</Item1>",
+      "<LastBackupDate>",
+      "<Item1>0000-00-00T09:43:31</Item1>",
+      "<Item1>Macintosh HD:Users:thomas:Desktop:AdminWindow.4dbase:AdminWindow.4DD</Item1>",
+      "<TryToBackupAfter>0000-00-00T00:00:00.561</TryToBackupAfter>",
+      "<DestinationFolder>./</DestinationFolder>",
+    ]) {
+      expect(written).toContain(kept);
+    }
+    // Unknown keys stay in place: AutomaticRestart still sits between AutomaticLogIntegration and BackupIfDataChange.
+    expect(written.indexOf("<AutomaticLogIntegration>")).toBeLessThan(written.indexOf("<AutomaticRestart>"));
+    expect(written.indexOf("<AutomaticRestart>")).toBeLessThan(written.indexOf("<BackupIfDataChange>"));
+    // And our own keys are added.
+    expect(written).toContain("<DataLockMode>Snapshot</DataLockMode>");
+    expect(written).toContain("<UseLog>True</UseLog>");
+  });
+
+  it("updates our keys in place when settings change", async () => {
+    const original = await fixture();
+    const s = parseSettings(original, DEST);
+    s.scheduler.frequency = "Daily";
+    s.scheduler.daily.hour = 2 * 3600 + 30 * 60;
+    s.general.includesFiles = [...s.general.includesFiles, "/srv/files/contracts"];
+    s.advanced.backupFailure.tryToBackupAfter = 300;
+    s.databaseName = "Admin Window";
+    const written = serializeSettings(s, original);
+    expect(parseSettings(written, DEST)).toEqual(s);
+    expect(written).toContain("<Frequency>Daily</Frequency>");
+    expect(written).toMatch(/<Daily>\s*<Every>1<\/Every>\s*<Hour>0000-00-00T02:30:00\.000<\/Hour>/);
+    expect(written).toMatch(/<ItemsCount>4<\/ItemsCount>[\s\S]*<Item4>\/srv\/files\/contracts<\/Item4>/);
+    expect(written).toContain("<TryToBackupAfter>0000-00-00T00:05:00.000</TryToBackupAfter>");
+    expect(written).toContain("<DatabaseName>Admin Window</DatabaseName>");
+    expect(written).toContain("<AutomaticRestart>True</AutomaticRestart>");
+    expect(written).toContain("<LastBackupPath>");
+  });
+});
+
+describe("parsing", () => {
+  it("gives 4D's defaults (and our destination) for every missing key", () => {
+    expect(parseSettings("<Preferences4D><Backup/></Preferences4D>", DEST)).toEqual(defaultSettings(DEST));
+    const s = defaultSettings(DEST);
+    expect(s.general).toEqual({ includeStructureFile: true, includeDataFile: true, destinationFolder: DEST, includesFiles: [] });
+    expect(s.advanced.setNumber).toEqual({ enable: true, value: 3 });
+    expect(s.advanced.compressionRate).toBe("Fast");
+    expect(s.advanced.checkArchiveFileDuringBackup).toBe(true);
+    expect(s.advanced.backupJournalVerboseMode).toBe(true);
+    expect(s.scheduler.frequency).toBe("Never");
+  });
+
+  it("reads times as 4D writes them, with or without milliseconds", () => {
+    const s = parseSettings(
+      doc(`      <Scheduler>
+        <Daily><Hour>0000-00-00T02:30:00.000</Hour></Daily>
+        <Hourly><StartingAt>0000-00-00T09:43:31</StartingAt></Hourly>
+        <Monthly><Hour>23:59</Hour></Monthly>
+      </Scheduler>
+      <Advanced><BackupFailure><TryToBackupAfter>0000-00-00T00:30:00.000</TryToBackupAfter></BackupFailure></Advanced>`),
+      DEST,
+    );
+    expect(s.scheduler.daily.hour).toBe(9000);
+    expect(s.scheduler.hourly.startingAt).toBe(9 * 3600 + 43 * 60 + 31);
+    expect(s.scheduler.monthly.hour).toBe(23 * 3600 + 59 * 60);
+    expect(s.advanced.backupFailure.tryToBackupAfter).toBe(1800);
+  });
+
+  it.each([
+    ["plain text", "<DatabaseName>Invoices 2024</DatabaseName>", "Invoices 2024"],
+    ["a classic Mac path", "<DatabaseName><ItemsCount>1</ItemsCount><Item1>Macintosh HD:Users:me:Base.4dbase:Base.4DD</Item1></DatabaseName>", "Base"],
+    ["a Windows path", "<DatabaseName><ItemsCount>1</ItemsCount><Item1>C:\\Bases\\Sales.v2.4DD</Item1></DatabaseName>", "Sales.v2"],
+    ["a POSIX path", "<DatabaseName><ItemsCount>1</ItemsCount><Item1>/srv/db/Data/data.sqlite</Item1></DatabaseName>", "data"],
+    ["an empty element", "<DatabaseName/>", null],
+  ])("reads DataBase/DatabaseName as %s", (_, xml, name) => {
+    expect(parseSettings(doc("", `    <DataBase>${xml}</DataBase>\n`), DEST).databaseName).toBe(name);
+  });
+
+  it("accepts VerboseMode for BackupJournalVerboseMode, and writes back to the key the file uses", () => {
+    const original = doc("      <Advanced><VerboseMode>False</VerboseMode></Advanced>");
+    const s = parseSettings(original, DEST);
+    expect(s.advanced.backupJournalVerboseMode).toBe(false);
+    s.advanced.backupJournalVerboseMode = true;
+    const written = serializeSettings(s, original);
+    expect(written).toContain("<VerboseMode>True</VerboseMode>");
+    expect(written).not.toContain("BackupJournalVerboseMode");
+  });
+});
+
+describe("malformed files", () => {
+  const base = (advanced: string, scheduler = "") =>
+    doc(`      <Advanced>
+${advanced}
+      </Advanced>
+      <Scheduler>
+        <Frequency>Hourly</Frequency>
+        <Hourly>
+          <Every>${scheduler || "6"}</Every>
+        </Hourly>
+      </Scheduler>`);
+
+  it.each([
+    // [what, xml, line, words of the reason]
+    ["a value of the wrong type", base("", "abc"), 11, ["Scheduler/Hourly/Every", "whole number from 1 to 24", '"abc"']],
+    ["a value out of range", base("", "25"), 11, ["Scheduler/Hourly/Every", "found 25"]],
+    ["a CompressionRate not in the list", base("        <CompressionRate>Ultra</CompressionRate>"), 6, ["Advanced/CompressionRate", "None, Fast, Compact", '"Ultra"']],
+    ["a boolean that isn't one", base("        <UseLog>yes</UseLog>"), 6, ["Advanced/UseLog", "True or False"]],
+    ["a time that isn't one", base("        <BackupFailure><TryToBackupAfter>soon</TryToBackupAfter></BackupFailure>"), 6, ["TryToBackupAfter", "0000-00-00THH:MM:SS.000"]],
+    ["an impossible time of day", doc("      <Scheduler><Daily><Hour>0000-00-00T24:00:00.000</Hour></Daily></Scheduler>"), 5, ["Scheduler/Daily/Hour", "below"]],
+    ["a list whose count lies", doc("      <General>\n        <IncludesFiles><ItemsCount>2</ItemsCount><Item1>/a</Item1></IncludesFiles>\n      </General>"), 6, ["ItemsCount is 2", "Item2 is missing"]],
+    ["a Cron schedule without an expression", doc("      <Scheduler>\n        <Frequency>Cron</Frequency>\n      </Scheduler>"), 6, ["Cron"]],
+    ["XML that is not well-formed", "<Preferences4D>\n<Backup>\n<Settings>\n</Backup>\n</Preferences4D>", 4, ["not well-formed", "Settings"]],
+    ["the wrong root", '<?xml version="1.0"?>\n\n<plist><dict/></plist>', 3, ["<plist>", "Preferences4D"]],
+    ["a root without <Backup>", "<Preferences4D>\n  <Other/>\n</Preferences4D>", 1, ["no <Backup>"]],
+  ])("%s → line and reason", (_, xml, line, words) => {
+    const err = fileError(xml);
+    expect(err.line).toBe(line);
+    for (const w of words) expect(err.reason).toContain(w);
+    expect(err.message).toBe(`Settings/Backup.4DSettings line ${line}: ${err.reason}`);
+  });
+
+  it("counts lines the same with CRLF line ends", () => {
+    expect(fileError(base("", "abc").replace(/\n/g, "\r\n")).line).toBe(11);
+  });
+
+  it("reports a file that is not XML at all", () => {
+    expect(fileError("").reason).toContain("not well-formed");
+    expect(fileError("Hourly=6").line).toBe(1);
+  });
+});
+
+describe("writing", () => {
+  it("writes a fresh 4D-style document when there is no original", () => {
+    const xml = serializeSettings(defaultSettings(DEST));
+    expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8" standalone="no"?>')).toBe(true);
+    expect(xml).toContain('<Preferences4D xmlns="http://www.4d.com/namespace/reserved/2004/backup">');
+    expect(xml).toContain(`<DestinationFolder>${DEST}</DestinationFolder>`);
+    expect(xml).toContain("<TryToBackupAfter>0000-00-00T00:30:00.000</TryToBackupAfter>");
+    expect(parseSettings(xml, "/elsewhere")).toEqual(defaultSettings(DEST));
+  });
+
+  it("keeps unknown keys, comments and attributes where they were", () => {
+    const original = doc(
+      `      <!-- edited by hand -->
+      <Advanced>
+        <FutureKey level="2">x &amp; y</FutureKey>
+        <CompressionRate>Compact</CompressionRate>
+        <Nested><Deep>1</Deep></Nested>
+      </Advanced>`,
+      "    <Vendor>Acme</Vendor>\n",
+    );
+    const s = parseSettings(original, DEST);
+    s.advanced.compressionRate = "None";
+    s.scheduler.anchor = "2026-01-05";
+    const written = serializeSettings(s, original);
+    expect(written).toContain("<!-- edited by hand -->");
+    expect(written).toContain('<FutureKey level="2">x &amp; y</FutureKey>');
+    expect(written).toMatch(/<Nested>\s*<Deep>1<\/Deep>\s*<\/Nested>/);
+    expect(written).toContain("<Vendor>Acme</Vendor>");
+    expect(written.indexOf("<FutureKey")).toBeLessThan(written.indexOf("<CompressionRate>None</CompressionRate>"));
+    expect(written).toContain("<Anchor>2026-01-05</Anchor>");
+    expect(parseSettings(written, DEST)).toEqual(s);
+  });
+
+  it("rewrites a bad value the user has corrected", () => {
+    const original = doc("      <Scheduler><Hourly><Every>abc</Every></Hourly></Scheduler>");
+    const s = defaultSettings(DEST);
+    s.scheduler.hourly.every = 4;
+    expect(parseSettings(serializeSettings(s, original), DEST).scheduler.hourly.every).toBe(4);
+  });
+
+  it("refuses settings it could not read back, naming the key", () => {
+    const s = defaultSettings(DEST);
+    s.scheduler.hourly.every = 0;
+    s.scheduler.daily.hour = 86_400;
+    s.scheduler.frequency = "Cron";
+    let err: unknown;
+    try {
+      serializeSettings(s);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SettingsValueError);
+    expect((err as SettingsValueError).problems.map((p) => p.key)).toEqual(["Scheduler/Hourly/Every", "Scheduler/Daily/Hour", "Scheduler/Cron"]);
+  });
+});
+
+describe("on disk", () => {
+  let dir: string;
+  let settingsFile: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "strongbox-settings-"));
+    settingsFile = path.join(dir, "Settings", "Backup.4DSettings");
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it("writes the defaults only when the file is missing, atomically", async () => {
+    expect(await writeDefaultSettingsIfMissing(dir, DEST)).toEqual({ written: true });
+    expect(await loadSettings(dir, "/other")).toEqual(defaultSettings(DEST));
+    const first = await readFile(settingsFile, "utf8");
+    expect(await writeDefaultSettingsIfMissing(dir, "/somewhere/else")).toEqual({ written: false });
+    expect(await readFile(settingsFile, "utf8")).toBe(first);
+    expect(await readdir(path.join(dir, "Settings"))).toEqual(["Backup.4DSettings"]); // no temp file left
+  });
+
+  it("loads the defaults when there is no file, without writing one", async () => {
+    expect(await loadSettings(dir, DEST)).toEqual(defaultSettings(DEST));
+    await expect(readdir(dir)).resolves.toEqual([]);
+  });
+
+  it("reports a malformed file with its line and leaves it unchanged", async () => {
+    const bad = doc("      <Scheduler>\n        <Hourly><Every>abc</Every></Hourly>\n      </Scheduler>");
+    await mkdir(path.dirname(settingsFile), { recursive: true });
+    await writeFile(settingsFile, bad);
+    await expect(loadSettings(dir, DEST)).rejects.toMatchObject({ name: "SettingsFileError", line: 6 });
+    expect(await writeDefaultSettingsIfMissing(dir, DEST)).toEqual({ written: false });
+    expect(await readFile(settingsFile, "utf8")).toBe(bad);
+  });
+
+  it("won't save over a file that is not well-formed", async () => {
+    const broken = "<Preferences4D><Backup><Settings></Backup>";
+    await mkdir(path.dirname(settingsFile), { recursive: true });
+    await writeFile(settingsFile, broken);
+    await expect(saveSettings(dir, defaultSettings(DEST))).rejects.toBeInstanceOf(SettingsFileError);
+    expect(await readFile(settingsFile, "utf8")).toBe(broken);
+  });
+
+  it("saves into the existing file, keeping 4D's keys", async () => {
+    await mkdir(path.dirname(settingsFile), { recursive: true });
+    await writeFile(settingsFile, await fixture());
+    const s = await loadSettings(dir, DEST);
+    s.advanced.setNumber.value = 7;
+    await saveSettings(dir, s);
+    const written = await readFile(settingsFile, "utf8");
+    expect(written).toContain("<Value>7</Value>");
+    expect(written).toContain("<AutomaticRestart>True</AutomaticRestart>");
+    expect(await loadSettings(dir, DEST)).toEqual(s);
+  });
+});

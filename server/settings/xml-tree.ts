@@ -1,0 +1,143 @@
+// A thin layer over fast-xml-parser's `preserveOrder` tree, so the settings file can be edited in place: every
+// element, comment and attribute we don't touch is written back as it was, in its order.
+import { XMLBuilder, XMLParser, XMLValidator } from "fast-xml-parser";
+
+/** One entry of a children list: `{ Tag: children, ":@"?: attributes }`, or `{ "#text": "…" }`, or a comment. */
+export type XmlEntry = Record<string, unknown>;
+export type XmlChildren = XmlEntry[];
+
+const TEXT = "#text";
+const COMMENT = "#comment";
+const ATTRS = ":@";
+const META = XMLParser.getMetaDataSymbol() as unknown as string;
+
+const parser = new XMLParser({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  captureMetaData: true, // start offsets of elements, for line numbers in messages
+  parseTagValue: false, // values stay text: "0001" or "True" are ours to read
+  parseAttributeValue: false,
+  trimValues: true, // whitespace between elements is dropped; the builder indents afresh
+  commentPropName: COMMENT,
+  processEntities: true,
+});
+
+const builder = new XMLBuilder({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  format: true,
+  indentBy: "  ",
+  commentPropName: COMMENT,
+  suppressEmptyNode: false,
+  processEntities: true,
+});
+
+export class XmlSyntaxError extends Error {
+  constructor(
+    readonly reason: string,
+    readonly line: number | undefined,
+  ) {
+    super(reason);
+    this.name = "XmlSyntaxError";
+  }
+}
+
+/** Parses a document; throws XmlSyntaxError (with the line) when it is not well-formed. */
+export function parseXml(xml: string): XmlChildren {
+  const checked = XMLValidator.validate(xml);
+  if (checked !== true) {
+    const { msg, line } = checked.err;
+    throw new XmlSyntaxError(`not well-formed XML: ${msg}`, line);
+  }
+  return parser.parse(xml) as XmlChildren;
+}
+
+export function buildXml(doc: XmlChildren): string {
+  return builder.build(doc) as string;
+}
+
+/** The tag of an element entry, or undefined for text, comments and processing instructions. */
+export function tagOf(entry: XmlEntry): string | undefined {
+  const key = Object.keys(entry).find((k) => k !== ATTRS);
+  if (key === undefined || key === TEXT || key === COMMENT || key.startsWith("?") || key.startsWith("!")) return undefined;
+  return key;
+}
+
+export function childrenOf(entry: XmlEntry): XmlChildren {
+  const tag = tagOf(entry);
+  return tag === undefined ? [] : (entry[tag] as XmlChildren);
+}
+
+export function elements(children: XmlChildren): XmlEntry[] {
+  return children.filter((e) => tagOf(e) !== undefined);
+}
+
+/** First child element with this tag (4D never repeats a key). */
+export function child(children: XmlChildren, tag: string): XmlEntry | undefined {
+  return children.find((e) => tagOf(e) === tag);
+}
+
+export function find(children: XmlChildren, path: readonly string[]): XmlEntry | undefined {
+  let entry: XmlEntry | undefined;
+  let list = children;
+  for (const tag of path) {
+    entry = child(list, tag);
+    if (!entry) return undefined;
+    list = childrenOf(entry);
+  }
+  return entry;
+}
+
+/** The element's text, trimmed; null when it holds elements instead (a list where a value was expected). */
+export function textOf(entry: XmlEntry): string | null {
+  const kids = childrenOf(entry);
+  if (elements(kids).length > 0) return null;
+  return kids
+    .map((k) => (TEXT in k ? String(k[TEXT]) : ""))
+    .join("")
+    .trim();
+}
+
+export function setText(entry: XmlEntry, value: string): void {
+  const tag = tagOf(entry)!;
+  entry[tag] = value === "" ? [] : [{ [TEXT]: value }];
+}
+
+export function newElement(tag: string, children: XmlChildren = []): XmlEntry {
+  return { [tag]: children };
+}
+
+/** Finds or creates (at the end of its parent) each element of the path; returns the last one. */
+export function ensure(children: XmlChildren, path: readonly string[]): XmlEntry {
+  let list = children;
+  let entry: XmlEntry | undefined;
+  for (const tag of path) {
+    entry = child(list, tag);
+    if (!entry) {
+      entry = newElement(tag);
+      list.push(entry);
+    }
+    list = childrenOf(entry);
+  }
+  return entry!;
+}
+
+/** Start offset of the element in the source text, when the parser recorded it. */
+export function offsetOf(entry: XmlEntry): number | undefined {
+  const meta = (entry as Record<string, unknown>)[META] as { startIndex?: number } | undefined;
+  return meta?.startIndex;
+}
+
+/** 1-based line of a character offset (LF, CRLF and lone CR all end a line). */
+export function lineAt(source: string, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset && i < source.length; i++) {
+    const c = source.charCodeAt(i);
+    if (c === 10 || (c === 13 && source.charCodeAt(i + 1) !== 10)) line++;
+  }
+  return line;
+}
+
+export function attributesOf(entry: XmlEntry): Record<string, string> | undefined {
+  return entry[ATTRS] as Record<string, string> | undefined;
+}

@@ -1,0 +1,30 @@
+// A separate process that runs a slowed-down backup and says when it is under way, so that a test can kill it
+// with SIGKILL mid-backup (crash recovery), or holds the database's lock (one engine per database).
+import path from "node:path";
+import { openConsoleDb } from "../../server/console/console-db";
+import { BackupEngine } from "../../server/engine/backup-engine";
+import { acquireInstanceLock } from "../../server/locks/instance-lock";
+
+const [mode, databaseDir, home, destination] = process.argv.slice(2) as [string, string, string, string];
+if (mode === "lock") {
+  try {
+    acquireInstanceLock(databaseDir);
+    console.log("LOCKED");
+  } catch (err) {
+    console.log(`REFUSED ${(err as Error).message}`);
+  }
+  setInterval(() => undefined, 1000);
+} else {
+  const engine = new BackupEngine({
+    databaseDir, home, defaultDestination: destination, consoleDb: openConsoleDb(path.join(home, "console.sqlite")),
+    throttleBytesPerSecond: 2 * 1024 * 1024,
+  });
+  let told = false;
+  engine.on("event", (e) => {
+    if (!told && e.type === "progress" && e.progress.phase === "archive" && e.progress.bytesDone > 0) {
+      told = true;
+      console.log("ARCHIVING");
+    }
+  });
+  engine.start({ trigger: { kind: "manual", user: "crash" } });
+}
