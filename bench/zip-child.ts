@@ -36,10 +36,13 @@ const { values } = parseArgs({
     chunk: { type: "string" },
     inflight: { type: "string" },
     verify: { type: "boolean", default: false },
+    mem: { type: "boolean", default: false }, // sample memoryUsage() to break the peak down
   },
 });
 const num = (s: string | undefined) => (s ? Number(s) : undefined);
 const level = Number(values.level) as 0 | 1 | 6;
+let peakMem: NodeJS.MemoryUsage | undefined;
+const sampler = values.mem ? setInterval(() => { const m = process.memoryUsage(); if (!peakMem || m.rss > peakMem.rss) peakMem = m; }, 10) : undefined;
 const start = performance.now();
 const writer = new ZipWriter(values.out!, {
   level,
@@ -61,5 +64,6 @@ if (values.verify) {
   if (!v.ok) throw new Error(v.problems.slice(0, 5).join("\n"));
   verifyMs = performance.now() - t;
 }
+clearInterval(sampler);
 const cpu = process.cpuUsage();
-report({ writeMs, verifyMs, archiveSize: result.archiveSize, entries: result.entries.length, maxRss: selfMaxRss(), cpuMs: (cpu.user + cpu.system) / 1000 });
+report({ writeMs, verifyMs, peakMem, archiveSize: result.archiveSize, entries: result.entries.length, maxRss: selfMaxRss(), cpuMs: (cpu.user + cpu.system) / 1000 });

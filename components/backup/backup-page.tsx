@@ -113,6 +113,9 @@ export function BackupPage() {
               <Field label="Total">{formatBytes(o.content.totalBytes)}</Field>
               <Field label="Estimated archive">about {formatBytes(o.content.estimatedArchiveBytes)} ({o.content.compression} compression)</Field>
               <Field label="Kept">{o.content.keepLast ? `the last ${o.content.keepLast} backups` : "all backups"}</Field>
+              {o.content.warnings.map((w) => (
+                <Field key={w} label="Warning"><span role="alert" className="text-amber-800">{w}</span></Field>
+              ))}
             </dl>
           ) : <p className="text-sm text-slate-600">{overview.isLoading ? "Loading…" : "Unknown"}</p>}
         </Card>

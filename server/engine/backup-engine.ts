@@ -257,7 +257,7 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
       const writer = new ZipWriter(tempArchive, {
         level: LEVEL[ctx.settings.advanced.compressionRate],
         signal,
-        ...(pace ? { pace } : {}),
+        pace,
         onProgress: (p) => {
           const elapsed = (Date.now() - archiveStart) / 1000;
           const speed = elapsed > 0.5 ? p.bytesDone / elapsed : null;

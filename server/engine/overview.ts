@@ -26,6 +26,8 @@ export interface BackupOverview {
     estimatedArchiveBytes: number;
     compression: string;
     keepLast: number | null;
+    /** Plain-English warnings about the settings (e.g. a run that leaves no backup on disk meanwhile). */
+    warnings: string[];
   };
 }
 
@@ -80,6 +82,15 @@ export async function backupOverview(engine: BackupEngine, nextBackup: Date | nu
     estimatedArchiveBytes: Math.round(totalBytes * RATIO[ctx.settings.advanced.compressionRate]),
     compression: ctx.settings.advanced.compressionRate,
     keepLast: ctx.settings.advanced.setNumber.enable ? ctx.settings.advanced.setNumber.value : null,
+    warnings: eraseBeforeWarning(ctx.settings),
   };
   return out;
+}
+
+/** "Erase old backup before" with "keep only the last 1" deletes the only archive before the new one exists. */
+function eraseBeforeWarning(settings: Awaited<ReturnType<BackupEngine["resolve"]>>["settings"]): string[] {
+  const { eraseOldBackupBefore, setNumber } = settings.advanced;
+  return eraseOldBackupBefore && setNumber.enable && setNumber.value <= 1
+    ? ["With \"erase old backup before\" and \"keep only the last 1\", the previous archive is deleted before the new one is written: no backup exists while a backup runs, nor after a failed one."]
+    : [];
 }

@@ -1,5 +1,5 @@
 // Streaming ZIP writer. A dispatcher hands entries to compression workers ahead of the output
-// (bounded by a byte budget): small files in batches that workers read, hash and deflate whole;
+// (bounded by a memory budget): small files in batches that workers read, hash and deflate whole;
 // large files read here in chunks and deflated in parallel pigz-style. One writer loop emits
 // everything strictly in order.
 import fs from "node:fs";
@@ -7,7 +7,7 @@ import os from "node:os";
 import crypto from "node:crypto";
 import zlib from "node:zlib";
 import { promisify } from "node:util";
-import { BufferPool, DeflatePool, storedBlocks, type FileItem, type FilesReply } from "./compress";
+import { BufferPool, ZlibPool, storedBlocks, type FileItem, type FilesReply } from "./compress";
 import {
   centralHeader, dataDescriptor, endRecords, localHeader, unixAttrs,
   FLAG_DESCRIPTOR, FLAG_UTF8, MAX16, METHOD_DEFLATE, METHOD_STORED, type EntryRecord,
@@ -17,6 +17,7 @@ const fsOpen = promisify(fs.open);
 const fsRead = promisify(fs.read);
 const fsClose = promisify(fs.close);
 const fsFsync = promisify(fs.fsync);
+const fsFdatasync = promisify(fs.fdatasync);
 const fsWritev = promisify(fs.writev);
 
 export type ZipSource =
@@ -42,11 +43,13 @@ export interface ZipWriterOptions {
   level: 0 | 1 | 6;
   signal?: AbortSignal;
   onProgress?: (p: ZipProgress) => void;
+  /** Awaited with the source bytes of each piece written: lets the caller throttle (tests, I/O niceness). */
+  pace?: (bytes: number) => Promise<void>;
   /** Files up to this size are compressed whole; larger ones split into chunks of it. Default 1 MiB. */
   chunkSize?: number;
-  /** Source bytes handed to compression but not yet written out. Default 32 MiB. */
+  /** Memory for data between reading and writing (pool buffers of chunkSize + 64 KiB). Default 8 MiB. */
   maxInFlightBytes?: number;
-  /** Compression worker threads. Default: number of cores, at least 2. */
+  /** Compression worker threads (~10-25 MB each). Default: cores, at least 2, at most 4. */
   workers?: number;
   /** Tests: zip64 records everywhere, as if every size and offset overflowed. */
   forceZip64?: boolean;
@@ -59,7 +62,8 @@ const LIMIT32 = 0xff000000; // others stop there: deflate overhead must still fi
 const MAX_QUEUED = 4096; // entries accepted but not yet written (add() waits beyond)
 const BATCH_FILES = 256;
 const FLUSH_BYTES = 1 << 20;
-const SKIPPABLE = new Set(["ENOENT", "ENOTDIR", "ELOOP"]);
+const SYNC_BYTES = 32 << 20; // flush to disk as we go: the final fsync stays short even on slow disks
+const SKIPPABLE = new Set(["ENOENT", "ENOTDIR", "ELOOP", "EISDIR"]);
 
 /** What the writer gets for a piece of an entry. `raw` source bytes became `pieces` (`size` bytes). */
 interface Piece {
@@ -101,7 +105,6 @@ interface Job {
   source: ZipSource;
   name: string;
   chunks: Channel<Chunk>;
-  held: number; // budget bytes held by this entry's chunks
   zip64Local: boolean;
   size: number;
   crc: number;
@@ -109,36 +112,38 @@ interface Job {
 }
 
 /**
- * Bytes handed out but not yet written. The entry being written (the head) may always hold up to
- * `headMax` of its own, so re-streaming a file that grew never deadlocks behind later entries.
+ * Pool-buffer bytes between reading and writing. The entry being written (the head) may go
+ * `headExtra` beyond the limit: others never exceed it, so the head can always progress.
  */
 class Budget {
   private used = 0;
   private head?: Job;
   private waiters: Array<{ job: Job; n: number; resolve: () => void; reject: (e: unknown) => void }> = [];
-  constructor(private readonly max: number, private readonly headMax: number) {}
+  constructor(private readonly max: number, private readonly headExtra: number) {}
 
   private fits(job: Job, n: number): boolean {
-    return this.used + n <= this.max || this.used === 0 || (job === this.head && job.held + n <= this.headMax);
+    return this.used + n <= this.max + (job === this.head ? this.headExtra : 0) || this.used === 0;
   }
-  private grant(job: Job, n: number): void { this.used += n; job.held += n; }
   /** Grants at once (returns undefined) or returns a promise that resolves when granted. */
   acquire(job: Job, n: number): Promise<void> | undefined {
-    if (this.fits(job, n)) { this.grant(job, n); return undefined; }
+    if (this.fits(job, n)) { this.used += n; return undefined; }
     return new Promise((resolve, reject) => this.waiters.push({ job, n, resolve, reject }));
   }
-  release(job: Job, n: number): void { this.used -= n; job.held -= n; this.pump(); }
+  release(n: number): void { this.used -= n; this.pump(); }
   setHead(job: Job): void { this.head = job; this.pump(); }
   failAll(err: unknown): void { for (const w of this.waiters.splice(0)) w.reject(err); }
   private pump(): void {
     for (let i = 0; i < this.waiters.length; ) {
       const w = this.waiters[i]!;
-      if (this.fits(w.job, w.n)) { this.waiters.splice(i, 1); this.grant(w.job, w.n); w.resolve(); } else i++;
+      if (this.fits(w.job, w.n)) { this.waiters.splice(i, 1); this.used += w.n; w.resolve(); } else i++;
     }
   }
 }
 
-/** Ordered output with batched writes; one write in flight while the next batch fills. */
+/**
+ * Ordered output with batched writes; one write in flight while the next batch fills, and an
+ * fdatasync in the background every SYNC_BYTES so the disk works while we compress.
+ */
 class Output {
   position = 0;
   readonly hash = crypto.createHash("sha256");
@@ -146,7 +151,10 @@ class Output {
   private pendingBytes = 0;
   private inflight: Promise<void> = Promise.resolve();
   private callbacks: Array<() => void> = [];
-  constructor(readonly fd: number) {}
+  private syncing?: Promise<void>;
+  private syncedTo = 0;
+  /** `onError`: a failed write fails the archive at once, not at the next flush. */
+  constructor(readonly fd: number, private readonly onError: (e: unknown) => void) {}
   /** Runs `fn` once everything pushed so far has been written. */
   afterWrite(fn: () => void): void {
     if (this.pending.length) this.callbacks.push(fn);
@@ -168,11 +176,30 @@ class Output {
     this.pending = [];
     this.pendingBytes = 0;
     this.callbacks = [];
-    this.inflight = writeAll(this.fd, bufs, at).then(() => { for (const f of callbacks) f(); });
+    const end = this.position;
+    this.inflight = writeAll(this.fd, bufs, at).then(() => {
+      for (const f of callbacks) f();
+      if (!this.syncing && end - this.syncedTo >= SYNC_BYTES) {
+        this.syncedTo = end;
+        this.syncing = fsFdatasync(this.fd).finally(() => { this.syncing = undefined; });
+        this.syncing.catch(this.onError);
+      }
+    });
+    this.inflight.catch(this.onError);
   }
-  async drain(): Promise<void> { await this.maybeFlush(true); await this.inflight; }
-  /** Waits for the write in flight, ignoring its outcome (before closing the fd on failure). */
-  settle(): Promise<void> { return this.inflight.catch(() => {}); }
+  /** Everything written and on disk. */
+  async finish(): Promise<void> {
+    await this.maybeFlush(true);
+    await this.inflight;
+    await this.syncing;
+    this.syncing = fsFsync(this.fd); // tracked, so settle() waits for it too
+    await this.syncing;
+  }
+  /** Waits for I/O in flight, ignoring its outcome (before closing the fd on failure). */
+  async settle(): Promise<void> {
+    await this.inflight.catch(() => {});
+    await this.syncing?.catch(() => {});
+  }
 }
 
 async function writeAll(fd: number, bufs: Buffer[], at: number): Promise<void> {
@@ -224,7 +251,7 @@ export class ZipWriter {
   private readonly level: 0 | 1 | 6;
   private readonly chunkSize: number;
   private readonly budget: Budget;
-  private readonly pool: DeflatePool;
+  private readonly pool: ZlibPool;
   private readonly buffers: BufferPool;
   private readonly toWrite = new Channel<Job | null>();
   private readonly toDispatch = new Channel<Job | null>();
@@ -245,11 +272,13 @@ export class ZipWriter {
   constructor(private readonly outPath: string, private readonly opts: ZipWriterOptions) {
     this.level = opts.level;
     this.chunkSize = opts.chunkSize ?? 1 << 20;
-    const max = opts.maxInFlightBytes ?? 32 << 20;
-    this.budget = new Budget(max, Math.min(max, 16 * (this.chunkSize + 1)));
-    // Slack: deflate may expand a chunk a little; a batch of grown small files may need more.
-    this.buffers = new BufferPool(this.chunkSize + (64 << 10), Math.ceil(max / this.chunkSize) + 16);
-    this.pool = new DeflatePool(opts.workers ?? Math.max(2, os.availableParallelism()));
+    // Slack: deflate may expand a chunk a little.
+    this.buffers = new BufferPool(this.chunkSize + (64 << 10));
+    const workers = opts.workers ?? Math.min(4, Math.max(2, os.availableParallelism()));
+    this.pool = new ZlibPool(workers);
+    // Enough to keep every worker busy (2 tasks each, 2 buffers per chunk); more bought nothing.
+    const perWorker = 4 * this.buffers.size;
+    this.budget = new Budget(Math.max(opts.maxInFlightBytes ?? 8 << 20, perWorker * workers), perWorker);
     const signal = opts.signal;
     if (signal) {
       if (signal.aborted) this.fail(abortError(signal.reason));
@@ -266,8 +295,9 @@ export class ZipWriter {
     if (this.closed) throw new Error("ZipWriter: add() after finish()");
     const name = checkName(source);
     const size = source.kind === "file" ? source.size : source.kind === "buffer" ? source.data.length : 0;
+    if (!Number.isSafeInteger(size) || size < 0) throw new Error(`Invalid size for ${name}: ${size}`);
     const job: Job = {
-      index: this.added++, source, name, chunks: new Channel(), held: 0,
+      index: this.added++, source, name, chunks: new Channel(),
       zip64Local: !!this.opts.forceZip64 || size >= ZIP64_LOCAL_AT, size: 0, crc: 0, sha256: EMPTY_SHA256,
     };
     this.toWrite.push(job);
@@ -329,14 +359,16 @@ export class ZipWriter {
   // ---- dispatching: hand work to the compression workers, in entry order ----------------------
 
   private async dispatch(): Promise<void> {
-    let items: FileItem[] = [], batch: Array<{ job: Job; reserved: number }> = [], bytes = 0;
+    const bufSize = this.buffers.size;
+    let items: FileItem[] = [], jobs: Job[] = [], bytes = 0;
     const send = () => {
-      if (!batch.length) return;
+      if (!jobs.length) return;
       const reply = this.pool.files(this.level, this.chunkSize + 1, items, this.buffers.take());
       const pieces = reply.then(splitFiles);
       pieces.catch(() => {}); // surfaced where the writer awaits it
-      batch.forEach(({ job, reserved }, i) => job.chunks.push({ reserved, last: true, out: pieces.then((p) => p[i]!) }));
-      items = []; batch = []; bytes = 0;
+      // The batch's buffer (and its budget) is released with its last entry.
+      jobs.forEach((job, i) => job.chunks.push({ reserved: i === jobs.length - 1 ? bufSize : 0, last: true, out: pieces.then((p) => p[i]!) }));
+      items = []; jobs = []; bytes = 0;
     };
     for (;;) {
       let job = this.toDispatch.take();
@@ -347,14 +379,14 @@ export class ZipWriter {
       if (s.kind === "directory" || s.kind === "symlink") continue; // the writer needs nothing more
       const size = s.kind === "file" ? s.size : s.data.length;
       if (size > this.chunkSize) { send(); await this.stream(job); continue; }
-      if (bytes + size > this.chunkSize) send(); // a batch's output always fits one pool buffer
-      const reserved = size + 1;
-      const granted = this.budget.acquire(job, reserved);
-      if (granted) { send(); await this.wait(granted); } // never sit on a batch the writer may need
+      if (bytes + size > this.chunkSize || jobs.length >= BATCH_FILES) send(); // output fits one buffer
+      if (!jobs.length) {
+        const granted = this.budget.acquire(job, bufSize);
+        if (granted) await this.wait(granted);
+      }
       items.push(s.kind === "file" ? { path: s.path } : { data: s.data });
-      batch.push({ job, reserved });
+      jobs.push(job);
       bytes += size;
-      if (batch.length >= BATCH_FILES) send();
     }
   }
 
@@ -365,7 +397,7 @@ export class ZipWriter {
     let fd: number | undefined;
     if (s.kind === "file") {
       try {
-        fd = await this.wait(fsOpen(s.path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW));
+        fd = await this.wait(fsOpen(s.path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK));
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code ?? "";
         if (!SKIPPABLE.has(code)) throw e;
@@ -384,7 +416,8 @@ export class ZipWriter {
         // One byte more than expected at the end: a short read proves EOF without another call.
         const remaining = expected - pos;
         const want = Math.min(remaining >= 0 && remaining <= this.chunkSize ? remaining + 1 : this.chunkSize, cap - pos);
-        const granted = this.budget.acquire(job, want);
+        const reserved = this.level ? 2 * this.buffers.size : this.buffers.size; // input (+ output) buffer
+        const granted = this.budget.acquire(job, reserved);
         if (granted) await this.wait(granted);
         const ab = this.buffers.take();
         const view = Buffer.from(ab, 0, want);
@@ -399,11 +432,12 @@ export class ZipWriter {
         const whole = index === 0 && last;
         const prevDict = dict;
         if (!last && this.level) dict = Buffer.from(data.subarray(Math.max(0, n - DICT_SIZE))); // copy before the transfer
-        const out = this.level === 0 || n === 0
+        const chunk: Chunk = { reserved, last, out: undefined! };
+        chunk.out = this.level === 0 || n === 0
           ? Promise.resolve({ ...rawPiece(data, this.level === 0 || whole, last), recycle: [ab] })
-          : this.deflateChunk(ab, data, last, whole, prevDict);
-        out.catch(() => {});
-        job.chunks.push({ reserved: want, last, out });
+          : this.deflateChunk(chunk, ab, data, whole, prevDict);
+        chunk.out.catch(() => {});
+        job.chunks.push(chunk);
         if (last) return;
       }
     } finally {
@@ -411,9 +445,11 @@ export class ZipWriter {
     }
   }
 
-  private async deflateChunk(ab: ArrayBuffer, data: Buffer, last: boolean, whole: boolean, dict?: Buffer): Promise<Piece> {
-    const n = data.length;
+  private async deflateChunk(chunk: Chunk, ab: ArrayBuffer, data: Buffer, whole: boolean, dict?: Buffer): Promise<Piece> {
+    const n = data.length, last = chunk.last;
     const r = await this.pool.chunk(this.level, ab, n, last, this.buffers.take(), whole ? undefined : dict);
+    chunk.reserved -= this.buffers.size; // one of the two buffers is free again
+    this.budget.release(this.buffers.size);
     if (r.stored || (whole && r.len >= n)) { // written as is (stored entry, or stored deflate blocks)
       this.buffers.give(r.out);
       return { ...rawPiece(Buffer.from(r.buf, 0, n), whole, last), recycle: [r.buf] };
@@ -427,8 +463,9 @@ export class ZipWriter {
   private async run(): Promise<ZipWriteResult> {
     let fd: number | undefined;
     try {
-      fd = await this.wait(fsOpen(this.outPath, "w"));
-      this.out = new Output(fd);
+      fd = await fsOpen(this.outPath, "w"); // not raced with an abort: the fd must not leak
+      if (this.error) throw this.error;
+      this.out = new Output(fd, (e) => this.fail(e));
       for (;;) {
         const job = await this.wait(this.toWrite.next());
         if (!job) break;
@@ -445,10 +482,7 @@ export class ZipWriter {
         await this.wait(out.maybeFlush());
       }
       out.push(endRecords(this.records.length, cdOffset, out.position - cdOffset, this.opts.forceZip64));
-      await this.wait(out.drain());
-      const T0 = performance.now();
-      await this.wait(fsFsync(fd));
-      if (process.env.ZIPW_DEBUG) console.error("fsync ms", performance.now() - T0);
+      await this.wait(out.finish());
       const closing = fd;
       fd = undefined;
       await fsClose(closing);
@@ -491,14 +525,14 @@ export class ZipWriter {
       let piece = await this.wait(chunk.out);
       if (piece.grew) { // listed small, now bigger than a chunk: stream it after all
         this.recycle(piece);
-        this.budget.release(job, chunk.reserved);
+        this.budget.release(chunk.reserved);
         this.track(this.stream(job));
         chunk = await this.wait(job.chunks.next());
         piece = await this.wait(chunk.out);
       }
       if (piece.skip !== undefined) {
         this.recycle(piece);
-        this.budget.release(job, chunk.reserved);
+        this.budget.release(chunk.reserved);
         this.skipped.push({ name: job.name, path: s.kind === "file" ? s.path : "", error: piece.skip });
         return;
       }
@@ -509,8 +543,9 @@ export class ZipWriter {
         out.push(localHeader(rec));
         for (const p of piece.pieces) out.push(p);
         this.recycle(piece);
-        this.budget.release(job, chunk.reserved);
+        this.budget.release(chunk.reserved);
         this.bytesDone += piece.raw;
+        if (this.opts.pace) await this.wait(this.opts.pace(piece.raw));
       } else {
         // Streamed: sizes and CRC follow in a data descriptor.
         const method = this.level ? METHOD_DEFLATE : METHOD_STORED;
@@ -521,10 +556,11 @@ export class ZipWriter {
           for (const p of piece.pieces) out.push(p);
           this.recycle(piece);
           compressedSize += piece.size;
-          this.budget.release(job, chunk.reserved);
+          this.budget.release(chunk.reserved);
           this.bytesDone += piece.raw;
           await this.wait(out.maybeFlush());
           this.progress(job.name);
+          if (this.opts.pace) await this.wait(this.opts.pace(piece.raw));
           if (chunk.last) break;
           chunk = await this.wait(job.chunks.next());
           piece = await this.wait(chunk.out);

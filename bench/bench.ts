@@ -1,0 +1,79 @@
+// `npm run bench` (spec §12): the engine's full backup of the reference database against `zip -r` at the matching
+// level on the same files, in the same run: wall time, archive size, peak RSS side by side.
+//   npm run bench [-- --runs 2] [-- --no-verify]
+// The engine runs in a child process of its own (so its peak RSS is its own), with the page cache warmed first and
+// the order alternating between runs. The engine's time runs from start() to its outcome: snapshot of the data
+// file, archive, read-back verification (on by default, as in the settings), commit, history and journal.
+import fs from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { settingsXml } from "../test/helpers/make-database";
+import { ensureReferenceSet } from "./reference";
+import { fmtMB, fmtS, measureCommand, measureTsx, parseReport, table, warmPageCache } from "./measure";
+
+interface EngineReport { wallMs: number; status: number; statusText: string; archiveSize: number; phases: Record<string, number>; maxRss: number }
+interface Sample { wallMs: number; size: number; rss: number | null; phases?: Record<string, number> }
+
+const { values } = parseArgs({ options: { runs: { type: "string", default: "2" }, "no-verify": { type: "boolean", default: false } } });
+const here = path.dirname(import.meta.filename);
+const outDir = path.join(here, ".cache/out");
+
+const LEVELS = [{ level: 1, compression: "Fast" }, { level: 6, compression: "Compact" }] as const;
+
+async function runZip(root: string, level: number): Promise<Sample> {
+  const out = path.join(outDir, `zip-${level}.zip`);
+  fs.rmSync(out, { force: true }); // zip -r would update an existing archive
+  const m = await measureCommand("zip", ["-r", "-q", `-${level}`, out, "database", "attachments"], { cwd: root });
+  if (m.code !== 0) throw new Error(`zip failed (${m.code}): ${m.stderr}`);
+  return { wallMs: m.wallMs, size: fs.statSync(out).size, rss: m.maxRssBytes };
+}
+
+async function runEngine(databaseDir: string, attachmentsDir: string, compression: "Fast" | "Compact", verify: boolean): Promise<Sample> {
+  const destination = path.join(outDir, `engine-${compression}`);
+  fs.rmSync(destination, { recursive: true, force: true });
+  fs.mkdirSync(destination, { recursive: true });
+  fs.writeFileSync(path.join(databaseDir, "Settings/Backup.4DSettings"), settingsXml({
+    destination, attachments: [attachmentsDir], keep: 1, compression, verbose: true, verify, eraseBefore: false,
+    includeStructure: true, includeData: true,
+  }));
+  const m = await measureTsx(path.join(here, "engine-child.ts"), ["--database", databaseDir, "--destination", destination]);
+  if (m.code !== 0) throw new Error(`engine-child failed (${m.code}): ${m.stderr}`);
+  const r = parseReport<EngineReport>(m.stdout);
+  if (r.status !== 0) throw new Error(`the backup failed: ${r.status} ${r.statusText}`);
+  return { wallMs: r.wallMs, size: r.archiveSize, rss: Math.max(r.maxRss, m.maxRssBytes ?? 0), phases: r.phases };
+}
+
+async function main(): Promise<void> {
+  const { databaseDir, attachmentsDir } = await ensureReferenceSet(path.join(here, ".cache/reference"));
+  const root = path.dirname(databaseDir);
+  fs.mkdirSync(outDir, { recursive: true });
+  const verify = !values["no-verify"];
+  const bytes = await warmPageCache([databaseDir, attachmentsDir]);
+  const dataSize = fs.statSync(path.join(databaseDir, "Data/data.sqlite")).size;
+  const count = fs.readdirSync(attachmentsDir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).length;
+  console.log(`reference set: ${fmtMB(bytes)} (data file ${fmtMB(dataSize)}, ${count} attachment files); verification ${verify ? "on" : "off"}`);
+
+  const rows: Array<Record<string, string>> = [];
+  const verdicts: string[] = [];
+  for (const { level, compression } of LEVELS) {
+    const zip: Sample[] = [], ours: Sample[] = [];
+    for (let run = 0; run < Number(values.runs); run++) {
+      if (run % 2 === 0) { zip.push(await runZip(root, level)); ours.push(await runEngine(databaseDir, attachmentsDir, compression, verify)); }
+      else { ours.push(await runEngine(databaseDir, attachmentsDir, compression, verify)); zip.push(await runZip(root, level)); }
+      console.log(`${compression} run ${run + 1}: zip -r -${level} ${fmtS(zip.at(-1)!.wallMs)}, engine ${fmtS(ours.at(-1)!.wallMs)}`);
+    }
+    const best = (s: Sample[]) => s.reduce((a, b) => (b.wallMs < a.wallMs ? b : a));
+    const peak = (s: Sample[]) => Math.max(...s.map((x) => x.rss ?? 0));
+    const z = best(zip), o = best(ours);
+    const phases = Object.entries(o.phases ?? {}).filter(([, ms]) => ms > 50).map(([p, ms]) => `${p} ${fmtS(ms)}`).join(", ");
+    rows.push({ compression, tool: `zip -r -${level}`, wall: fmtS(z.wallMs), size: fmtMB(z.size), "vs zip size": "100.0%", "peak RSS": fmtMB(peak(zip)), phases: "" });
+    rows.push({ compression, tool: "Strongbox engine", wall: fmtS(o.wallMs), size: fmtMB(o.size), "vs zip size": `${((o.size / z.size) * 100).toFixed(1)}%`, "peak RSS": fmtMB(peak(ours)), phases });
+    const faster = o.wallMs <= z.wallMs;
+    const sizeOk = level !== 1 || o.size <= z.size * 1.05;
+    verdicts.push(`${faster && sizeOk ? "MET   " : "MISSED"} ${compression}: ${fmtS(o.wallMs)} vs ${fmtS(z.wallMs)} (${((o.wallMs / z.wallMs) * 100).toFixed(0)}% of zip's time), size ${((o.size / z.size) * 100).toFixed(1)}% of zip's`);
+    verdicts.push(`${peak(ours) < 300 * 1e6 ? "MET   " : "MISSED"} ${compression}: peak RSS ${fmtMB(peak(ours))} (target < 300 MB)`);
+  }
+  console.log(`\n${table(rows)}\n\n${verdicts.join("\n")}`);
+}
+
+await main();
