@@ -46,3 +46,11 @@ export class BackupError extends Error {
     this.status = status;
   }
 }
+
+/**
+ * True for a BackupError from any copy of this module: Next bundles instrumentation and route handlers as
+ * separate entries, so the engine's BackupError class need not be the router's, and instanceof would miss it.
+ */
+export function isBackupError(err: unknown): err is BackupError {
+  return err instanceof Error && err.name === "BackupError" && typeof (err as BackupError).status === "number";
+}

@@ -22,6 +22,9 @@ export class UserError extends Error {
   constructor(message: string) { super(message); this.name = "UserError"; }
 }
 
+/** By name, not instanceof: the services may come from another bundle entry (see isBackupError). */
+export const isUserError = (err: unknown): err is UserError => err instanceof Error && err.name === "UserError";
+
 interface Row { id: number; username: string; role: Role; created_at: string; password_hash: string }
 const toUser = (r: Row): User => ({ id: r.id, username: r.username, role: r.role, createdAt: r.created_at });
 

@@ -4,7 +4,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { hasRole, type Role } from "../auth/roles";
 import type { User } from "../auth/users";
 import type { Services } from "../services";
-import { BackupError, STATUS } from "../status";
+import { isBackupError, STATUS } from "../status";
 
 export interface Context {
   user: User | null;
@@ -16,7 +16,7 @@ const t = initTRPC.context<Context>().create({
   sse: { ping: { enabled: true, intervalMs: 10_000 }, client: { reconnectAfterInactivityMs: 25_000 } },
   errorFormatter({ shape, error }) {
     const cause = error.cause;
-    return { ...shape, data: { ...shape.data, backupStatus: cause instanceof BackupError ? cause.status : null } };
+    return { ...shape, data: { ...shape.data, backupStatus: isBackupError(cause) ? cause.status : null } };
   },
 });
 
@@ -25,7 +25,7 @@ export const router = t.router;
 /** Domain errors to transport errors: -9976 is a conflict; other BackupErrors are bad requests with their text. */
 const mapErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && result.error.cause instanceof BackupError) {
+  if (!result.ok && isBackupError(result.error.cause)) {
     const cause = result.error.cause;
     throw new TRPCError({ code: cause.status === STATUS.BACKUP_IN_PROGRESS ? "CONFLICT" : "BAD_REQUEST", message: cause.message, cause });
   }

@@ -3,7 +3,7 @@
 // is read from the current record on every request (see current-user.ts).
 import type { NextAuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
-import { UserError } from "../auth/users";
+import { isUserError } from "../auth/users";
 import { getServices } from "../services";
 
 let cached: Promise<NextAuthOptions> | null = null;
@@ -32,7 +32,7 @@ export function getAuthOptions(): Promise<NextAuthOptions> {
               const user = await users.authenticate(username, password);
               return { id: String(user.id), name: user.username };
             } catch (err) {
-              if (err instanceof UserError) throw new Error(err.message);
+              if (isUserError(err)) throw new Error(err.message);
               throw err;
             }
           },

@@ -25,7 +25,7 @@ export interface VerifyOptions {
   signal?: AbortSignal;
   onProgress?: (p: { bytesDone: number; filesDone: number; currentName: string }) => void;
   /** Worker threads inflating and hashing. Default: cores, at least 2, at most 4. */
-  concurrency?: number;
+  workers?: number;
 }
 
 /**
@@ -204,7 +204,7 @@ export async function verifyArchive(path: string, expected: ExpectedEntry[], opt
   all.sort((a, b) => a.relativeOffsetOfLocalHeader - b.relativeOffsetOfLocalHeader);
   const fd = await promisify(fs.open)(path, "r");
   const fileSize = (await promisify(fs.fstat)(fd)).size;
-  const workers = opts.concurrency ?? Math.min(4, Math.max(2, os.availableParallelism()));
+  const workers = opts.workers ?? Math.min(4, Math.max(2, os.availableParallelism()));
   const pool = new ZlibPool(workers);
   const buffers = new BufferPool(SPAN);
   const pread = (buf: Buffer, pos: number) => promisify(fs.read)(fd, buf, 0, buf.length, pos).then((r) => r.bytesRead);
