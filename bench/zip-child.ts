@@ -48,6 +48,7 @@ const writer = new ZipWriter(values.out!, {
   level,
   chunkSize: num(values.chunk),
   maxInFlightBytes: num(values.inflight),
+  workers: num(values.workers),
 });
 for await (const s of walk(values.database!, "")) await writer.add(s);
 const att = path.resolve(values.attachments!);

@@ -43,9 +43,10 @@ async function createServices(): Promise<Services> {
   const paths = pathsFromEnv();
   const messages: string[] = [];
   fs.mkdirSync(paths.home, { recursive: true });
+  // The lock first: a second server must not touch the database at all, not even to create the demo.
+  const lock = acquireInstanceLock(paths.databaseDir);
   const demo = await createDemoDatabaseIfAbsent(paths.databaseDir, paths.home);
   if (demo.created) messages.push(`Created the demo database in ${paths.databaseDir}`);
-  const lock = acquireInstanceLock(paths.databaseDir);
   fs.mkdirSync(paths.defaultDestination, { recursive: true });
   await writeDefaultSettingsIfMissing(paths.databaseDir, paths.defaultDestination);
   const consoleDb = openConsoleDb(paths.consoleDb);

@@ -7,8 +7,22 @@ export const dynamic = "force-dynamic";
 export default async function LoginPage({ searchParams }: { searchParams: Promise<{ callbackUrl?: string }> }) {
   if (await currentUser()) redirect("/");
   const { callbackUrl } = await searchParams;
-  // Only a path on this site, never another origin.
-  const target = callbackUrl && callbackUrl.startsWith("/") && !callbackUrl.startsWith("//") ? callbackUrl : "/";
+  return <LoginLayout callbackUrl={safeCallback(callbackUrl)} />;
+}
+
+/** Only a path on this site: "//host" and "/\host" would send the browser to another origin. */
+function safeCallback(callbackUrl: string | undefined): string {
+  const base = "http://strongbox.invalid";
+  if (!callbackUrl || !callbackUrl.startsWith("/")) return "/";
+  try {
+    const url = new URL(callbackUrl, base);
+    return url.origin === base ? url.pathname + url.search : "/";
+  } catch {
+    return "/";
+  }
+}
+
+function LoginLayout({ callbackUrl: target }: { callbackUrl: string }) {
   return (
     <main className="flex min-h-screen items-center justify-center p-6">
       <div className="w-full max-w-sm rounded-lg border border-slate-200 bg-white p-8 shadow-sm">

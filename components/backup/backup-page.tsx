@@ -9,6 +9,7 @@ import { useTRPC } from "../trpc";
 import { formatBytes, formatDate, formatDuration, formatTrigger } from "../format";
 import { ProgressPanel } from "./progress-panel";
 import { Card, Field } from "./card";
+import { STOPPABLE_PHASES } from "@/server/engine/progress";
 
 export function BackupPage() {
   const trpc = useTRPC();
@@ -47,7 +48,7 @@ export function BackupPage() {
       )}
 
       {running ? (
-        <ProgressPanel progress={running} canStop={canOperate} onStop={() => stop.mutate()} stopping={stop.isPending || running.stopping} />
+        <ProgressPanel progress={running} canStop={canOperate && STOPPABLE_PHASES.has(running.phase)} onStop={() => stop.mutate()} stopping={stop.isPending || running.stopping} />
       ) : last ? (
         <OutcomeBanner outcome={last} />
       ) : null}
@@ -129,7 +130,7 @@ function OutcomeBanner({ outcome }: { outcome: { backupNumber: number; status: n
   const tone = ok ? "border-emerald-200 bg-emerald-50 text-emerald-900" : outcome.partial ? "border-amber-200 bg-amber-50 text-amber-900" : "border-red-200 bg-red-50 text-red-900";
   return (
     <div role="status" className={`rounded border px-4 py-3 ${tone}`}>
-      Backup #{outcome.backupNumber} {ok ? "finished" : outcome.partial ? "finished as a partial backup" : "failed"}: {outcome.status} — {outcome.statusText}
+      Backup{outcome.backupNumber ? ` #${outcome.backupNumber}` : ""} {ok ? "finished" : outcome.partial ? "finished as a partial backup" : "failed"}: {outcome.status} — {outcome.statusText}
     </div>
   );
 }

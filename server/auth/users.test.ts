@@ -54,6 +54,15 @@ describe("users", () => {
     await expect(users.authenticate("alice", "alice-password")).resolves.toMatchObject({ username: "alice" });
   });
 
+  it("never gives a removed user's id to a new user (a session names its user by id)", async () => {
+    const users = setup();
+    await users.create("admin", "admin-password", "admin");
+    const bob = await users.create("bob", "bob-password", "viewer");
+    users.remove(bob.id);
+    const carol = await users.create("carol", "carol-password", "admin");
+    expect(carol.id).not.toBe(bob.id);
+  });
+
   it("refuses duplicates and bad input, and keeps at least one admin", async () => {
     const users = setup();
     const admin = await users.create("admin", "admin-password", "admin");

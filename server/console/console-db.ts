@@ -8,7 +8,7 @@ export type ConsoleDb = Database.Database;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS users (
-  id INTEGER PRIMARY KEY,
+  id INTEGER PRIMARY KEY AUTOINCREMENT, -- never reuse an id: a session names its user by id
   username TEXT NOT NULL UNIQUE COLLATE NOCASE,
   password_hash TEXT NOT NULL,
   role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS users (
 CREATE TABLE IF NOT EXISTS operations (
   id TEXT PRIMARY KEY,
   kind TEXT NOT NULL,
-  state TEXT NOT NULL CHECK (state IN ('running', 'finished', 'recovered')),
+  state TEXT NOT NULL CHECK (state IN ('running', 'recorded', 'finished', 'recovered')),
   database_dir TEXT NOT NULL,
   backup_number INTEGER,
   trigger_kind TEXT NOT NULL,

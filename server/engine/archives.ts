@@ -44,9 +44,15 @@ export function listLogBackups(destination: string, databaseName: string): Promi
   return listMatching(destination, new RegExp(`^${escape(databaseName)}\\[(\\d{4,})\\]\\.4BL$`));
 }
 
-/** Temporary files a backup of this database may have left (after a crash). */
+/** Temporary files a backup of this database may have left after a crash: archive, snapshot and its journal. */
 export function listTempFiles(destination: string, databaseName: string): Promise<ArchiveFile[]> {
-  return listMatching(destination, new RegExp(`^${escape(databaseName)}\\[(\\d{4,})\\]\\.(?:zip|data)\\.tmp$`));
+  return listMatching(destination, new RegExp(`^${escape(databaseName)}\\[(\\d{4,})\\]\\.(?:zip|data)\\.tmp(?:-journal)?$`));
+}
+
+/** Strongbox's own leftovers in a destination that are not tied to a database name: probes, atomic-write temps. */
+export async function listStrayTemps(destination: string): Promise<string[]> {
+  const names = await fs.readdir(destination).catch(() => [] as string[]);
+  return names.filter((n) => /^\.strongbox-probe-[0-9a-f]+$/.test(n) || /^\.backupHistory\.json\.\d+\.[0-9a-f]+\.tmp$/.test(n)).map((n) => path.join(destination, n));
 }
 
 /**
@@ -56,7 +62,7 @@ export function listTempFiles(destination: string, databaseName: string): Promis
  */
 export async function applyRetention(destination: string, databaseName: string, keep: number): Promise<{ deleted: string[]; oldestKept: number | null }> {
   const archives = await listArchives(destination, databaseName);
-  const doomed = keep > 0 ? archives.slice(0, Math.max(0, archives.length - keep)) : [];
+  const doomed = archives.slice(0, Math.max(0, archives.length - keep));
   const kept = archives.slice(doomed.length);
   const oldestKept = kept[0]?.number ?? null;
   const deleted: string[] = [];

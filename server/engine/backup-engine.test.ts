@@ -212,6 +212,49 @@ describe("Stop", () => {
   });
 });
 
+describe("Stop during the snapshot", () => {
+  it("kills the snapshot in flight: 1406, the archive phase never starts, no temporary file", async () => {
+    db = makeTestDatabase();
+    // An exclusive lock on the data file keeps VACUUM INTO waiting (for up to two minutes), so the Stop is sure to
+    // land while the snapshot runs; only a snapshot that is really killed lets the outcome arrive before then.
+    const holder = new Database(db.dataFile);
+    holder.pragma("locking_mode = EXCLUSIVE");
+    holder.exec("BEGIN EXCLUSIVE; INSERT INTO customers (name, city) VALUES ('x', 'y'); COMMIT;");
+    try {
+      const engine = engineFor(db);
+      const phases: string[] = [];
+      engine.on("event", (e) => { if (e.type === "progress") phases.push(e.progress.phase); });
+      const run = engine.start(manual);
+      await expect.poll(() => phases.at(-1)).toBe("snapshot");
+      await new Promise((r) => setTimeout(r, 300)); // the snapshot process is up and waiting on the lock
+      expect(engine.stop()).toBe(true);
+      const outcome = await run.done;
+      expect(outcome.status).toBe(STATUS.CANCELED_BY_USER);
+      expect(phases).not.toContain("archive");
+      expect(fs.readdirSync(db.destination).filter((n) => n !== "backupHistory.json")).toEqual([]);
+    } finally {
+      holder.close();
+    }
+  });
+});
+
+describe("EraseOldBackupBefore", () => {
+  it("with keep only the last 1, deletes the previous archive before writing the new one", async () => {
+    db = makeTestDatabase();
+    db.writeSettings({ keep: 1, eraseBefore: true });
+    const engine = engineFor(db);
+    await engine.start(manual).done;
+    const deleted: boolean[] = [];
+    engine.on("event", (e) => {
+      if (e.type === "progress" && e.progress.phase === "archive") deleted.push(!fs.existsSync(path.join(db.destination, "TestDb[0001].zip")));
+    });
+    expect((await engine.start(manual).done).status).toBe(0);
+    expect(deleted[0]).toBe(true);
+    expect(fs.readdirSync(db.destination).filter((n) => n.endsWith(".zip"))).toEqual(["TestDb[0002].zip"]);
+    expect(journalOf(db)).toContain(`Deleted before the backup (EraseOldBackupBefore): ${path.join(db.destination, "TestDb[0001].zip")}`);
+  });
+});
+
 describe("the data snapshot", () => {
   it("is transactionally consistent while writes go on", async () => {
     db = makeTestDatabase();

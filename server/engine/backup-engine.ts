@@ -20,8 +20,8 @@ import { applyRetention, archiveName, listArchives, tempArchiveName, tempSnapsho
 import { collect, type CollectedEntry } from "./collect";
 import { MANIFEST_FORMAT, MANIFEST_NAME, type Manifest, type ManifestEntry } from "./manifest";
 import { OperationLedger } from "./operation-ledger";
-import type { EngineEvent, OperationOutcome, OperationProgress, Phase } from "./progress";
-import { snapshotDataFile } from "./snapshot";
+import { STOPPABLE_PHASES, type EngineEvent, type OperationOutcome, type OperationProgress, type Phase } from "./progress";
+import { snapshotDataFile, snapshotSidecars } from "./snapshot";
 import { checkDestination, fsyncDir } from "./destination";
 import { recoverInterrupted } from "./recovery";
 
@@ -71,6 +71,8 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
     this.journal = new BackupJournal(this.layout.logsDir);
     this.ledger = new OperationLedger(opts.consoleDb, opts.databaseDir);
     this.now = opts.now ?? (() => new Date());
+    // One listener per open console (each tab's event stream): no fixed limit applies.
+    this.setMaxListeners(0);
   }
 
   /** Resolves the settings, name, destination and attachments as the next backup will see them. */
@@ -130,9 +132,12 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
     return { operationId, done: slot.done };
   }
 
-  /** Stop (spec §7): ends the copy within a second; returns false when nothing runs. */
+  /**
+   * Stop (spec §7): ends the copy within a second. Returns false when nothing runs, or when the archive is already
+   * being committed: from then on the backup is whole and ends as it is.
+   */
   stop(): boolean {
-    if (!this.current) return false;
+    if (!this.current || !STOPPABLE_PHASES.has(this.current.progress.phase)) return false;
     this.current.progress.stopping = true;
     this.current.abort.abort(new BackupError(STATUS.CANCELED_BY_USER));
     this.emitNow();
@@ -204,7 +209,7 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
       record.archivePath = path.join(ctx.destination, archiveName(ctx.databaseName, number));
       const tempArchive = path.join(ctx.destination, tempArchiveName(ctx.databaseName, number));
       const tempSnapshot = path.join(ctx.destination, tempSnapshotName(ctx.databaseName, number));
-      temps.push(tempArchive, tempSnapshot);
+      temps.push(tempArchive, ...snapshotSidecars(tempSnapshot));
       this.ledger.begin({ id: slot.progress.operationId, kind: "backup", backupNumber: number, trigger: req.trigger,
         scheduledAt: record.scheduledDate, startedAt: startingDate, tempPaths: temps, archivePath: record.archivePath });
       this.update({ backupNumber: number, archivePath: record.archivePath }, true);
@@ -217,14 +222,15 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
       const dataBytes = includeDataFile ? await fs.stat(this.layout.dataFile).then((s) => s.size, () => 0) : 0;
       const sum = (es: CollectedEntry[]) => es.reduce((n, e) => n + e.size, 0);
       const estimate = sum(collected.structure) + sum(collected.dataSettings) + sum(collected.attachments) + dataBytes * 2;
-      await checkFreeSpace(ctx.destination, estimate);
       signal.throwIfAborted();
 
       if (ctx.settings.advanced.eraseOldBackupBefore && ctx.settings.advanced.setNumber.enable) {
+        // Room for this backup: keep one archive fewer than X now, so that X remain once it is committed.
         const keep = Math.max(0, ctx.settings.advanced.setNumber.value - 1);
         const { deleted } = await applyRetention(ctx.destination, ctx.databaseName, keep);
         for (const d of deleted) record.notes.push(`Deleted before the backup (EraseOldBackupBefore): ${d}`);
       }
+      await checkFreeSpace(ctx.destination, estimate);
 
       // 2–3. Snapshot of the data file (a consistent copy, off the event loop).
       let bookkeeping = null as Awaited<ReturnType<typeof snapshotDataFile>>["bookkeeping"];
@@ -319,16 +325,7 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
       this.phase("commit", 99);
       await fs.rename(tempArchive, record.archivePath);
       committedPath = record.archivePath;
-      await fsyncDir(ctx.destination);
       record.archive = { size: result.archiveSize, sha256: result.archiveSha256, verified };
-
-      if (ctx.settings.advanced.setNumber.enable) {
-        this.phase("retention", 99);
-        const { deleted, oldestKept: oldest } = await applyRetention(ctx.destination, ctx.databaseName, ctx.settings.advanced.setNumber.value);
-        oldestKept = oldest;
-        for (const d of deleted) record.notes.push(`Deleted (keep only the last ${ctx.settings.advanced.setNumber.value}): ${d}`);
-      }
-
       const missing = record.attachments.filter((a) => !a.found).map((a) => a.attachmentPath);
       if (missing.length) {
         record.status = STATUS.BACKUP_ERROR;
@@ -336,25 +333,29 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
         record.statusText = `Partial backup: attachment(s) not found: ${missing.join(", ")}`;
         record.errors.push({ code: STATUS.BACKUP_ERROR, text: record.statusText });
       }
+      // After the commit the archive is whole: what fails from here is reported, and doesn't undo the backup.
+      oldestKept = await this.afterCommit(ctx, record);
     } catch (err) {
       const e = toBackupError(err, signal);
       record.status = e.status;
       record.statusText = e.message;
       record.partial = false;
       record.errors.push({ code: e.status, text: e.message });
-      if (!committedPath) record.archive = null;
+      record.archive = null;
     } finally {
       for (const t of temps) await fs.rm(t, { force: true }).catch(() => undefined);
     }
 
-    // 6. Shutdown: history, journal, ledger, tell every console.
+    // 6. Shutdown: history, journal, ledger, tell every console — whatever fails here, every console is told.
     this.update({ phase: "shutdown", percent: record.status === 0 || record.partial ? 100 : slot.progress.percent }, true);
     record.endingDate = this.now();
+    const operationId = slot.progress.operationId;
     if (ctx && record.backupNumber > 0) {
       try {
         await this.history(ctx).append(toHistoryEntry(record), { oldestKeptNumber: oldestKept });
+        this.ledger.markRecorded(operationId);
       } catch (err) {
-        record.errors.push({ code: STATUS.BACKUP_ERROR, text: `backupHistory.json could not be written: ${(err as Error).message}` });
+        record.notes.push(`Warning: backupHistory.json could not be written: ${(err as Error).message}`);
       }
     }
     try {
@@ -362,15 +363,39 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
     } catch (err) {
       console.error(`[strongbox] the backup journal could not be written: ${(err as Error).message}`);
     }
-    this.ledger.finish(slot.progress.operationId, record.status, record.endingDate);
+    try {
+      this.ledger.finish(operationId, record.status, record.endingDate);
+    } catch (err) {
+      console.error(`[strongbox] the operations ledger could not be updated: ${(err as Error).message}`);
+    }
     const outcome: OperationOutcome = {
-      operationId: slot.progress.operationId, backupNumber: record.backupNumber, status: record.status,
+      operationId, backupNumber: record.backupNumber, status: record.status,
       statusText: record.statusText, partial: record.partial, archivePath: committedPath,
       startingDate: record.startingDate.toISOString(), endingDate: record.endingDate.toISOString(),
     };
     this.lastOutcome = outcome;
     this.emit("event", { type: "finished", outcome });
     return outcome;
+  }
+
+  /** Durability of the rename, then retention; problems become warnings in the journal. Returns the oldest kept. */
+  private async afterCommit(ctx: ResolvedContext, record: OperationRecord): Promise<number | null> {
+    try {
+      await fsyncDir(ctx.destination);
+    } catch (err) {
+      record.notes.push(`Warning: the destination folder could not be flushed after the commit: ${(err as Error).message}`);
+    }
+    const { enable, value } = ctx.settings.advanced.setNumber;
+    if (!enable) return null;
+    this.phase("retention", 99);
+    try {
+      const { deleted, oldestKept } = await applyRetention(ctx.destination, ctx.databaseName, value);
+      for (const d of deleted) record.notes.push(`Deleted (keep only the last ${value}): ${d}`);
+      return oldestKept;
+    } catch (err) {
+      record.notes.push(`Warning: old backups could not all be deleted (keep only the last ${value}): ${(err as Error).message}`);
+      return null;
+    }
   }
 
   /**
@@ -438,8 +463,9 @@ function makePacer(bps: number, signal: AbortSignal): (bytes: number) => Promise
     const due = start + (total / bps) * 1000 - Date.now();
     if (due <= 0) return;
     await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, due);
-      signal.addEventListener("abort", () => { clearTimeout(t); resolve(); }, { once: true });
+      const wake = () => { clearTimeout(t); resolve(); };
+      const t = setTimeout(() => { signal.removeEventListener("abort", wake); resolve(); }, due);
+      signal.addEventListener("abort", wake, { once: true });
     });
   };
 }

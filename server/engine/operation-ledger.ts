@@ -12,11 +12,13 @@ export interface LedgerRow {
   startedAt: Date;
   tempPaths: string[];
   archivePath: string | null;
+  /** True when the history entry was written before the crash (only the journal block may be missing). */
+  recorded?: boolean;
 }
 
 interface Raw {
   id: string; kind: string; backup_number: number | null; trigger_kind: Trigger["kind"]; trigger_user: string | null;
-  scheduled_at: string | null; started_at: string; temp_paths: string; archive_path: string | null;
+  scheduled_at: string | null; started_at: string; temp_paths: string; archive_path: string | null; state: string;
 }
 
 export class OperationLedger {
@@ -30,6 +32,11 @@ export class OperationLedger {
         row.scheduledAt?.toISOString() ?? null, row.startedAt.toISOString(), JSON.stringify(row.tempPaths), row.archivePath);
   }
 
+  /** The history entry is written: a crash from here on must not record the operation a second time. */
+  markRecorded(id: string): void {
+    this.db.prepare("UPDATE operations SET state = 'recorded' WHERE id = ?").run(id);
+  }
+
   finish(id: string, status: number, endedAt: Date, state: "finished" | "recovered" = "finished"): void {
     this.db.prepare("UPDATE operations SET state = ?, status = ?, ended_at = ? WHERE id = ?").run(state, status, endedAt.toISOString(), id);
   }
@@ -37,13 +44,13 @@ export class OperationLedger {
   /** Operations of this database still marked running: only a crash leaves them so. */
   interrupted(): LedgerRow[] {
     const rows = this.db
-      .prepare("SELECT * FROM operations WHERE state = 'running' AND database_dir = ? ORDER BY started_at")
+      .prepare("SELECT * FROM operations WHERE state IN ('running', 'recorded') AND database_dir = ? ORDER BY started_at")
       .all(this.databaseDir) as Raw[];
     return rows.map((r) => ({
       id: r.id, kind: r.kind, backupNumber: r.backup_number,
       trigger: { kind: r.trigger_kind, user: r.trigger_user },
       scheduledAt: r.scheduled_at ? new Date(r.scheduled_at) : null, startedAt: new Date(r.started_at),
-      tempPaths: JSON.parse(r.temp_paths) as string[], archivePath: r.archive_path,
+      tempPaths: JSON.parse(r.temp_paths) as string[], archivePath: r.archive_path, recorded: r.state === "recorded",
     }));
   }
 }

@@ -3,6 +3,9 @@ import type { Trigger } from "../operation";
 
 export type Phase = "startup" | "snapshot" | "archive" | "verify" | "commit" | "retention" | "shutdown";
 
+/** Phases a Stop can still cancel; from the commit on, the archive is whole and the backup ends as it is. */
+export const STOPPABLE_PHASES: ReadonlySet<Phase> = new Set(["startup", "snapshot", "archive", "verify"]);
+
 export interface OperationProgress {
   operationId: string;
   kind: "backup";

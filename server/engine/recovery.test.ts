@@ -61,6 +61,39 @@ describe("crash recovery", () => {
   });
 });
 
+describe("recovery leftovers", () => {
+  it("removes snapshot journals and stray probes, and never records an operation twice", async () => {
+    db = makeTestDatabase();
+    const engine = engineFor(db);
+    const done = await engine.start({ trigger: { kind: "manual", user: "me" } }).done;
+    // As if the server died after the history write but before the ledger was closed.
+    const consoleDb = openConsoleDb(path.join(db.home, "console.sqlite"));
+    consoleDb.prepare("UPDATE operations SET state = 'recorded' WHERE id = ?").run(done.operationId);
+    for (const leftover of ["TestDb[0002].data.tmp-journal", "TestDb[0002].zip.tmp", ".strongbox-probe-0a1b2c", ".backupHistory.json.123.abcdef.tmp"]) {
+      fs.writeFileSync(path.join(db.destination, leftover), "x");
+    }
+    const messages = await engineFor(db).init();
+    expect(messages.join("\n")).toMatch(/Interrupted backup #1 recorded with status 0/);
+    expect(fs.readdirSync(db.destination).sort()).toEqual(["TestDb[0001].zip", "backupHistory.json"]);
+    expect(historyOf(db)).toHaveLength(1);
+    expect(await engineFor(db).init()).toEqual([]);
+  });
+
+  it("does not keep the server from starting when the destination is gone", async () => {
+    db = makeTestDatabase();
+    const c = child(["backup", db.databaseDir, db.home, db.destination]);
+    fs.writeFileSync(path.join(db.attachmentsDir, "big.bin"), crypto.randomBytes(16 * 1024 * 1024));
+    await expect.poll(c.out, { timeout: 30_000 }).toContain("ARCHIVING");
+    c.p.kill("SIGKILL");
+    await new Promise((r) => c.p.once("exit", r));
+    fs.rmSync(db.destination, { recursive: true });
+    const messages = await engineFor(db).init();
+    expect(messages.join("\n")).toMatch(/could not be recorded yet/);
+    fs.mkdirSync(db.destination);
+    expect((await engineFor(db).init()).join("\n")).toMatch(/Interrupted backup #1 recorded with status 1409/);
+  });
+});
+
 describe("one engine per database", () => {
   it("refuses a second holder of the database lock, in another process, with a clear message", async () => {
     db = makeTestDatabase();

@@ -7,7 +7,10 @@ import { getAuthOptions } from "./auth-options";
 
 export async function currentUser(): Promise<User | null> {
   const session = await getServerSession(await getAuthOptions());
-  const id = Number((session?.user as { id?: string } | undefined)?.id);
-  if (!session || !Number.isInteger(id)) return null;
-  return (await getServices()).users.get(id);
+  const claims = session?.user as { id?: string; name?: string } | undefined;
+  const id = Number(claims?.id);
+  if (!claims || !Number.isInteger(id)) return null;
+  const user = (await getServices()).users.get(id);
+  // The name must match too: a session never passes to another user, whatever happens to ids.
+  return user && user.username === claims.name ? user : null;
 }
