@@ -93,3 +93,11 @@ export function table(rows: Array<Record<string, string | number>>): string {
   const line = (vals: string[]) => vals.map((v, i) => (i ? v.padStart(width[i]!) : v.padEnd(width[i]!))).join("  ");
   return [line(cols), line(width.map((w) => "-".repeat(w))), ...rows.map((r) => line(cols.map((c) => String(r[c] ?? ""))))].join("\n");
 }
+
+/** `zip -r -q -LEVEL` of `paths` (relative to `cwd`) into `out`, measured: the baseline of every bench. */
+export async function zipBaseline(cwd: string, paths: string[], level: number, out: string): Promise<{ wallMs: number; size: number; rss: number | null }> {
+  fs.rmSync(out, { force: true }); // zip -r would update an existing archive
+  const m = await measureCommand("zip", ["-r", "-q", `-${level}`, out, ...paths], { cwd });
+  if (m.code !== 0) throw new Error(`zip failed (${m.code}): ${m.stderr}`);
+  return { wallMs: m.wallMs, size: fs.statSync(out).size, rss: m.maxRssBytes };
+}

@@ -49,15 +49,23 @@ export async function backupThroughServer(databaseDir: string): Promise<{ wallMs
       body: new URLSearchParams({ csrfToken, username: "admin", password, json: "true" }),
     });
     keep(signIn);
+    type Info = { running: unknown; lastBackupStatus: number | null; lastBackupDate: string | null };
+    const info = async (): Promise<Info> => {
+      const res = await fetch(`${url}/api/trpc/backup.info`, { headers: { cookie: cookie() } });
+      if (!res.ok) throw new Error(`backup.info: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { result: { data: Info } }).result.data;
+    };
+    const before = (await info()).lastBackupDate;
     const idleRss = peakRss(server.pid!);
     const start = performance.now();
     const res = await fetch(`${url}/api/trpc/backup.start`, { method: "POST", headers: { cookie: cookie(), "content-type": "application/json" }, body: "{}" });
     if (!res.ok) throw new Error(`backup.start: ${res.status} ${await res.text()}`);
+    // Done when nothing runs and the last backup is a new one.
     for (;;) {
       await new Promise((r) => setTimeout(r, 100));
-      const info = (await (await fetch(`${url}/api/trpc/backup.info`, { headers: { cookie: cookie() } })).json()) as { result: { data: { running: unknown; lastBackupStatus: number } } };
-      if (!info.result.data.running) {
-        return { wallMs: performance.now() - start, peakRss: peakRss(server.pid!), idleRss, status: info.result.data.lastBackupStatus };
+      const now = await info();
+      if (!now.running && now.lastBackupDate !== before) {
+        return { wallMs: performance.now() - start, peakRss: peakRss(server.pid!), idleRss, status: now.lastBackupStatus ?? -1 };
       }
     }
   } finally {

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ensureReferenceSet } from "./reference";
-import { fmtMB, fmtS, measureCommand, measureTsx, parseReport, table, warmPageCache } from "./measure";
+import { fmtMB, fmtS, measureTsx, zipBaseline, parseReport, table, warmPageCache } from "./measure";
 
 interface ChildReport { writeMs: number; verifyMs?: number; archiveSize: number; entries: number; maxRss: number }
 interface Sample { wallMs: number; size: number; rss: number | null; verifyMs?: number }
@@ -23,13 +23,8 @@ const { values } = parseArgs({
 const here = path.dirname(import.meta.filename);
 const outDir = path.join(here, ".cache/out");
 
-async function runZip(root: string, level: number): Promise<Sample> {
-  const out = path.join(outDir, `zip-${level}.zip`);
-  fs.rmSync(out, { force: true }); // zip -r would update an existing archive
-  const m = await measureCommand("zip", ["-r", "-q", `-${level}`, out, "database", "attachments"], { cwd: root });
-  if (m.code !== 0) throw new Error(`zip failed (${m.code}): ${m.stderr}`);
-  return { wallMs: m.wallMs, size: fs.statSync(out).size, rss: m.maxRssBytes };
-}
+const runZip = (root: string, level: number): Promise<Sample> =>
+  zipBaseline(root, ["database", "attachments"], level, path.join(outDir, `zip-${level}.zip`));
 
 async function runOurs(db: string, att: string, level: number): Promise<Sample> {
   const out = path.join(outDir, `ours-${level}.zip`);

@@ -59,6 +59,10 @@ test("Stop ends the backup with 1406 and leaves no new archive", async ({ page }
   const bar = page.getByRole("progressbar", { name: "Backup progress" });
   await expect(bar).toBeVisible();
   await expect.poll(async () => Number(await bar.getAttribute("aria-valuenow").catch(() => 0)), { timeout: 30_000 }).toBeGreaterThan(5);
+  // A console reloaded mid-backup shows the running backup at once.
+  await page.reload();
+  await expect(bar).toBeVisible();
+  await expect(page.getByRole("region", { name: "Backup in progress" })).toContainText("started by manual (admin)");
   await page.getByRole("button", { name: "Stop" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Backup #2" })).toContainText("failed: 1406 — Backup canceled by user");
   await expect(bar).toHaveCount(0);
