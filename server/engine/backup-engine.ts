@@ -6,6 +6,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import type { ConsoleDb } from "../console/console-db";
 import { ensureBookkeeping } from "../data/bookkeeping";
+import { currentMarks, recordSnapshotMarks, type DataFileMarks } from "../data/data-change";
 import { databaseLayout } from "../database/layout";
 import { BackupHistory, toHistoryEntry, type HistoryEntry } from "../history/backup-history";
 import { BackupJournal, formatBlock } from "../journal/backup-journal";
@@ -234,13 +235,17 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
 
       // 2–3. Snapshot of the data file (a consistent copy, off the event loop).
       let bookkeeping = null as Awaited<ReturnType<typeof snapshotDataFile>>["bookkeeping"];
+      let marks: DataFileMarks | null = null;
       const entries: CollectedEntry[] = [...collected.structure];
       if (includeDataFile) {
         this.phase("snapshot", 1);
         await fs.access(this.layout.dataFile).catch(() => {
           throw new BackupError(STATUS.BACKUP_ERROR, `The data file ${this.layout.dataFile} is missing.`);
         });
+        // Marks taken before the copy: a write during it makes the next "modified?" answer yes, never a wrong no.
+        marks = currentMarks(this.layout.dataFile, 0);
         ({ bookkeeping } = await snapshotDataFile(this.layout.dataFile, tempSnapshot, signal));
+        marks.lastOperation = bookkeeping?.lastOperation ?? 0;
         const st = await fs.stat(tempSnapshot);
         entries.push({ name: "Data/data.sqlite", originalPath: this.layout.dataFile, kind: "file", size: st.size,
           mtime: (await fs.stat(this.layout.dataFile)).mtime, mode: st.mode });
@@ -334,6 +339,7 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
         record.errors.push({ code: STATUS.BACKUP_ERROR, text: record.statusText });
       }
       // After the commit the archive is whole: what fails from here is reported, and doesn't undo the backup.
+      if (marks) recordSnapshotMarks(this.opts.consoleDb, this.opts.databaseDir, marks);
       oldestKept = await this.afterCommit(ctx, record);
     } catch (err) {
       const e = toBackupError(err, signal);
@@ -369,7 +375,7 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
       console.error(`[strongbox] the operations ledger could not be updated: ${(err as Error).message}`);
     }
     const outcome: OperationOutcome = {
-      operationId, backupNumber: record.backupNumber, status: record.status,
+      operationId, trigger: req.trigger, backupNumber: record.backupNumber, status: record.status,
       statusText: record.statusText, partial: record.partial, archivePath: committedPath,
       startingDate: record.startingDate.toISOString(), endingDate: record.endingDate.toISOString(),
     };

@@ -31,6 +31,7 @@ export interface OperationProgress {
 /** What the console is told when an operation ends. */
 export interface OperationOutcome {
   operationId: string;
+  trigger: Trigger;
   backupNumber: number;
   status: number;
   statusText: string;
@@ -40,6 +41,14 @@ export interface OperationOutcome {
   endingDate: string;
 }
 
+/** Automatic backups as the Backup page shows them: a pending retry, automatic backups off after 1401, alerts. */
+export interface AutomationState {
+  pendingRetry: { at: string; attempt: number; scheduledDate: string | null; reason: string } | null;
+  disabled: { since: string; text: string } | null;
+  alerts: Array<{ id: number; createdAt: string; status: number; text: string; scheduledDate: string | null }>;
+}
+
 export type EngineEvent =
   | { type: "progress"; progress: OperationProgress }
-  | { type: "finished"; outcome: OperationOutcome };
+  | { type: "finished"; outcome: OperationOutcome }
+  | { type: "automation"; automation: AutomationState };

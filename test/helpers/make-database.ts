@@ -27,11 +27,13 @@ export interface SettingsOptions {
   eraseBefore?: boolean;
   includeStructure?: boolean;
   includeData?: boolean;
+  /** Extra XML inside <Advanced> (BackupFailure, BackupIfDataChange…). */
+  advancedXml?: string;
 }
 
 const b = (v: boolean) => (v ? "True" : "False");
 
-export function settingsXml(o: Required<Omit<SettingsOptions, "keep">> & { keep: number | null }): string {
+export function settingsXml(o: Required<Omit<SettingsOptions, "keep" | "advancedXml">> & { keep: number | null; advancedXml?: string }): string {
   const items = o.attachments.map((a, i) => `<Item${i + 1}>${a}</Item${i + 1}>`).join("");
   return `<?xml version="1.0" encoding="UTF-8"?>
 <Preferences4D>
@@ -51,6 +53,7 @@ export function settingsXml(o: Required<Omit<SettingsOptions, "keep">> & { keep:
         <CompressionRate>${o.compression}</CompressionRate>
         <CheckArchiveFileDuringBackup>${b(o.verify)}</CheckArchiveFileDuringBackup>
         <BackupJournalVerboseMode>${b(o.verbose)}</BackupJournalVerboseMode>
+        ${o.advancedXml ?? ""}
       </Advanced>
     </Settings>
   </Backup>
@@ -89,7 +92,7 @@ export function makeTestDatabase(opts: { rows?: number } = {}): TestDatabase {
       fs.writeFileSync(path.join(databaseDir, "Settings/Backup.4DSettings"), settingsXml({
         destination: o.destination ?? destination, attachments: o.attachments ?? [attachmentsDir], keep: o.keep === undefined ? 3 : o.keep,
         compression: o.compression ?? "Fast", verbose: o.verbose ?? true, verify: o.verify ?? true, eraseBefore: o.eraseBefore ?? false,
-        includeStructure: o.includeStructure ?? true, includeData: o.includeData ?? true,
+        includeStructure: o.includeStructure ?? true, includeData: o.includeData ?? true, advancedXml: o.advancedXml,
       }));
     },
     cleanup() { fs.rmSync(root, { recursive: true, force: true }); },

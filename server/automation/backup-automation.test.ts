@@ -1,0 +1,111 @@
+// Automatic backups on a real engine, real folders and a real HTTP webhook: retry after the delay, then an alert;
+// 1401 after N attempts and automatic backups off until a manual backup succeeds; BackupIfDataChange.
+import Database from "better-sqlite3";
+import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { openConsoleDb } from "../console/console-db";
+import { BackupEngine } from "../engine/backup-engine";
+import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
+import { AlertStore } from "./alerts";
+import { BackupAutomation } from "./backup-automation";
+
+let db: TestDatabase;
+let cleanup: Array<() => void> = [];
+afterEach(() => { for (const c of cleanup.splice(0)) c(); db?.cleanup(); });
+
+function setup(advancedXml: string) {
+  db = makeTestDatabase();
+  const consoleDb = openConsoleDb(path.join(db.home, "console.sqlite"));
+  const engine = new BackupEngine({ databaseDir: db.databaseDir, home: db.home, defaultDestination: db.destination, consoleDb });
+  const alerts = new AlertStore(consoleDb);
+  const automation = new BackupAutomation({ engine, alerts, nextScheduled: () => null });
+  cleanup.push(() => automation.stop());
+  db.writeSettings({ advancedXml });
+  return { engine, alerts, automation };
+}
+
+async function webhookServer() {
+  const received: unknown[] = [];
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => (body += d));
+    req.on("end", () => { received.push(JSON.parse(body)); res.end("ok"); });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  cleanup.push(() => server.close());
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received };
+}
+
+const journal = () => fs.readFileSync(path.join(db.databaseDir, "Logs/Backup Journal[001].txt"), "utf8");
+const failure = (abort: boolean, count = 3) => `<BackupFailure><TryBackupAtTheNextScheduledDate>False</TryBackupAtTheNextScheduledDate>
+  <TryToBackupAfter>0000-00-00T00:00:01.000</TryToBackupAfter><AbortIfBackupFail>${abort ? "True" : "False"}</AbortIfBackupFail>
+  <RetryCountBeforeAbort>${count}</RetryCountBeforeAbort></BackupFailure>`;
+
+describe("a scheduled backup that can't be made", () => {
+  it("is retried after the delay, then raises an alert that goes to the webhook", async () => {
+    const { engine, alerts, automation } = setup(failure(false));
+    const hook = await webhookServer();
+    alerts.setWebhookUrl(hook.url);
+    fs.rmSync(db.destination, { recursive: true }); // the destination is gone: backup impossible (1407)
+    const scheduled = new Date("2026-11-26T02:00:00Z");
+    await automation.onDue(scheduled);
+    expect(automation.state().pendingRetry).toMatchObject({ attempt: 2, scheduledDate: scheduled.toISOString() });
+    expect(alerts.open()).toEqual([]);
+    await expect.poll(() => alerts.open().length, { timeout: 15_000 }).toBe(1);
+    expect(alerts.open()[0]).toMatchObject({ status: 1407, scheduledDate: scheduled.toISOString() });
+    await expect.poll(() => hook.received.length).toBe(1);
+    expect(hook.received[0]).toMatchObject({ source: "strongbox", statusCode: 1407, database: db.databaseDir, scheduledDate: scheduled.toISOString() });
+    expect(automation.state().pendingRetry).toBeNull();
+    expect(journal().match(/\*\*\* Full Backup aborted/g)).toHaveLength(2);
+    expect(journal()).toContain("Trigger : retry");
+    expect(automation.acknowledge(alerts.open()[0]!.id, "admin")).toBe(true);
+    expect(alerts.open()).toEqual([]);
+    void engine;
+  });
+
+  it("with AbortIfBackupFail: 1401 after N failed attempts, automatic backups off until a manual backup succeeds", async () => {
+    const { engine, alerts, automation } = setup(failure(true, 2));
+    fs.rmSync(db.destination, { recursive: true });
+    await automation.onDue(new Date());
+    await expect.poll(() => automation.state().disabled, { timeout: 15_000 }).not.toBeNull();
+    expect(automation.state().disabled!.text).toMatch(/Maximum number of backup attempts reached.*after 2 failed attempts/);
+    expect(alerts.open().map((a) => a.status)).toContain(1401);
+    expect(journal()).toMatch(/Error reported : 1401/);
+    // Off: a due time starts nothing.
+    const before = journal();
+    await automation.onDue(new Date());
+    expect(journal()).toBe(before);
+    // A successful manual backup turns them back on.
+    fs.mkdirSync(db.destination);
+    expect((await engine.start({ trigger: { kind: "manual", user: "admin" } }).done).status).toBe(0);
+    expect(automation.state().disabled).toBeNull();
+  });
+
+  it("is never retried after a user Stop", async () => {
+    const { engine, automation } = setup(failure(false));
+    const run = automation.onDue(new Date());
+    await expect.poll(() => engine.running?.phase ?? "").not.toBe("");
+    engine.stop();
+    await run;
+    expect(automation.state().pendingRetry).toBeNull();
+  });
+});
+
+describe("BackupIfDataChange", () => {
+  it("postpones a scheduled backup when nothing changed, and backs up after a direct change to the data file", async () => {
+    const { automation } = setup("<BackupIfDataChange>True</BackupIfDataChange>");
+    await automation.onDue(new Date());
+    expect(fs.readdirSync(db.destination).filter((n) => n.endsWith(".zip"))).toHaveLength(1);
+    await automation.onDue(new Date());
+    expect(journal()).toContain("*** Backup postponed");
+    expect(fs.readdirSync(db.destination).filter((n) => n.endsWith(".zip"))).toHaveLength(1);
+    const w = new Database(db.dataFile);
+    w.prepare("UPDATE customers SET city = 'Lyon' WHERE id = 1").run();
+    w.close();
+    await automation.onDue(new Date());
+    expect(fs.readdirSync(db.destination).filter((n) => n.endsWith(".zip"))).toHaveLength(2);
+  });
+});
