@@ -4,25 +4,28 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { createContext, useContext, useState } from "react";
-import type { OperationOutcome, OperationProgress } from "@/server/engine/progress";
+import type { AutomationState, OperationOutcome, OperationProgress } from "@/server/engine/progress";
 import { useTRPC } from "./trpc";
 
 interface StreamState {
   connected: boolean;
   running: OperationProgress | null;
   last: OperationOutcome | null;
+  /** Null until the stream has sent a change: the page then shows its own query's answer. */
+  automation: AutomationState | null;
 }
 
-const StreamContext = createContext<StreamState>({ connected: false, running: null, last: null });
+const StreamContext = createContext<StreamState>({ connected: false, running: null, last: null, automation: null });
 
 export function EventStreamProvider({ children }: { children: React.ReactNode }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [state, setState] = useState<StreamState>({ connected: false, running: null, last: null });
+  const [state, setState] = useState<StreamState>({ connected: false, running: null, last: null, automation: null });
   useSubscription(
     trpc.events.onEvents.subscriptionOptions(undefined, {
       onData(event) {
-        if (event.type === "state") setState({ connected: true, running: event.running, last: event.last });
+        if (event.type === "state") setState((s) => ({ ...s, connected: true, running: event.running, last: event.last }));
+        else if (event.type === "automation") setState((s) => ({ ...s, automation: event.automation }));
         else if (event.type === "progress") setState((s) => ({ ...s, connected: true, running: event.progress }));
         else if (event.type === "finished") {
           setState((s) => ({ ...s, running: null, last: event.outcome }));

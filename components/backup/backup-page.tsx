@@ -8,6 +8,7 @@ import { useShellUser } from "../console-shell";
 import { useTRPC } from "../trpc";
 import { formatBytes, formatDate, formatDuration, formatTrigger } from "../format";
 import { ProgressPanel } from "./progress-panel";
+import { AutomationPanel } from "./automation-panel";
 import { Card, Field } from "./card";
 import { STOPPABLE_PHASES } from "@/server/engine/progress";
 
@@ -41,6 +42,7 @@ export function BackupPage() {
       </div>
 
       {error && <p role="alert" className="rounded border border-red-200 bg-red-50 px-4 py-3 text-red-800">{error}</p>}
+      <AutomationPanel canOperate={canOperate} />
       {o?.settingsError && (
         <p role="alert" className="rounded border border-red-200 bg-red-50 px-4 py-3 text-red-800">
           The backup settings can't be read: {o.settingsError}

@@ -112,7 +112,10 @@ export class BackupAutomation {
     }
     const kind = classify(outcome.status, outcome.partial);
     if (kind === "success") {
+      // A success makes a pending retry pointless.
       this.failures = 0;
+      if (this.pending) clearTimeout(this.pending.timer);
+      this.pending = null;
       this.publish();
     } else if (kind === "impossible") {
       await this.afterFailure(outcome.status, outcome.statusText, scheduledDate);

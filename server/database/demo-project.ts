@@ -172,6 +172,43 @@ const CATALOG = `<?xml version="1.0" encoding="UTF-8"?>
 </base_catalog>
 `;
 
+// Example hooks (spec §8), kept in a sub-folder with an extra extension so that they never run: the engine runs
+// only Project/Sources/DatabaseMethods/onBackupStartup[.js|.mjs] and onBackupShutdown[.js|.mjs].
+const HOOK_EXAMPLES: Record<string, string> = {
+  "onBackupStartup.mjs.example": `
+// Example On Backup Startup hook. Inactive: to use it, copy it to ../onBackupStartup.mjs
+// (Project/Sources/DatabaseMethods/onBackupStartup.mjs).
+// It runs with Node before every backup, in the database folder, with the backup's context in environment
+// variables. What it prints goes into the backup journal (verbose mode). Exit code 0 lets the backup go on;
+// any other code cancels it and becomes the backup's status. It is stopped after 60 s (status 1409).
+import { existsSync } from "node:fs";
+import path from "node:path";
+
+const { STRONGBOX_BACKUP_NUMBER, STRONGBOX_TRIGGER, STRONGBOX_DATABASE = ".", STRONGBOX_DESTINATION } = process.env;
+console.log(\`Backup #\${STRONGBOX_BACKUP_NUMBER} (\${STRONGBOX_TRIGGER}) of \${STRONGBOX_DATABASE} to \${STRONGBOX_DESTINATION}\`);
+
+// No backup during maintenance: the last line printed is given as the reason.
+if (existsSync(path.join(STRONGBOX_DATABASE, "maintenance.lock"))) {
+  console.log("maintenance.lock is present: no backup during maintenance");
+  process.exit(3);
+}`,
+  "onBackupShutdown.mjs.example": `
+// Example On Backup Shutdown hook. Inactive: to use it, copy it to ../onBackupShutdown.mjs
+// (Project/Sources/DatabaseMethods/onBackupShutdown.mjs).
+// It runs with Node after every backup, whatever its outcome, with the same variables as On Backup Startup
+// plus the final status. What it prints goes into the backup journal (verbose mode); its exit code is only
+// recorded: it cannot change the backup.
+const { STRONGBOX_BACKUP_NUMBER, STRONGBOX_STATUS, STRONGBOX_STATUS_TEXT, STRONGBOX_ARCHIVE } = process.env;
+
+if (STRONGBOX_STATUS === "0") {
+  console.log(\`Backup #\${STRONGBOX_BACKUP_NUMBER} saved to \${STRONGBOX_ARCHIVE}\`);
+  // Copy the archive off-site here, for instance.
+} else {
+  console.log(\`Backup #\${STRONGBOX_BACKUP_NUMBER} ended with status \${STRONGBOX_STATUS}: \${STRONGBOX_STATUS_TEXT}\`);
+  if (STRONGBOX_ARCHIVE) console.log(\`A partial archive was kept: \${STRONGBOX_ARCHIVE}\`);
+}`,
+};
+
 /** Every project file of the demo, by path relative to the database folder. */
 export function demoProjectFiles(name: string): Record<string, string> {
   const files: Record<string, string> = {
@@ -188,6 +225,7 @@ FORM LOAD("CustomerList")`),
 // On Exit
 UTIL_Log("Demo closed")`),
   };
+  for (const [h, body] of Object.entries(HOOK_EXAMPLES)) files[`Project/Sources/DatabaseMethods/examples/${h}`] = `${body.trim()}\n`;
   for (const [m, body] of Object.entries(METHODS)) files[`Project/Sources/Methods/${m}.4dm`] = method(body);
   for (const [c, body] of Object.entries(CLASSES)) files[`Project/Sources/Classes/${c}.4dm`] = `${body.trim()}\n`;
   for (const f of FORMS) {

@@ -10,6 +10,7 @@ import { currentMarks, recordSnapshotMarks, type DataFileMarks } from "../data/d
 import { databaseLayout } from "../database/layout";
 import { BackupHistory, toHistoryEntry, type HistoryEntry } from "../history/backup-history";
 import { BackupJournal, formatBlock } from "../journal/backup-journal";
+import { findHook, hookEnv, hookSummary, isHookError, runHook, startupDecision, type HookContext } from "../hooks/backup-hooks";
 import type { OperationRecord, Trigger } from "../operation";
 import { loadSettings } from "../settings/backup-settings-file";
 import type { BackupSettings } from "../settings/model";
@@ -39,6 +40,8 @@ export interface EngineOptions {
   now?: () => Date;
   /** Test-only: caps the archive phase's reading speed so that a person-speed Stop lands mid-backup. */
   throttleBytesPerSecond?: number | null;
+  /** How long a hook may run (spec §8: 60 s by default). */
+  hookTimeoutMs?: number;
 }
 
 export interface StartRequest {
@@ -215,6 +218,7 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
         scheduledAt: record.scheduledDate, startedAt: startingDate, tempPaths: temps, archivePath: record.archivePath });
       this.update({ backupNumber: number, archivePath: record.archivePath }, true);
       preview();
+      await this.runStartupHook(ctx, record, signal);
 
       const { includeStructureFile, includeDataFile } = ctx.settings.general;
       const collected = await collect({ databaseDir: this.opts.databaseDir, includeStructure: includeStructureFile,
@@ -352,8 +356,10 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
       for (const t of temps) await fs.rm(t, { force: true }).catch(() => undefined);
     }
 
-    // 6. Shutdown: history, journal, ledger, tell every console — whatever fails here, every console is told.
+    // 6. Shutdown: history, the shutdown hook, journal, ledger, tell every console — whatever fails here, every
+    // console is told.
     this.update({ phase: "shutdown", percent: record.status === 0 || record.partial ? 100 : slot.progress.percent }, true);
+    if (ctx) await this.runShutdownHook(ctx, record, committedPath);
     record.endingDate = this.now();
     const operationId = slot.progress.operationId;
     if (ctx && record.backupNumber > 0) {
@@ -382,6 +388,38 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
     this.lastOutcome = outcome;
     this.emit("event", { type: "finished", outcome });
     return outcome;
+  }
+
+  /** On Backup Startup (spec §8): exit code 0 goes on; anything else cancels the backup with that status. */
+  private async runStartupHook(ctx: ResolvedContext, record: OperationRecord, signal: AbortSignal): Promise<void> {
+    let hook;
+    try {
+      hook = await findHook(this.layout.hooksDir, "onBackupStartup");
+    } catch (err) {
+      throw new BackupError(STATUS.BACKUP_ERROR, isHookError(err) ? err.message : `The On Backup Startup hook can't be used: ${(err as Error).message}`);
+    }
+    if (!hook) return;
+    const result = await runHook(hook, { env: hookEnv(this.hookContext(ctx, record, 0, null)), cwd: this.opts.databaseDir, signal, timeoutMs: this.opts.hookTimeoutMs });
+    record.notes.push(hookSummary(result), ...result.output.map((l) => `  ${l}`));
+    const decision = startupDecision(result);
+    if (!decision.proceed) throw new BackupError(decision.status, decision.text);
+  }
+
+  /** On Backup Shutdown (spec §8): gets the status; its own failure is reported, never changes the backup's. */
+  private async runShutdownHook(ctx: ResolvedContext, record: OperationRecord, archive: string | null): Promise<void> {
+    try {
+      const hook = await findHook(this.layout.hooksDir, "onBackupShutdown");
+      if (!hook) return;
+      const result = await runHook(hook, { env: hookEnv(this.hookContext(ctx, record, record.status, archive)), cwd: this.opts.databaseDir, timeoutMs: this.opts.hookTimeoutMs });
+      record.notes.push(hookSummary(result), ...result.output.map((l) => `  ${l}`));
+    } catch (err) {
+      record.notes.push(`Warning: the On Backup Shutdown hook could not run: ${(err as Error).message}`);
+    }
+  }
+
+  private hookContext(ctx: ResolvedContext, record: OperationRecord, status: number, archive: string | null): HookContext {
+    return { backupNumber: record.backupNumber, trigger: record.trigger, status, partial: record.partial, databaseDir: this.opts.databaseDir,
+      databaseName: ctx.databaseName, destination: ctx.destination, archivePath: archive ?? undefined };
   }
 
   /** Durability of the rename, then retention; problems become warnings in the journal. Returns the oldest kept. */

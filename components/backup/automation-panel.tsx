@@ -1,0 +1,51 @@
+"use client";
+// Automatic backups on the Backup page (spec §7, §10): alerts shown until acknowledged, a pending retry with its
+// time and a way to cancel it, and automatic backups turned off after 1401.
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { useEventStream } from "../event-stream";
+import { useTRPC } from "../trpc";
+import { formatDate } from "../format";
+
+export function AutomationPanel({ canOperate }: { canOperate: boolean }) {
+  const trpc = useTRPC();
+  const stream = useEventStream();
+  const query = useQuery(trpc.automation.state.queryOptions());
+  const state = stream.automation ?? query.data;
+  const cancel = useMutation(trpc.automation.cancelRetry.mutationOptions({ onSuccess: () => void query.refetch() }));
+  const ack = useMutation(trpc.automation.acknowledge.mutationOptions({ onSuccess: () => void query.refetch() }));
+  if (!state) return null;
+  return (
+    <>
+      {state.alerts.map((a) => (
+        <div key={a.id} role="alert" className="flex flex-wrap items-center gap-3 rounded border border-red-300 bg-red-50 px-4 py-3 text-red-900">
+          <span>
+            <strong>Backup alert</strong> ({formatDate(a.createdAt)}): {a.status} — {a.text}
+            {a.scheduledDate ? ` (scheduled for ${formatDate(a.scheduledDate)})` : ""}
+          </span>
+          {canOperate && (
+            <button type="button" onClick={() => ack.mutate({ id: a.id })}
+              className="ml-auto rounded border border-red-300 bg-white px-3 py-1 text-sm hover:bg-red-100">Acknowledge</button>
+          )}
+        </div>
+      ))}
+      {state.disabled && (
+        <p role="alert" className="rounded border border-red-300 bg-red-50 px-4 py-3 text-red-900">
+          Automatic backups are off since {formatDate(state.disabled.since)}: {state.disabled.text}. They come back on
+          when the server restarts or a manual backup succeeds.
+        </p>
+      )}
+      {state.pendingRetry && (
+        <section aria-label="Pending retry" className="flex flex-wrap items-center gap-3 rounded border border-amber-300 bg-amber-50 px-4 py-3 text-amber-900">
+          <span>
+            A failed backup will be tried again at <strong>{formatDate(state.pendingRetry.at)}</strong> (attempt {state.pendingRetry.attempt}).
+            Last error: {state.pendingRetry.reason}
+          </span>
+          {canOperate && (
+            <button type="button" onClick={() => cancel.mutate()}
+              className="ml-auto rounded border border-amber-400 bg-white px-3 py-1 text-sm hover:bg-amber-100">Cancel retry</button>
+          )}
+        </section>
+      )}
+    </>
+  );
+}
