@@ -13,7 +13,9 @@ export const useShellUser = () => useContext(UserContext)!;
 
 const NAV = [
   { href: "/", label: "Backup", role: "viewer" },
+  { href: "/settings", label: "Settings", role: "viewer" },
   { href: "/users", label: "Users", role: "admin" },
+  { href: "/tokens", label: "Tokens", role: "admin" },
 ] as const;
 
 export function ConsoleShell({ user, children }: { user: ShellUser; children: React.ReactNode }) {

@@ -9,15 +9,25 @@ import { writeDefaultSettingsIfMissing } from "./settings/backup-settings-file";
 import { BackupEngine } from "./engine/backup-engine";
 import { acquireInstanceLock, type InstanceLock } from "./locks/instance-lock";
 import { Users } from "./auth/users";
+import { AlertStore } from "./automation/alerts";
+import { BackupAutomation } from "./automation/backup-automation";
+import { ServerClock } from "./automation/server-clock";
+import { firstMissedRun } from "./scheduler/next-run";
+import { Scheduler, settingsUnavailable } from "./scheduler/scheduler";
 
 export interface Services {
   paths: StrongboxPaths;
   consoleDb: ConsoleDb;
   users: Users;
   engine: BackupEngine;
+  alerts: AlertStore;
+  automation: BackupAutomation;
+  scheduler: Scheduler;
   lock: InstanceLock;
   authSecret: string;
   startupMessages: string[];
+  /** Called after the Settings page saved the settings (the scheduler re-reads them). */
+  onSettingsChanged?: () => void;
 }
 
 const g = globalThis as unknown as { __strongbox?: Promise<Services> };
@@ -62,5 +72,28 @@ async function createServices(): Promise<Services> {
     throttleBytesPerSecond: testThrottleFromEnv(process.env.STRONGBOX_E2E_BUILD === "1"),
   });
   messages.push(...(await engine.init()));
-  return { paths, consoleDb, users, engine, lock, authSecret: loadSecret(paths), startupMessages: messages };
+  const alerts = new AlertStore(consoleDb);
+  const log = (m: string) => console.log(`[strongbox] ${m}`);
+  const automation: BackupAutomation = new BackupAutomation({ engine, alerts, nextScheduled: () => scheduler.nextDue(), log });
+  const readSchedule = () => engine.resolve().then((c) => c.settings.scheduler, (err: Error) => settingsUnavailable(err.message));
+  const scheduler: Scheduler = new Scheduler({
+    getScheduler: readSchedule,
+    onDue: (date) => automation.onDue(date),
+    onSkipped: (date, reason) => automation.onSkipped(date, reason),
+  });
+  await scheduler.start();
+  // Scheduled times that passed while the server was down count as one failed backup (spec §6).
+  const clock = new ServerClock(consoleDb);
+  const lastAlive = clock.lastAlive();
+  const schedule = await readSchedule();
+  const missed = lastAlive && !("unavailable" in schedule) ? firstMissedRun(schedule, lastAlive, new Date()) : null;
+  clock.start();
+  if (missed) {
+    messages.push(`The scheduled backup of ${missed.toISOString()} was missed while the server was down.`);
+    void automation.onMissedWhileDown(missed);
+  }
+  return {
+    paths, consoleDb, users, engine, alerts, automation, scheduler, lock, authSecret: loadSecret(paths), startupMessages: messages,
+    onSettingsChanged: () => void scheduler.reschedule(),
+  };
 }

@@ -1,5 +1,5 @@
-// console.sqlite: the console's own state (spec §1) — users, and the operations ledger that lets the next start
-// find a backup interrupted by a crash. Never inside the database folder, so it never goes into an archive.
+// console.sqlite: the console's own state (spec §1) — users, API tokens, and the operations ledger that lets the
+// next start find a backup interrupted by a crash. Never inside the database folder, so it never goes into an archive.
 import Database from "better-sqlite3";
 import fs from "node:fs";
 import path from "node:path";
@@ -28,6 +28,16 @@ CREATE TABLE IF NOT EXISTS operations (
   status INTEGER,
   temp_paths TEXT NOT NULL DEFAULT '[]',
   archive_path TEXT
+);
+-- API tokens (spec §11): only the SHA-256 of the secret is kept; a revoked token's row is deleted.
+CREATE TABLE IF NOT EXISTS api_tokens (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, -- never reuse an id: a running stream re-checks its token by id
+  name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  secret_hash TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+  created_at TEXT NOT NULL,
+  created_by TEXT,
+  last_used_at TEXT
 );
 `;
 

@@ -265,7 +265,8 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
 
       // 4. Archive.
       const bytesTotal = sum(entries);
-      const filesTotal = files(entries).length;
+      // Every entry the writer counts: files, links, empty folders, and manifest.json at the end.
+      const filesTotal = entries.length + 1;
       this.update({ phase: "archive", percent: 5, bytesTotal, filesTotal }, true);
       const archiveStart = Date.now();
       const pace = this.opts.throttleBytesPerSecond ? makePacer(this.opts.throttleBytesPerSecond, signal) : undefined;

@@ -1,14 +1,49 @@
-// tRPC setup: the context carries the current user (from its record, per request) and the services; procedures
-// check the role on the server; domain errors become transport errors here, at the edge.
+// tRPC setup: the context carries the current principal (a console user or an API token, from its record, per
+// request) and the services; procedures check the role on the server; domain errors become transport errors here.
 import { initTRPC, TRPCError } from "@trpc/server";
+import { ApiTokens, type ApiToken } from "../auth/api-tokens";
 import { hasRole, type Role } from "../auth/roles";
 import type { User } from "../auth/users";
 import type { Services } from "../services";
 import { isBackupError, STATUS } from "../status";
 
+/**
+ * Who calls: a signed-in user, or an API token (spec §11) whose `username` is the token's name, so that every
+ * procedure checks roles and names the caller the same way. `id` is the user's or the token's id, per `kind`.
+ */
+export type Principal = User & { kind: "user" | "token" };
+
 export interface Context {
-  user: User | null;
+  user: Principal | null;
+  /** Why a request that tried to authenticate was refused (a wrong or revoked token), for the 401 message. */
+  authError?: string;
   services: Services;
+}
+
+/** The token store over the console database (stateless, so one per call is fine; no change to the services). */
+export const apiTokens = (services: Services) => new ApiTokens(services.consoleDb);
+const tokenPrincipal = (t: ApiToken): Principal => ({ kind: "token", id: t.id, username: t.name, role: t.role, createdAt: t.createdAt });
+
+/** The context for one request: a Bearer token if one is sent, else the next-auth session. */
+export async function contextFor(req: Request, services: Services, sessionUser: () => Promise<User | null>): Promise<Context> {
+  const header = req.headers.get("authorization");
+  if (header && /^bearer(\s|$)/i.test(header)) {
+    const token = apiTokens(services).authenticate(header.replace(/^bearer\s+/i, "").trim());
+    if (!token) return { user: null, services, authError: "This API token is not valid: it is wrong or was revoked." };
+    return { user: tokenPrincipal(token), services };
+  }
+  const user = await sessionUser();
+  return { user: user && { ...user, kind: "user" }, services };
+}
+
+/** The principal's current record (a role change, removal or revocation counts at once), or null. */
+export function currentPrincipal(services: Services, p: Principal): Principal | null {
+  if (p.kind === "token") {
+    const token = apiTokens(services).get(p.id);
+    return token && tokenPrincipal(token);
+  }
+  const user = services.users.get(p.id);
+  return user && user.username === p.username ? { ...user, kind: "user" } : null;
 }
 
 const t = initTRPC.context<Context>().create({
@@ -34,9 +69,10 @@ const mapErrors = t.middleware(async ({ next }) => {
 
 export function procedureFor(role: Role) {
   return t.procedure.use(mapErrors).use(({ ctx, next }) => {
-    if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to use the console." });
+    if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: ctx.authError ?? "Sign in to use the console." });
     if (!hasRole(ctx.user.role, role)) {
-      throw new TRPCError({ code: "FORBIDDEN", message: `This needs the ${role} role; you are signed in as a ${ctx.user.role}.` });
+      const who = ctx.user.kind === "token" ? `this API token has the role ${ctx.user.role}` : `you are signed in as a ${ctx.user.role}`;
+      throw new TRPCError({ code: "FORBIDDEN", message: `This needs the ${role} role; ${who}.` });
     }
     return next({ ctx: { ...ctx, user: ctx.user } });
   });

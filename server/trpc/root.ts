@@ -1,8 +1,11 @@
 // The application router: one router per noun.
 import { router } from "./init";
+import { automationRouter } from "./routers/automation";
 import { backupRouter } from "./routers/backup";
 import { eventsRouter } from "./routers/events";
+import { settingsRouter } from "./routers/settings";
+import { tokensRouter } from "./routers/tokens";
 import { usersRouter } from "./routers/users";
 
-export const appRouter = router({ backup: backupRouter, events: eventsRouter, users: usersRouter });
+export const appRouter = router({ automation: automationRouter, backup: backupRouter, events: eventsRouter, settings: settingsRouter, tokens: tokensRouter, users: usersRouter });
 export type AppRouter = typeof appRouter;

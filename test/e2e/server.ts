@@ -15,7 +15,8 @@ export interface TestServer {
   databaseDir: string;
   destination: string;
   output: () => string;
-  stop: () => Promise<void>;
+  /** Stops the server; the home is removed unless `keepHome` (to start it again on the same state). */
+  stop: (opts?: { keepHome?: boolean }) => Promise<void>;
 }
 
 async function freePort(): Promise<number> {
@@ -29,8 +30,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startServer(opts: { throttleBytesPerSecond?: number; env?: Record<string, string> } = {}): Promise<TestServer> {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), "strongbox-e2e-"));
+export async function startServer(opts: { throttleBytesPerSecond?: number; env?: Record<string, string>; home?: string } = {}): Promise<TestServer> {
+  const home = opts.home ?? fs.mkdtempSync(path.join(os.tmpdir(), "strongbox-e2e-"));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let log = "";
@@ -64,12 +65,12 @@ export async function startServer(opts: { throttleBytesPerSecond?: number; env?:
     databaseDir: path.join(home, "database"),
     destination: path.join(home, "backups"),
     output: () => log,
-    stop: async () => {
+    stop: async ({ keepHome = false } = {}) => {
       if (child.exitCode === null) {
         child.kill("SIGTERM");
         await new Promise((r) => child.once("exit", r));
       }
-      fs.rmSync(home, { recursive: true, force: true });
+      if (!keepHome) fs.rmSync(home, { recursive: true, force: true });
     },
   };
 }

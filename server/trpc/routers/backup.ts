@@ -1,16 +1,29 @@
-// backupRouter: the BACKUP command (spec §11) for the console and programs — start, stop, info, overview.
+// backupRouter: the BACKUP command (spec §11) for the console and programs — start, stop, info, overview, and a
+// progress stream for one operation.
+import { on } from "node:events";
+import { z } from "zod";
+import { TRPCError } from "@trpc/server";
 import { backupOverview } from "../../engine/overview";
+import type { EngineEvent } from "../../engine/progress";
 import { operatorProcedure, router, viewerProcedure } from "../init";
+import { recheck } from "./events";
+
+/** What `onProgress` yields: progress of the operation, then its outcome, after which the stream ends. */
+export type ProgressEvent = Extract<EngineEvent, { type: "progress" | "finished" }>;
 
 export const backupRouter = router({
   start: operatorProcedure.mutation(({ ctx }) => {
-    const { operationId } = ctx.services.engine.start({ trigger: { kind: "manual", user: ctx.user.username } });
+    // A program's call (API token) is the BACKUP command: trigger "command" with the token's name (spec §4).
+    const trigger = ctx.user.kind === "token"
+      ? { kind: "command" as const, user: ctx.user.username }
+      : { kind: "manual" as const, user: ctx.user.username };
+    const { operationId } = ctx.services.engine.start({ trigger });
     return { operationId };
   }),
   stop: operatorProcedure.mutation(({ ctx }) => ({ stopped: ctx.services.engine.stop() })),
-  overview: viewerProcedure.query(({ ctx }) => backupOverview(ctx.services.engine, null)),
+  overview: viewerProcedure.query(({ ctx }) => backupOverview(ctx.services.engine, ctx.services.scheduler.nextDue())),
   info: viewerProcedure.query(async ({ ctx }) => {
-    const o = await backupOverview(ctx.services.engine, null);
+    const o = await backupOverview(ctx.services.engine, ctx.services.scheduler.nextDue());
     const last = o.lastBackup;
     return {
       lastBackupDate: last?.startingDate ?? null,
@@ -23,4 +36,30 @@ export const backupRouter = router({
       running: ctx.services.engine.running,
     };
   }),
+  /**
+   * One operation's progress for programs (the CLI): its current progress (or its outcome if it already ended),
+   * then progress events, then `finished`, and the stream ends. Listening starts before the state is read, so a
+   * backup that ends in between is not missed.
+   */
+  onProgress: viewerProcedure
+    .input(z.object({ operationId: z.string().min(1) }))
+    .subscription(async function* ({ ctx, input, signal }): AsyncGenerator<ProgressEvent> {
+      const { engine } = ctx.services;
+      const events = on(engine, "event", { signal });
+      const running = engine.running;
+      const last = engine.lastResult;
+      if (running?.operationId === input.operationId) yield { type: "progress", progress: running };
+      else if (last?.operationId === input.operationId) {
+        yield { type: "finished", outcome: last };
+        return;
+      } else throw new TRPCError({ code: "NOT_FOUND", message: "This operation is neither running nor the last one." });
+      for await (const [event] of events as AsyncIterable<[EngineEvent]>) {
+        recheck(ctx.services, ctx.user, "viewer");
+        if (event.type === "progress" && event.progress.operationId === input.operationId) yield event;
+        if (event.type === "finished" && event.outcome.operationId === input.operationId) {
+          yield event;
+          return;
+        }
+      }
+    }),
 });

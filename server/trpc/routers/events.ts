@@ -2,21 +2,32 @@
 // gets the whole state, then changes; we start listening before reading the state so nothing falls in between.
 import { on } from "node:events";
 import { TRPCError } from "@trpc/server";
-import { hasRole } from "../../auth/roles";
+import { hasRole, type Role } from "../../auth/roles";
 import type { EngineEvent, OperationOutcome, OperationProgress } from "../../engine/progress";
-import { router, viewerProcedure } from "../init";
+import type { Services } from "../../services";
+import { currentPrincipal, router, viewerProcedure, type Principal } from "../init";
 
 export type ConsoleEvent = { type: "state"; running: OperationProgress | null; last: OperationOutcome | null } | EngineEvent;
 
+/**
+ * Streams outlive the request that checked the role, so they re-check the caller's current record (user or API
+ * token) on every event: a removed user's or a revoked token's stream ends at once.
+ */
+export function recheck(services: Services, principal: Principal, role: Role): void {
+  const current = currentPrincipal(services, principal);
+  if (!current || !hasRole(current.role, role)) {
+    const message = principal.kind === "token" ? "This API token was revoked or lost its role." : "Your session is no longer valid.";
+    throw new TRPCError({ code: "UNAUTHORIZED", message });
+  }
+}
+
 export const eventsRouter = router({
   onEvents: viewerProcedure.subscription(async function* ({ ctx, signal }): AsyncGenerator<ConsoleEvent> {
-    const { engine, users } = ctx.services;
+    const { engine } = ctx.services;
     const events = on(engine, "event", { signal });
     yield { type: "state", running: engine.running, last: engine.lastResult };
     for await (const [event] of events as AsyncIterable<[EngineEvent]>) {
-      // The role is checked on every event from the current record: a removed user's stream ends at once.
-      const user = users.get(ctx.user.id);
-      if (!user || !hasRole(user.role, "viewer")) throw new TRPCError({ code: "UNAUTHORIZED", message: "Your session is no longer valid." });
+      recheck(ctx.services, ctx.user, "viewer");
       yield event;
     }
   }),

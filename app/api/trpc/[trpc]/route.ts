@@ -1,5 +1,6 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { appRouter } from "@/server/trpc/root";
+import { contextFor } from "@/server/trpc/init";
 import { getServices } from "@/server/services";
 import { currentUser } from "@/server/web/current-user";
 
@@ -10,7 +11,8 @@ function handler(req: Request) {
     endpoint: "/api/trpc",
     req,
     router: appRouter,
-    createContext: async () => ({ user: await currentUser(), services: await getServices() }),
+    // A Bearer token (programs, the CLI) or else the console session; see contextFor.
+    createContext: async () => contextFor(req, await getServices(), currentUser),
   });
 }
 

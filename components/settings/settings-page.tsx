@@ -1,0 +1,115 @@
+"use client";
+// The Settings page (spec §10): Settings/Backup.4DSettings in three tabs modelled on 4D's MSC backup settings.
+// One draft holds every tab; Save sends it whole with the file's revision, the server validates and writes.
+// Viewers and operators see the same form disabled; a malformed file is reported and no form is offered.
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useRef, useState } from "react";
+import { useShellUser } from "../console-shell";
+import { useTRPC } from "../trpc";
+import { BackupRestoreTab } from "./backup-restore-tab";
+import { ConfigurationTab } from "./configuration-tab";
+import type { Draft } from "./controls";
+import { SchedulerTab } from "./scheduler-tab";
+import { Tabs } from "./tabs";
+
+const toDraft = ({ databaseName: _, ...rest }: Draft & { databaseName: unknown }): Draft => structuredClone(rest);
+
+export function SettingsPage() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const me = useShellUser();
+  const isAdmin = me.role === "admin";
+  // No refetch on focus: it would look like edits being thrown away; the revision catches changes made meanwhile.
+  const q = useQuery(trpc.settings.get.queryOptions(undefined, { refetchOnWindowFocus: false, retry: false }));
+  const [draft, setDraft] = useState<Draft | null>(null);
+  const [revision, setRevision] = useState<string | undefined>(undefined);
+  const dirty = useRef(false);
+  const [errors, setErrors] = useState<string[]>([]);
+  const [notice, setNotice] = useState<string | null>(null);
+
+  // Take the server's settings whenever they arrive, unless the user has unsaved edits.
+  useEffect(() => {
+    if (q.data?.settings && !dirty.current) {
+      setDraft(toDraft(q.data.settings));
+      setRevision(q.data.revision);
+    }
+  }, [q.data]);
+
+  const save = useMutation(trpc.settings.update.mutationOptions({
+    onSuccess: (r) => {
+      dirty.current = false;
+      setErrors([]);
+      setRevision(r.revision);
+      setNotice(`Settings saved.${r.anchor ? ` Scheduled backups count from ${r.anchor}.` : ""}`);
+      void queryClient.invalidateQueries({ queryKey: trpc.settings.get.queryKey() });
+      void queryClient.invalidateQueries({ queryKey: trpc.backup.overview.queryKey() });
+    },
+    // The server sends one problem per line.
+    onError: (e) => { setNotice(null); setErrors(e.message.split("\n").filter(Boolean)); },
+  }));
+
+  const edit = (change: (d: Draft) => void) => {
+    dirty.current = true;
+    setNotice(null);
+    setDraft((prev) => {
+      if (!prev) return prev;
+      const next = structuredClone(prev);
+      change(next);
+      return next;
+    });
+  };
+
+  const heading = <h1 className="text-2xl font-semibold">Settings</h1>;
+  if (q.error) return <div className="space-y-4">{heading}<p role="alert" className="rounded border border-red-200 bg-red-50 px-4 py-3 text-red-800">{q.error.message}</p></div>;
+  if (!q.data) return <div className="space-y-4">{heading}<p className="text-slate-500">Loading…</p></div>;
+  if (q.data.error) {
+    const { line, reason } = q.data.error;
+    return (
+      <div className="space-y-4">
+        {heading}
+        <div role="alert" className="space-y-2 rounded border border-red-200 bg-red-50 px-4 py-3 text-red-900">
+          <p className="font-semibold">The settings file is malformed{line ? ` at line ${line}` : ""}: {reason}</p>
+          <p className="break-all font-mono text-sm">{q.data.file}</p>
+          <p className="text-sm">Fix it by hand (or remove it to go back to the defaults). The console won&apos;t overwrite it, and scheduled backups don&apos;t run until it is fixed.</p>
+        </div>
+        <button type="button" onClick={() => void q.refetch()} className="rounded border border-slate-300 px-3 py-1 text-sm hover:bg-slate-100">Read the file again</button>
+      </div>
+    );
+  }
+  if (!draft || !q.data.settings || !q.data.destination) return <div className="space-y-4">{heading}<p className="text-slate-500">Loading…</p></div>;
+  const saved = toDraft(q.data.settings);
+
+  return (
+    <form noValidate className="space-y-4" aria-label="Backup settings"
+      onSubmit={(e) => { e.preventDefault(); if (isAdmin) save.mutate({ settings: draft, revision }); }}>
+      {heading}
+      <p className="break-all text-sm text-slate-500">Stored in <span className="font-mono">{q.data.file}</span></p>
+      {!isAdmin && (
+        <p className="rounded border border-amber-200 bg-amber-50 px-4 py-3 text-sm text-amber-900">
+          Read-only: only admins change the settings. You are signed in as {me.role === "operator" ? "an" : "a"} {me.role}.
+        </p>
+      )}
+      <Tabs label="Settings" tabs={[
+        { label: "Scheduler", content: <SchedulerTab draft={draft} edit={edit} savedAnchor={saved.scheduler.anchor} /> },
+        { label: "Configuration", content: <ConfigurationTab draft={draft} edit={edit} saved={saved} destination={q.data.destination} attachments={q.data.attachments} readOnly={!isAdmin} /> },
+        { label: "Backup & Restore", content: <BackupRestoreTab draft={draft} edit={edit} /> },
+      ].map((t) => ({
+        ...t,
+        // A disabled fieldset disables every control in the panel (not the tabs): the read-only view, and no edits while saving.
+        content: <fieldset disabled={!isAdmin || save.isPending} className="min-w-0">{t.content}</fieldset>,
+      }))} />
+      {errors.length > 0 && (
+        <div role="alert" className="rounded border border-red-200 bg-red-50 px-4 py-3 text-red-900">
+          <p className="font-semibold">The settings were not saved:</p>
+          <ul className="ml-5 list-disc text-sm">{errors.map((m, i) => <li key={i}>{m}</li>)}</ul>
+        </div>
+      )}
+      {notice && <p role="status" className="rounded border border-emerald-200 bg-emerald-50 px-4 py-3 text-emerald-900">{notice}</p>}
+      {isAdmin && (
+        <button type="submit" disabled={save.isPending} className="rounded bg-blue-700 px-4 py-1.5 text-white hover:bg-blue-800 disabled:opacity-60">
+          {save.isPending ? "Saving…" : "Save"}
+        </button>
+      )}
+    </form>
+  );
+}

@@ -1,0 +1,146 @@
+import { mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defaultSettings } from "./defaults";
+import type { BackupSettings } from "./model";
+import { describeAttachments, diskProblems, localDate, settingsToSave, validateSettingsInput } from "./settings-input";
+
+const TODAY = "2031-05-06";
+const current = () => {
+  const s = defaultSettings("/srv/backups");
+  s.databaseName = "Invoices";
+  s.scheduler.anchor = "2020-01-01";
+  return s;
+};
+/** The input the console sends: the settings without DatabaseName. */
+const input = (edit: (s: BackupSettings) => void = () => {}) => {
+  const { databaseName: _, ...rest } = current();
+  edit(rest as BackupSettings);
+  return rest;
+};
+const messages = (r: ReturnType<typeof settingsToSave>) => r.problems.map((p) => p.message);
+
+describe("settingsToSave", () => {
+  it("accepts the current settings unchanged, keeping DatabaseName and the anchor", () => {
+    const r = settingsToSave(input(), current(), TODAY);
+    expect(r.problems).toEqual([]);
+    expect(r.settings?.databaseName).toBe("Invoices");
+    expect(r.settings?.scheduler.anchor).toBe("2020-01-01");
+  });
+
+  it.each([
+    ["Hourly every 30", (s: BackupSettings) => (s.scheduler.hourly.every = 30), "Hourly: every … hours must be a whole number from 1 to 24."],
+    ["Hourly every 0", (s: BackupSettings) => (s.scheduler.hourly.every = 0), "from 1 to 24"],
+    ["Daily every 1000", (s: BackupSettings) => (s.scheduler.daily.every = 1000), "Daily: every … days must be a whole number from 1 to 999."],
+    ["Weekly every 1.5", (s: BackupSettings) => (s.scheduler.weekly.every = 1.5), "Weekly: every … weeks"],
+    ["Monthly day 32", (s: BackupSettings) => (s.scheduler.monthly.day = 32), "day of the month must be a whole number from 1 to 31"],
+    ["keep last 0", (s: BackupSettings) => (s.advanced.setNumber.value = 0), "from 1 to 9999"],
+    ["retry count -1", (s: BackupSettings) => (s.advanced.backupFailure.retryCountBeforeAbort = -1), "from 0 to 9999"],
+    ["a time of 24:00", (s: BackupSettings) => (s.scheduler.weekly.days.Monday.hour = 86400), "The time on Monday must be a time of day"],
+    ["an empty number (NaN → null)", (s: BackupSettings) => ((s.scheduler.daily as { every: unknown }).every = null), "Daily: every … days"],
+    ["an empty destination", (s: BackupSettings) => (s.general.destinationFolder = "  "), "The destination folder is required."],
+    ["an empty attachment", (s: BackupSettings) => (s.general.includesFiles = [""]), "An attachment path is empty."],
+    ["retry after 10 seconds", (s: BackupSettings) => (s.advanced.backupFailure.tryToBackupAfter = 10), "at least 1 minute"],
+  ])("refuses %s with a clear message", (_, edit, message) => {
+    const r = settingsToSave(input(edit), current(), TODAY);
+    expect(r.settings).toBeNull();
+    expect(messages(r).join("\n")).toContain(message);
+  });
+
+  it("requires a 5-field cron expression when the frequency is Cron", () => {
+    expect(messages(settingsToSave(input((s) => (s.scheduler.frequency = "Cron")), current(), TODAY))).toEqual([
+      expect.stringContaining("Cron: the expression must have 5 fields"),
+    ]);
+    const six = settingsToSave(input((s) => { s.scheduler.frequency = "Cron"; s.scheduler.cron = "0 30 2 * * 1"; }), current(), TODAY);
+    expect(messages(six)).toHaveLength(1);
+    const ok = settingsToSave(input((s) => { s.scheduler.frequency = "Cron"; s.scheduler.cron = " 30  2 * * 1-5 "; }), current(), TODAY);
+    expect(ok.settings?.scheduler.cron).toBe("30 2 * * 1-5");
+  });
+
+  it("sets the anchor to today when the schedule changes, and only then", () => {
+    const weekly = settingsToSave(input((s) => { s.scheduler.frequency = "Weekly"; s.scheduler.weekly.days.Monday.save = true; }), current(), TODAY);
+    expect(weekly.settings?.scheduler.anchor).toBe(TODAY);
+
+    const was = current();
+    was.scheduler.frequency = "Daily";
+    const same = input((s) => { s.scheduler.frequency = "Daily"; s.advanced.compressionRate = "Compact"; s.scheduler.hourly.every = 5; });
+    // Other settings, or another frequency's numbers, leave the anchor alone.
+    expect(settingsToSave(same, was, TODAY).settings?.scheduler.anchor).toBe("2020-01-01");
+    const every = input((s) => { s.scheduler.frequency = "Daily"; s.scheduler.daily.every = 2; });
+    expect(settingsToSave(every, was, TODAY).settings?.scheduler.anchor).toBe(TODAY);
+    // The client's anchor is ignored.
+    expect(settingsToSave(input((s) => (s.scheduler.anchor = "1999-01-01")), current(), TODAY).settings?.scheduler.anchor).toBe("2020-01-01");
+  });
+
+  it("anchors a schedule that never had an anchor", () => {
+    const was = current();
+    was.scheduler.frequency = "Daily";
+    was.scheduler.anchor = null;
+    expect(settingsToSave(input((s) => (s.scheduler.frequency = "Daily")), was, TODAY).settings?.scheduler.anchor).toBe(TODAY);
+  });
+
+  it("formats the server's local date", () => {
+    expect(localDate(new Date(2024, 0, 9, 23, 59))).toBe("2024-01-09");
+  });
+});
+
+describe("diskProblems / describeAttachments", () => {
+  let root: string;
+  let ctx: { databaseDir: string; home: string; dataFile: string };
+  const settings = (edit: (s: BackupSettings) => void) => {
+    const s = defaultSettings(path.join(root, "home/backups"));
+    edit(s);
+    return s;
+  };
+
+  beforeAll(async () => {
+    root = await realpath(await mkdtemp(path.join(tmpdir(), "strongbox-settings-input-")));
+    for (const d of ["db/Project", "db/Settings", "db/Data", "home/backups", "files/contracts"]) await mkdir(path.join(root, d), { recursive: true });
+    await writeFile(path.join(root, "db/Data/data.sqlite"), "");
+    await writeFile(path.join(root, "files/notes.txt"), "x");
+    ctx = { databaseDir: path.join(root, "db"), home: path.join(root, "home"), dataFile: path.join(root, "db/Data/data.sqlite") };
+  });
+  afterAll(() => rm(root, { recursive: true, force: true }));
+
+  it("accepts an existing destination and existing, allowed attachments", async () => {
+    const s = settings((s) => (s.general.includesFiles = [path.join(root, "files/contracts"), "../files/notes.txt"]));
+    expect(await diskProblems(s, ctx)).toEqual([]);
+    expect(await describeAttachments(s, ctx)).toEqual([
+      { path: path.join(root, "files/contracts"), absolute: path.join(root, "files/contracts"), exists: true, kind: "folder", refused: null },
+      { path: "../files/notes.txt", absolute: path.join(root, "files/notes.txt"), exists: true, kind: "file", refused: null },
+    ]);
+  });
+
+  it("refuses a missing destination, or a file as destination", async () => {
+    const missing = await diskProblems(settings((s) => (s.general.destinationFolder = path.join(root, "nowhere"))), ctx);
+    expect(missing.map((p) => p.message)).toEqual([`Destination folder ${path.join(root, "nowhere")} does not exist on the server. Create it first, or choose an existing folder.`]);
+    const file = await diskProblems(settings((s) => (s.general.destinationFolder = "../files/notes.txt")), ctx);
+    expect(file[0]?.message).toContain("is a file, not a folder");
+  });
+
+  it("refuses missing attachments and refused places, naming the path", async () => {
+    const s = settings((s) => (s.general.includesFiles = [path.join(root, "files/gone"), "./Project", root]));
+    const problems = (await diskProblems(s, ctx)).map((p) => p.message);
+    expect(problems).toEqual([
+      expect.stringMatching(new RegExp(`^Attachment ${path.join(root, "files/gone")} was not found on the server`)),
+      `Attachment ./Project (${path.join(root, "db/Project")}) is refused: it is the structure folder Project/, which the backup already saves.`,
+      expect.stringContaining(`Attachment ${root} is refused: it contains the database folder`),
+    ]);
+  });
+
+  it("reports a bad number and a missing attachment together", async () => {
+    const s = settings((s) => { s.scheduler.hourly.every = 30; s.general.includesFiles = [path.join(root, "files/gone")]; });
+    const r = await validateSettingsInput(s, settings(() => {}), TODAY, ctx);
+    expect(r.settings).toBeNull();
+    expect(r.problems.map((p) => p.path)).toEqual(["scheduler.hourly.every", "general.includesFiles.0"]);
+    const ok = await validateSettingsInput(settings(() => {}), settings(() => {}), TODAY, ctx);
+    expect(ok.problems).toEqual([]);
+  });
+
+  it("marks only the later copy of a repeated attachment as refused", async () => {
+    const dir = path.join(root, "files/contracts");
+    const info = await describeAttachments(settings((s) => (s.general.includesFiles = [dir, dir])), ctx);
+    expect(info.map((a) => a.refused)).toEqual([null, expect.stringContaining("listed twice")]);
+  });
+});

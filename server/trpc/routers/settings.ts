@@ -1,0 +1,100 @@
+// settingsRouter: Settings/Backup.4DSettings for the Settings page (spec §6, §10). `get` shows the settings as
+// the engine sees them (or the file's error, never defaults in its place); `update` validates, then edits the
+// file in place (unknown keys kept). Validation lives in ../../settings/settings-input.ts.
+import { createHash } from "node:crypto";
+import { readFile, stat, statfs } from "node:fs/promises";
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import { databaseLayout } from "../../database/layout";
+import { loadSettings, saveSettings } from "../../settings/backup-settings-file";
+import type { BackupSettings } from "../../settings/model";
+import { resolveDestination } from "../../settings/resolve";
+import { describeAttachments, localDate, validateSettingsInput, type SettingsInput } from "../../settings/settings-input";
+import type { Services } from "../../services";
+import { adminProcedure, router, viewerProcedure } from "../init";
+
+interface FileError { line: number | null; reason: string; message: string }
+
+/** SettingsFileError by name: Next bundles route handlers and services separately, so `instanceof` can't be trusted. */
+function asFileError(err: unknown): FileError | null {
+  if (!(err instanceof Error) || err.name !== "SettingsFileError") return null;
+  const e = err as Error & { line?: number; reason?: string };
+  return { line: e.line ?? null, reason: e.reason ?? e.message, message: e.message };
+}
+
+function where(services: Services) {
+  const { databaseDir, home, defaultDestination } = services.engine.opts;
+  const layout = databaseLayout(databaseDir);
+  return { databaseDir, home, defaultDestination, settingsFile: layout.settingsFile, dataFile: layout.dataFile };
+}
+
+/** A fingerprint of the file as read, so a save can't silently overwrite a change made meanwhile. */
+async function revisionOf(file: string): Promise<string> {
+  const text = await readFile(file).catch(() => null);
+  return text === null ? "none" : createHash("sha256").update(text).digest("hex").slice(0, 16);
+}
+
+type Loaded = { settings: BackupSettings; error: null } | { settings: null; error: FileError };
+
+async function load(w: ReturnType<typeof where>): Promise<Loaded> {
+  try {
+    return { settings: await loadSettings(w.databaseDir, w.defaultDestination), error: null };
+  } catch (err) {
+    const error = asFileError(err);
+    if (!error) throw err;
+    return { settings: null, error };
+  }
+}
+
+async function destinationInfo(settings: BackupSettings, databaseDir: string) {
+  const path = resolveDestination(settings, databaseDir);
+  const isFolder = await stat(path).then((s) => s.isDirectory(), () => false);
+  const fs = isFolder ? await statfs(path).catch(() => null) : null;
+  return { path, exists: isFolder, freeBytes: fs ? fs.bavail * fs.bsize : null, totalBytes: fs ? fs.blocks * fs.bsize : null };
+}
+
+const bad = (code: "BAD_REQUEST" | "CONFLICT" | "PRECONDITION_FAILED", message: string) => new TRPCError({ code, message });
+
+export const settingsRouter = router({
+  get: viewerProcedure.query(async ({ ctx }) => {
+    const w = where(ctx.services);
+    const [loaded, revision] = await Promise.all([load(w), revisionOf(w.settingsFile)]);
+    if (loaded.error) return { file: w.settingsFile, revision, error: loaded.error, settings: null, destination: null, attachments: [] };
+    const settings = loaded.settings;
+    return {
+      file: w.settingsFile,
+      revision,
+      error: null,
+      settings,
+      destination: await destinationInfo(settings, w.databaseDir),
+      attachments: await describeAttachments(settings, w),
+    };
+  }),
+
+  update: adminProcedure
+    // Typed for the client, checked in settingsToSave so every problem gets a plain-English message.
+    .input(z.object({ settings: z.custom<SettingsInput>((v) => typeof v === "object" && v !== null), revision: z.string().optional() }))
+    .mutation(async ({ ctx, input }) => {
+      const w = where(ctx.services);
+      const loaded = await load(w);
+      if (loaded.error) {
+        throw bad("PRECONDITION_FAILED", `The settings file can't be read (${loaded.error.message}). Fix or remove ${w.settingsFile} by hand; the console won't overwrite it.`);
+      }
+      if (input.revision !== undefined && input.revision !== (await revisionOf(w.settingsFile))) {
+        throw bad("CONFLICT", "The settings file changed since this page loaded (another save, or an edit by hand). Reload the page to see the current settings, then make your changes again.");
+      }
+      const result = await validateSettingsInput(input.settings, loaded.settings, localDate(new Date()), w);
+      // One problem per line: the Settings page lists them.
+      if (!result.settings) throw bad("BAD_REQUEST", result.problems.map((p) => p.message).join("\n"));
+      try {
+        await saveSettings(w.databaseDir, result.settings);
+      } catch (err) {
+        const error = asFileError(err);
+        if (error) throw bad("PRECONDITION_FAILED", `The settings file can't be read (${error.message}). Fix or remove it by hand; the console won't overwrite it.`);
+        if (err instanceof Error && err.name === "SettingsValueError") throw bad("BAD_REQUEST", err.message);
+        throw err;
+      }
+      ctx.services.onSettingsChanged?.();
+      return { saved: true, anchor: result.settings.scheduler.anchor, revision: await revisionOf(w.settingsFile) };
+    }),
+});

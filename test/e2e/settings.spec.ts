@@ -1,0 +1,169 @@
+// The Settings page end to end on a real server: an admin's changes land in Settings/Backup.4DSettings (keys we
+// don't know kept), invalid values are refused with clear messages and leave the file alone, a viewer sees it
+// read-only, and a malformed file is reported with its line and never overwritten.
+import fs from "node:fs";
+import path from "node:path";
+import { expect, test, type Page } from "@playwright/test";
+import { loadSettings } from "../../server/settings/backup-settings-file";
+import { login, startServer, type TestServer } from "./server";
+
+let server: TestServer;
+const settingsFile = () => path.join(server.databaseDir, "Settings", "Backup.4DSettings");
+const today = () => {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+};
+
+test.describe.configure({ mode: "serial" });
+test.beforeAll(async () => {
+  server = await startServer();
+  // A key Strongbox doesn't use (4D writes it): it must survive a save from the console.
+  const xml = fs.readFileSync(settingsFile(), "utf8");
+  expect(xml).toContain("<Advanced>");
+  fs.writeFileSync(settingsFile(), xml.replace("<Advanced>", "<Advanced>\n<Redundancy>None</Redundancy>"));
+});
+test.afterAll(async () => { await server?.stop(); });
+
+async function openSettings(page: Page) {
+  await page.getByRole("link", { name: "Settings" }).click();
+  await expect(page.getByRole("heading", { name: "Settings", level: 1 })).toBeVisible();
+}
+const notSaved = (page: Page) => page.getByRole("alert").filter({ hasText: "The settings were not saved" });
+
+test("an admin sets a weekly schedule, retention, compression and an attachment; the file keeps unknown keys", async ({ page }) => {
+  const extra = path.join(server.home, "extra-files");
+  fs.mkdirSync(extra);
+  fs.writeFileSync(path.join(extra, "contract.txt"), "signed");
+  await login(page, server);
+  await openSettings(page);
+
+  await expect(page.getByRole("tab", { name: "Scheduler" })).toHaveAttribute("aria-selected", "true");
+  await page.getByRole("radio", { name: "Weekly" }).check();
+  for (const day of ["Monday", "Thursday"]) {
+    await page.getByLabel(day, { exact: true }).check();
+    await page.getByLabel(`Time on ${day}`).fill("02:30");
+  }
+
+  await page.getByRole("tab", { name: "Backup & Restore" }).click();
+  await expect(page.getByRole("tabpanel", { name: "Backup & Restore" })).toBeVisible();
+  await page.getByLabel("Keep only the last backup files").check();
+  await page.getByLabel("Backup files to keep").fill("5");
+  await page.getByLabel("Compression rate").selectOption("Compact");
+
+  await page.getByRole("tab", { name: "Configuration" }).click();
+  const destination = page.getByRole("tabpanel", { name: "Configuration" });
+  await expect(destination).toContainText(server.destination);
+  await expect(destination).toContainText(/free of/);
+  await page.getByLabel("Attachment path on the server").fill(extra);
+  await page.getByRole("button", { name: "Add attachment" }).click();
+  await expect(page.getByRole("list", { name: "Attachments" })).toContainText(extra);
+
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Settings saved." })).toContainText(today());
+  // Read back from the server: the new attachment is checked and found.
+  const item = page.getByRole("listitem").filter({ hasText: extra });
+  await expect(item).toContainText("Folder");
+
+  const xml = fs.readFileSync(settingsFile(), "utf8");
+  expect(xml).toContain("<Redundancy>None</Redundancy>");
+  const s = await loadSettings(server.databaseDir, server.destination);
+  expect(s.scheduler.frequency).toBe("Weekly");
+  expect(s.scheduler.anchor).toBe(today());
+  const saved = Object.entries(s.scheduler.weekly.days).filter(([, d]) => d.save);
+  expect(saved).toEqual([["Monday", { save: true, hour: 2 * 3600 + 30 * 60 }], ["Thursday", { save: true, hour: 2 * 3600 + 30 * 60 }]]);
+  expect(xml).toMatch(/<Monday>\s*<Save>True<\/Save>\s*<Hour>0000-00-00T02:30:00.000<\/Hour>/);
+  expect(s.advanced.setNumber).toEqual({ enable: true, value: 5 });
+  expect(s.advanced.compressionRate).toBe("Compact");
+  expect(s.general.includesFiles).toContain(extra);
+  expect(s.general.includesFiles.some((p) => p.endsWith("demo-attachments"))).toBe(true);
+
+  // A reload shows what was saved.
+  await page.reload();
+  await expect(page.getByRole("radio", { name: "Weekly" })).toBeChecked();
+  await expect(page.getByLabel("Time on Thursday")).toHaveValue("02:30");
+});
+
+test("invalid values are refused with clear messages and the file is unchanged", async ({ page }) => {
+  const before = fs.readFileSync(settingsFile(), "utf8");
+  const missing = path.join(server.home, "no-such-folder");
+  await login(page, server);
+  await openSettings(page);
+  await page.getByRole("radio", { name: "Hourly" }).check();
+  await page.getByLabel("Every (hours)").fill("30");
+  await page.getByRole("tab", { name: "Configuration" }).click();
+  await page.getByLabel("Attachment path on the server").fill(missing);
+  await page.getByRole("button", { name: "Add attachment" }).click();
+  await page.getByRole("button", { name: "Save" }).click();
+
+  const alert = notSaved(page);
+  await expect(alert).toContainText("Hourly: every … hours must be a whole number from 1 to 24.");
+  await expect(alert).toContainText(`Attachment ${missing} was not found on the server`);
+  expect(fs.readFileSync(settingsFile(), "utf8")).toBe(before);
+
+  // Fixing the number leaves the attachment as the one problem; removing it lets the save through.
+  await page.getByRole("tab", { name: "Scheduler" }).click();
+  await page.getByLabel("Every (hours)").fill("6");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(alert.getByRole("listitem")).toHaveCount(1);
+  expect(fs.readFileSync(settingsFile(), "utf8")).toBe(before);
+  await page.getByRole("tab", { name: "Configuration" }).click();
+  await page.getByRole("button", { name: `Remove ${missing}` }).click();
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Settings saved." })).toBeVisible();
+  const s = await loadSettings(server.databaseDir, server.destination);
+  expect(s.scheduler.frequency).toBe("Hourly");
+  expect(s.scheduler.hourly.every).toBe(6);
+  expect(fs.readFileSync(settingsFile(), "utf8")).toContain("<Redundancy>None</Redundancy>");
+});
+
+test("a viewer sees the settings read-only, and the server refuses a viewer's update", async ({ page, browser }) => {
+  await login(page, server);
+  const created = await page.request.post(`${server.url}/api/trpc/users.create`, { data: { username: "vic", password: "vic-password", role: "viewer" } });
+  expect(created.ok()).toBe(true);
+  const context = await browser.newContext();
+  const viewer = await context.newPage();
+  await login(viewer, server, "vic", "vic-password");
+  await openSettings(viewer);
+  await expect(viewer.getByText("Read-only: only admins change the settings.")).toBeVisible();
+  await expect(viewer.getByRole("button", { name: "Save" })).toHaveCount(0);
+  await expect(viewer.getByRole("radio", { name: "Hourly" })).toBeChecked();
+  await expect(viewer.getByRole("radio", { name: "Weekly" })).toBeDisabled();
+  await viewer.getByRole("tab", { name: "Backup & Restore" }).click();
+  await expect(viewer.getByLabel("Compression rate")).toBeDisabled();
+  await expect(viewer.getByLabel("Compression rate")).toHaveValue("Compact");
+  await viewer.getByRole("tab", { name: "Configuration" }).click();
+  await expect(viewer.getByLabel("Destination folder")).toBeDisabled();
+  await expect(viewer.getByRole("button", { name: "Add attachment" })).toHaveCount(0);
+  const refused = await viewer.request.post(`${server.url}/api/trpc/settings.update`, { data: { settings: {} } });
+  expect(refused.status()).toBe(403);
+  await context.close();
+});
+
+test("a malformed file is reported with its line and is not overwritten", async ({ page }) => {
+  const broken = [
+    `<?xml version="1.0" encoding="UTF-8"?>`,
+    `<Preferences4D>`,
+    `  <Backup>`,
+    `    <Settings>`,
+    `      <Scheduler>`,
+    `        <Frequency>Sometimes</Frequency>`,
+    `      </Scheduler>`,
+    `    </Settings>`,
+    `  </Backup>`,
+    `</Preferences4D>`,
+    ``,
+  ].join("\n");
+  fs.writeFileSync(settingsFile(), broken);
+  await login(page, server);
+  await openSettings(page);
+  const alert = page.getByRole("alert").filter({ hasText: "malformed" });
+  await expect(alert).toContainText("at line 6");
+  await expect(alert).toContainText("Sometimes");
+  await expect(page.getByRole("button", { name: "Save" })).toHaveCount(0);
+  await expect(page.getByRole("tab")).toHaveCount(0);
+
+  const refused = await page.request.post(`${server.url}/api/trpc/settings.update`, { data: { settings: {} } });
+  expect(refused.status()).toBe(412);
+  expect(await refused.text()).toContain("won't overwrite it");
+  expect(fs.readFileSync(settingsFile(), "utf8")).toBe(broken);
+});
