@@ -24,6 +24,8 @@ export interface Services {
   automation: BackupAutomation;
   scheduler: Scheduler;
   lock: InstanceLock;
+  /** Aborted when the process is asked to stop: open event streams end, so a graceful stop completes. */
+  shutdown: AbortController;
   authSecret: string;
   startupMessages: string[];
   /** Called after the Settings page saved the settings (the scheduler re-reads them). */
@@ -92,8 +94,19 @@ async function createServices(): Promise<Services> {
     messages.push(`The scheduled backup of ${missed.toISOString()} was missed while the server was down.`);
     void automation.onMissedWhileDown(missed);
   }
+  const shutdown = new AbortController();
+  for (const sig of ["SIGTERM", "SIGINT"] as const) {
+    process.once(sig, () => {
+      shutdown.abort();
+      engine.stop();
+      automation.stop();
+      void scheduler.stop();
+      // Next closes its server on these signals; should anything still hold the process, don't hang a shutdown.
+      setTimeout(() => process.exit(0), 5_000).unref();
+    });
+  }
   return {
-    paths, consoleDb, users, engine, alerts, automation, scheduler, lock, authSecret: loadSecret(paths), startupMessages: messages,
+    paths, consoleDb, users, engine, alerts, automation, scheduler, lock, shutdown, authSecret: loadSecret(paths), startupMessages: messages,
     onSettingsChanged: () => void scheduler.reschedule(),
   };
 }

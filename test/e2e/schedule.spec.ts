@@ -41,8 +41,9 @@ test("a scheduled backup that can't be made is retried, then alerts every consol
   fs.writeFileSync(settingsFile, xml);
 
   server = await startServer({ home: first.home });
+  await page.context().clearCookies(); // cookies don't tell ports apart: sign in to this server afresh
   await login(page, server);
-  await expect(page.getByRole("region", { name: "Next backup" })).not.toContainText("None scheduled");
+  await expect(page.getByRole("region", { name: "Next backup", exact: true })).not.toContainText("None scheduled");
   const alert = page.getByRole("alert").filter({ hasText: "Backup alert" });
   await expect(alert).toContainText("1407", { timeout: 90_000 });
   await expect.poll(() => received.length).toBe(1);

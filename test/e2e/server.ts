@@ -67,8 +67,12 @@ export async function startServer(opts: { throttleBytesPerSecond?: number; env?:
     output: () => log,
     stop: async ({ keepHome = false } = {}) => {
       if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
         child.kill("SIGTERM");
-        await new Promise((r) => child.once("exit", r));
+        // A graceful stop that hangs would hang the suite: the test for it is that this rarely fires.
+        const force = setTimeout(() => child.kill("SIGKILL"), 15_000);
+        await exited;
+        clearTimeout(force);
       }
       if (!keepHome) fs.rmSync(home, { recursive: true, force: true });
     },

@@ -6,7 +6,7 @@ import { TRPCError } from "@trpc/server";
 import { backupOverview } from "../../engine/overview";
 import type { EngineEvent } from "../../engine/progress";
 import { operatorProcedure, router, viewerProcedure } from "../init";
-import { recheck } from "./events";
+import { recheck, streamSignal } from "./events";
 
 /** What `onProgress` yields: progress of the operation, then its outcome, after which the stream ends. */
 export type ProgressEvent = Extract<EngineEvent, { type: "progress" | "finished" }>;
@@ -45,7 +45,7 @@ export const backupRouter = router({
     .input(z.object({ operationId: z.string().min(1) }))
     .subscription(async function* ({ ctx, input, signal }): AsyncGenerator<ProgressEvent> {
       const { engine } = ctx.services;
-      const events = on(engine, "event", { signal });
+      const events = on(engine, "event", { signal: streamSignal(ctx.services, signal) });
       const running = engine.running;
       const last = engine.lastResult;
       if (running?.operationId === input.operationId) yield { type: "progress", progress: running };

@@ -21,10 +21,15 @@ export function recheck(services: Services, principal: Principal, role: Role): v
   }
 }
 
+/** A stream ends when its client goes, or when the server shuts down (so that a graceful stop doesn't wait on it). */
+export function streamSignal(services: Services, signal: AbortSignal | undefined): AbortSignal {
+  return signal ? AbortSignal.any([signal, services.shutdown.signal]) : services.shutdown.signal;
+}
+
 export const eventsRouter = router({
   onEvents: viewerProcedure.subscription(async function* ({ ctx, signal }): AsyncGenerator<ConsoleEvent> {
     const { engine } = ctx.services;
-    const events = on(engine, "event", { signal });
+    const events = on(engine, "event", { signal: streamSignal(ctx.services, signal) });
     yield { type: "state", running: engine.running, last: engine.lastResult };
     for await (const [event] of events as AsyncIterable<[EngineEvent]>) {
       recheck(ctx.services, ctx.user, "viewer");
