@@ -12,7 +12,6 @@ import { Users } from "./auth/users";
 import { AlertStore } from "./automation/alerts";
 import { BackupAutomation } from "./automation/backup-automation";
 import { ServerClock } from "./automation/server-clock";
-import { firstMissedRun } from "./scheduler/next-run";
 import { Scheduler, settingsUnavailable } from "./scheduler/scheduler";
 
 export interface Services {
@@ -87,13 +86,9 @@ async function createServices(): Promise<Services> {
   // Scheduled times that passed while the server was down count as one failed backup (spec §6).
   const clock = new ServerClock(consoleDb);
   const lastAlive = clock.lastAlive();
-  const schedule = await readSchedule();
-  const missed = lastAlive && !("unavailable" in schedule) ? firstMissedRun(schedule, lastAlive, new Date()) : null;
   clock.start();
-  if (missed) {
-    messages.push(`The scheduled backup of ${missed.toISOString()} was missed while the server was down.`);
-    void automation.onMissedWhileDown(missed);
-  }
+  const missed = await automation.checkMissedWhileDown(lastAlive, await readSchedule());
+  if (missed) messages.push(`The scheduled backup of ${missed.toISOString()} was missed while the server was down.`);
   const shutdown = new AbortController();
   for (const sig of ["SIGTERM", "SIGINT"] as const) {
     process.once(sig, () => {

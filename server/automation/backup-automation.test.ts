@@ -11,6 +11,7 @@ import { BackupEngine } from "../engine/backup-engine";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
 import { AlertStore } from "./alerts";
 import { BackupAutomation } from "./backup-automation";
+import { Scheduler, settingsUnavailable } from "../scheduler/scheduler";
 
 let db: TestDatabase;
 let cleanup: Array<() => void> = [];
@@ -107,5 +108,52 @@ describe("BackupIfDataChange", () => {
     w.close();
     await automation.onDue(new Date());
     expect(fs.readdirSync(db.destination).filter((n) => n.endsWith(".zip"))).toHaveLength(2);
+  });
+});
+
+describe("the schedule and the server's own downtime", () => {
+  const everyMinute = `<Frequency>Cron</Frequency><Cron>* * * * *</Cron>`;
+
+  it("counts scheduled times missed while the server was down as one failed backup, then follows the failure settings", async () => {
+    const { engine, alerts, automation } = setup(failure(false));
+    const settingsFile = path.join(db.databaseDir, "Settings/Backup.4DSettings");
+    fs.writeFileSync(settingsFile, fs.readFileSync(settingsFile, "utf8").replace("<Frequency>Never</Frequency>", everyMinute));
+    const schedule = (await engine.resolve()).settings.scheduler;
+    const lastAlive = new Date(Date.now() - 10 * 60_000); // down for ten minutes: ten missed times, one failure
+    const missed = await automation.checkMissedWhileDown(lastAlive, schedule);
+    expect(missed).not.toBeNull();
+    expect(journal().match(/\*\*\* Full Backup aborted/g)).toHaveLength(1);
+    expect(journal()).toContain("the server was not running at the scheduled time");
+    expect(automation.state().pendingRetry).toMatchObject({ attempt: 2 });
+    // The retry finds a working destination and succeeds: nothing to alert.
+    await expect.poll(() => fs.readdirSync(db.destination).filter((n) => n.endsWith(".zip")).length, { timeout: 15_000 }).toBe(1);
+    expect(alerts.open()).toEqual([]);
+    expect(await automation.checkMissedWhileDown(new Date(), schedule)).toBeNull();
+  });
+
+  it("raises an alert at each scheduled time a malformed settings file makes it skip, and leaves the file alone", async () => {
+    const { engine, alerts, automation } = setup("");
+    const settingsFile = path.join(db.databaseDir, "Settings/Backup.4DSettings");
+    fs.writeFileSync(settingsFile, fs.readFileSync(settingsFile, "utf8").replace("<Frequency>Never</Frequency>", everyMinute));
+    let now = new Date("2026-11-26T10:00:30Z");
+    const scheduler = new Scheduler({
+      tick: "manual", now: () => now, timeZone: "UTC",
+      getScheduler: () => engine.resolve().then((c) => c.settings.scheduler, (err: Error) => settingsUnavailable(err.message)),
+      onDue: (d) => automation.onDue(d),
+      onSkipped: (d, reason) => automation.onSkipped(d, reason),
+    });
+    await scheduler.start();
+    expect(scheduler.nextDue()).toEqual(new Date("2026-11-26T10:01:00Z"));
+    const broken = "<Preferences4D><Backup><Settings>\n<General><IncludeDataFile>maybe</IncludeDataFile></General>\n</Settings></Backup></Preferences4D>";
+    fs.writeFileSync(settingsFile, broken);
+    for (const t of ["2026-11-26T10:01:00Z", "2026-11-26T10:02:00Z"]) {
+      now = new Date(t);
+      await scheduler.tick();
+    }
+    await scheduler.stop();
+    expect(alerts.open()).toHaveLength(2);
+    expect(alerts.open()[0]!.text).toMatch(/did not run: .*line 2/);
+    expect(fs.readFileSync(settingsFile, "utf8")).toBe(broken);
+    expect(fs.readdirSync(db.destination).filter((n) => n.endsWith(".zip"))).toEqual([]);
   });
 });

@@ -12,6 +12,8 @@ import type { OperationRecord, Trigger } from "../operation";
 import { STATUS, statusText } from "../status";
 import { sendWebhook, type AlertStore } from "./alerts";
 import { classify, decideAfterFailure } from "./failure-policy";
+import { firstMissedRun, type SchedulerSettings } from "../scheduler/next-run";
+import type { SettingsUnavailable } from "../scheduler/scheduler";
 
 export interface AutomationOptions {
   engine: BackupEngine;
@@ -62,7 +64,18 @@ export class BackupAutomation {
     await this.alert(STATUS.BACKUP_ERROR, `The scheduled backup of ${scheduledDate.toISOString()} did not run: ${reason}`, scheduledDate);
   }
 
-  /** Times missed while the server was down count as one failed backup at the next start (spec §6). */
+  /**
+   * At start: scheduled times that passed while the server was down (since `lastAlive`) count as one failed
+   * backup (spec §6), which then follows the failure settings. Returns the first missed time, if any.
+   */
+  async checkMissedWhileDown(lastAlive: Date | null, schedule: SchedulerSettings | SettingsUnavailable): Promise<Date | null> {
+    if (!lastAlive || "unavailable" in schedule) return null;
+    const missed = firstMissedRun(schedule, lastAlive, this.now());
+    if (missed) await this.onMissedWhileDown(missed);
+    return missed;
+  }
+
+  /** One failed backup for a scheduled time the server was not running at. */
   async onMissedWhileDown(scheduledDate: Date): Promise<void> {
     const text = "Error during backup: the server was not running at the scheduled time";
     await this.appendJournal(failedRecord(scheduledDate, { kind: "scheduler", user: null }, text, this.now()));

@@ -26,8 +26,17 @@ test("a scheduled backup that can't be made is retried, then alerts every consol
   // First run: the demo database is created; an admin sets the webhook (a console setting, in console.sqlite).
   const first = await startServer();
   await login(page, first);
-  const set = await page.request.post(`${first.url}/api/trpc/automation.setWebhook`, { data: { url: webhookUrl } });
-  expect(set.ok()).toBe(true);
+  await page.getByRole("link", { name: "Settings" }).click();
+  const notifications = page.getByRole("region", { name: "Notifications" });
+  await notifications.getByLabel("Alert webhook URL").fill(webhookUrl);
+  await notifications.getByRole("button", { name: "Save webhook" }).click();
+  await expect(notifications.getByRole("status")).toContainText(`Alerts will be sent to ${webhookUrl}`);
+  // The cron field previews its next five runs in plain words.
+  await page.getByRole("radio", { name: "Cron" }).check();
+  await page.getByLabel("Cron expression").fill("30 2 * * 1-5");
+  const preview = page.getByRole("region", { name: "Cron preview" });
+  await expect(preview).toContainText("02:30");
+  await expect(preview.getByRole("listitem")).toHaveCount(5);
   await first.stop({ keepHome: true });
 
   // Every minute, to a destination under a regular file, retried 2 s after a failure.

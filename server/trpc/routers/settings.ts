@@ -12,6 +12,8 @@ import { resolveDestination } from "../../settings/resolve";
 import { describeAttachments, localDate, validateSettingsInput, type SettingsInput } from "../../settings/settings-input";
 import type { Services } from "../../services";
 import { adminProcedure, router, viewerProcedure } from "../init";
+import { describeCron, validateCron } from "../../scheduler/cron";
+import { nextRuns } from "../../scheduler/next-run";
 
 interface FileError { line: number | null; reason: string; message: string }
 
@@ -56,6 +58,15 @@ async function destinationInfo(settings: BackupSettings, databaseDir: string) {
 const bad = (code: "BAD_REQUEST" | "CONFLICT" | "PRECONDITION_FAILED", message: string) => new TRPCError({ code, message });
 
 export const settingsRouter = router({
+  /** The cron field's preview (spec §6): the expression in plain words and its next five runs, server time. */
+  cronPreview: viewerProcedure.input(z.object({ expression: z.string().max(200) })).query(async ({ ctx, input }) => {
+    const problem = validateCron(input.expression);
+    if (problem) return { error: problem, description: null, next: [] as string[] };
+    const base = await loadSettings(ctx.services.engine.opts.databaseDir, ctx.services.paths.defaultDestination).then((s) => s.scheduler, () => null);
+    if (!base) return { error: null, description: describeCron(input.expression), next: [] as string[] };
+    const next = nextRuns({ ...base, frequency: "Cron", cron: input.expression }, new Date(), 5).map((d) => d.toISOString());
+    return { error: null, description: describeCron(input.expression), next };
+  }),
   get: viewerProcedure.query(async ({ ctx }) => {
     const w = where(ctx.services);
     const [loaded, revision] = await Promise.all([load(w), revisionOf(w.settingsFile)]);
