@@ -71,9 +71,8 @@ describe("a scheduled backup that can't be made", () => {
     const { engine, alerts, automation } = setup(failure(true, 2));
     fs.rmSync(db.destination, { recursive: true });
     await automation.onDue(new Date());
-    await expect.poll(() => automation.state().disabled, { timeout: 15_000 }).not.toBeNull();
+    await expect.poll(() => alerts.open().map((a) => a.status), { timeout: 15_000 }).toContain(1401);
     expect(automation.state().disabled!.text).toMatch(/Maximum number of backup attempts reached.*after 2 failed attempts/);
-    expect(alerts.open().map((a) => a.status)).toContain(1401);
     expect(journal()).toMatch(/Error reported : 1401/);
     // Off: a due time starts nothing.
     const before = journal();
