@@ -4,19 +4,14 @@
 import crypto from "node:crypto";
 import { z } from "zod";
 import type { ConsoleDb } from "../console/console-db";
-import { ROLES, type Role } from "./roles";
+import { nameSchema, ROLES, type Role } from "./roles";
 import { UserError } from "./users";
 
 export const TOKEN_PREFIX = "sbx_";
 
 export interface ApiToken { id: number; name: string; role: Role; createdAt: string; createdBy: string | null; lastUsedAt: string | null }
 
-export const tokenNameSchema = z
-  .string()
-  .trim()
-  .min(1, "Enter a token name.")
-  .max(64, "A token name has at most 64 characters.")
-  .regex(/^[A-Za-z0-9._@-]+$/, "A token name may hold letters, digits, '.', '_', '@' and '-' only.");
+export const tokenNameSchema = nameSchema("token");
 export const tokenRoleSchema = z.enum(ROLES);
 
 interface Row { id: number; name: string; role: Role; created_at: string; created_by: string | null; last_used_at: string | null; secret_hash: string }

@@ -5,16 +5,11 @@ import { z } from "zod";
 import type { ConsoleDb } from "../console/console-db";
 import { hashPassword, randomPassword, verifyPassword } from "./passwords";
 import { LoginThrottle } from "./login-throttle";
-import { ROLES, type Role } from "./roles";
+import { nameSchema, ROLES, type Role } from "./roles";
 
 export interface User { id: number; username: string; role: Role; createdAt: string }
 
-export const usernameSchema = z
-  .string()
-  .trim()
-  .min(1, "Enter a user name.")
-  .max(64, "A user name has at most 64 characters.")
-  .regex(/^[A-Za-z0-9._@-]+$/, "A user name may hold letters, digits, '.', '_', '@' and '-' only.");
+export const usernameSchema = nameSchema("user");
 export const passwordSchema = z.string().min(8, "A password has at least 8 characters.").max(200);
 export const roleSchema = z.enum(ROLES);
 

@@ -84,6 +84,15 @@ describe("a scheduled backup that can't be made", () => {
     expect(automation.state().disabled).toBeNull();
   });
 
+  it("is skipped, and recorded as such, when another operation runs at the scheduled time", async () => {
+    const { engine, automation } = setup("");
+    const manual = engine.start({ trigger: { kind: "manual", user: "admin" } });
+    await automation.onDue(new Date());
+    await manual.done;
+    expect(journal()).toContain("Skipped: another operation was running at the scheduled time.");
+    expect(fs.readdirSync(db.destination).filter((n) => n.endsWith(".zip"))).toHaveLength(1);
+  });
+
   it("is never retried after a user Stop", async () => {
     const { engine, automation } = setup(failure(false));
     const run = automation.onDue(new Date());

@@ -103,8 +103,8 @@ export class BackupAutomation {
   private async attempt(trigger: Trigger, scheduledDate: Date | null): Promise<void> {
     const { engine } = this.opts;
     if (engine.running) {
-      // Spec §7: the scheduler just records that it skipped.
-      this.opts.log?.(`Scheduled backup of ${scheduledDate?.toISOString()} skipped: another operation is running.`);
+      // Spec §7: the scheduler just records that it skipped (no second operation, no error, no retry).
+      await this.appendJournal(postponedRecord(scheduledDate, this.now(), "Skipped: another operation was running at the scheduled time."));
       return;
     }
     try {
@@ -216,9 +216,8 @@ function baseRecord(scheduledDate: Date | null, trigger: Trigger, now: Date): Op
   };
 }
 
-function postponedRecord(scheduledDate: Date | null, now: Date): OperationRecord {
-  return { ...baseRecord(scheduledDate, { kind: "scheduler", user: null }, now), operation: "postponed",
-    notes: ["The data file has not been modified since the last backup (BackupIfDataChange)."] };
+function postponedRecord(scheduledDate: Date | null, now: Date, note = "The data file has not been modified since the last backup (BackupIfDataChange)."): OperationRecord {
+  return { ...baseRecord(scheduledDate, { kind: "scheduler", user: null }, now), operation: "postponed", notes: [note] };
 }
 
 function failedRecord(scheduledDate: Date | null, trigger: Trigger, text: string, now: Date, status: number = STATUS.BACKUP_ERROR): OperationRecord {
