@@ -58,7 +58,7 @@ test("an admin sets a weekly schedule, retention, compression and an attachment;
   await page.getByRole("button", { name: "Add attachment" }).click();
   await expect(page.getByRole("list", { name: "Attachments" })).toContainText(extra);
 
-  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("button", { name: "Save", exact: true }).click();
   await expect(page.getByRole("status").filter({ hasText: "Settings saved." })).toContainText(today());
   // Read back from the server: the new attachment is checked and found.
   const item = page.getByRole("listitem").filter({ hasText: extra });
@@ -93,7 +93,7 @@ test("invalid values are refused with clear messages and the file is unchanged",
   await page.getByRole("tab", { name: "Configuration" }).click();
   await page.getByLabel("Attachment path on the server").fill(missing);
   await page.getByRole("button", { name: "Add attachment" }).click();
-  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("button", { name: "Save", exact: true }).click();
 
   const alert = notSaved(page);
   await expect(alert).toContainText("Hourly: every … hours must be a whole number from 1 to 24.");
@@ -103,12 +103,12 @@ test("invalid values are refused with clear messages and the file is unchanged",
   // Fixing the number leaves the attachment as the one problem; removing it lets the save through.
   await page.getByRole("tab", { name: "Scheduler" }).click();
   await page.getByLabel("Every (hours)").fill("6");
-  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("button", { name: "Save", exact: true }).click();
   await expect(alert.getByRole("listitem")).toHaveCount(1);
   expect(fs.readFileSync(settingsFile(), "utf8")).toBe(before);
   await page.getByRole("tab", { name: "Configuration" }).click();
   await page.getByRole("button", { name: `Remove ${missing}` }).click();
-  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("button", { name: "Save", exact: true }).click();
   await expect(page.getByRole("status").filter({ hasText: "Settings saved." })).toBeVisible();
   const s = await loadSettings(server.databaseDir, server.destination);
   expect(s.scheduler.frequency).toBe("Hourly");
@@ -125,7 +125,7 @@ test("a viewer sees the settings read-only, and the server refuses a viewer's up
   await login(viewer, server, "vic", "vic-password");
   await openSettings(viewer);
   await expect(viewer.getByText("Read-only: only admins change the settings.")).toBeVisible();
-  await expect(viewer.getByRole("button", { name: "Save" })).toHaveCount(0);
+  await expect(viewer.getByRole("button", { name: "Save", exact: true })).toHaveCount(0);
   await expect(viewer.getByRole("radio", { name: "Hourly" })).toBeChecked();
   await expect(viewer.getByRole("radio", { name: "Weekly" })).toBeDisabled();
   await viewer.getByRole("tab", { name: "Backup & Restore" }).click();
@@ -159,7 +159,7 @@ test("a malformed file is reported with its line and is not overwritten", async 
   const alert = page.getByRole("alert").filter({ hasText: "malformed" });
   await expect(alert).toContainText("at line 6");
   await expect(alert).toContainText("Sometimes");
-  await expect(page.getByRole("button", { name: "Save" })).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Save", exact: true })).toHaveCount(0);
   await expect(page.getByRole("tab")).toHaveCount(0);
 
   const refused = await page.request.post(`${server.url}/api/trpc/settings.update`, { data: { settings: {} } });
