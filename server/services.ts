@@ -87,15 +87,19 @@ async function createServices(): Promise<Services> {
   const clock = new ServerClock(consoleDb);
   const lastAlive = clock.lastAlive();
   clock.start();
-  const missed = await automation.checkMissedWhileDown(lastAlive, await readSchedule());
-  if (missed) messages.push(`The scheduled backup of ${missed.toISOString()} was missed while the server was down.`);
+  try {
+    const missed = await automation.checkMissedWhileDown(lastAlive, await readSchedule());
+    if (missed) messages.push(`The scheduled backup of ${missed.toISOString()} was missed while the server was down.`);
+  } catch (err) {
+    messages.push(`Checking for backups missed while the server was down failed: ${(err as Error).message}`);
+  }
   const shutdown = new AbortController();
   for (const sig of ["SIGTERM", "SIGINT"] as const) {
     process.once(sig, () => {
       shutdown.abort();
       engine.stop();
       automation.stop();
-      void scheduler.stop();
+      scheduler.stop().catch(() => undefined);
       // Next closes its server on these signals; should anything still hold the process, don't hang a shutdown.
       setTimeout(() => process.exit(0), 5_000).unref();
     });

@@ -3,7 +3,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { useDeferredValue } from "react";
 import { useTRPC } from "../trpc";
-import { formatDate } from "../format";
 
 export function CronPreview({ expression }: { expression: string }) {
   const trpc = useTRPC();
@@ -18,8 +17,8 @@ export function CronPreview({ expression }: { expression: string }) {
       {q.data?.description && <p>{q.data.description}</p>}
       {q.data && q.data.next.length > 0 && (
         <>
-          <p className="mt-1">Next runs:</p>
-          <ol className="ml-5 list-decimal">{q.data.next.map((d) => <li key={d}>{formatDate(d)}</li>)}</ol>
+          <p className="mt-1">Next runs (server time):</p>
+          <ol className="ml-5 list-decimal">{q.data.next.map((d) => <li key={d}>{d}</li>)}</ol>
         </>
       )}
     </div>

@@ -93,6 +93,16 @@ describe("a scheduled backup that can't be made", () => {
     expect(fs.readdirSync(db.destination).filter((n) => n.endsWith(".zip"))).toHaveLength(1);
   });
 
+  it("drops its pending retry when a manual backup succeeds meanwhile", async () => {
+    const { engine, automation } = setup(failure(false).replace("00:00:01.000", "00:10:00.000"));
+    fs.rmSync(db.destination, { recursive: true });
+    await automation.onDue(new Date());
+    expect(automation.state().pendingRetry).toMatchObject({ attempt: 2 });
+    fs.mkdirSync(db.destination);
+    expect((await engine.start({ trigger: { kind: "manual", user: "admin" } }).done).status).toBe(0);
+    expect(automation.state().pendingRetry).toBeNull();
+  });
+
   it("is never retried after a user Stop", async () => {
     const { engine, automation } = setup(failure(false));
     const run = automation.onDue(new Date());

@@ -9,9 +9,10 @@ import type { BackupEngine } from "../engine/backup-engine";
 import type { AutomationState, OperationOutcome } from "../engine/progress";
 import { formatBlock } from "../journal/backup-journal";
 import type { OperationRecord, Trigger } from "../operation";
-import { STATUS, statusText } from "../status";
+import { isBackupError, STATUS, statusText } from "../status";
+import { DEFAULT_RETRY_AFTER_SECONDS } from "../settings/defaults";
 import { sendWebhook, type AlertStore } from "./alerts";
-import { classify, decideAfterFailure } from "./failure-policy";
+import { classify, decideAfterFailure, MIN_RETRY_SECONDS } from "./failure-policy";
 import { firstMissedRun, type SchedulerSettings } from "../scheduler/next-run";
 import type { SettingsUnavailable } from "../scheduler/scheduler";
 
@@ -32,13 +33,14 @@ export class BackupAutomation {
 
   constructor(private readonly opts: AutomationOptions) {
     this.now = opts.now ?? (() => new Date());
-    // A successful manual backup turns automatic backups back on after 1401 (spec §7).
+    // Any successful backup ends the failure series and makes a pending retry pointless; a successful manual (or
+    // BACKUP command) backup also turns automatic backups back on after 1401 (spec §7).
     opts.engine.on("event", (e) => {
-      if (e.type === "finished" && e.outcome.trigger.kind === "manual" && classify(e.outcome.status, e.outcome.partial) === "success" && this.disabled) {
-        this.disabled = null;
-        this.failures = 0;
-        this.publish();
-      }
+      if (e.type !== "finished" || classify(e.outcome.status, e.outcome.partial) !== "success") return;
+      this.failures = 0;
+      this.clearRetry();
+      if (e.outcome.trigger.kind === "manual" || e.outcome.trigger.kind === "command") this.disabled = null;
+      this.publish();
     });
   }
 
@@ -82,12 +84,18 @@ export class BackupAutomation {
     await this.afterFailure(STATUS.BACKUP_ERROR, text, scheduledDate);
   }
 
+  /** An operator gives up on the pending retry: the failure series ends with it. */
   cancelRetry(): boolean {
     if (!this.pending) return false;
-    clearTimeout(this.pending.timer);
-    this.pending = null;
+    this.clearRetry();
+    this.failures = 0;
     this.publish();
     return true;
+  }
+
+  private clearRetry(): void {
+    if (this.pending) clearTimeout(this.pending.timer);
+    this.pending = null;
   }
 
   acknowledge(id: number, user: string): boolean {
@@ -102,11 +110,8 @@ export class BackupAutomation {
 
   private async attempt(trigger: Trigger, scheduledDate: Date | null): Promise<void> {
     const { engine } = this.opts;
-    if (engine.running) {
-      // Spec §7: the scheduler just records that it skipped (no second operation, no error, no retry).
-      await this.appendJournal(postponedRecord(scheduledDate, this.now(), "Skipped: another operation was running at the scheduled time."));
-      return;
-    }
+    if (this.disabled) return; // after 1401 only a manual backup (or a restart) turns them back on
+    if (engine.running) return this.busy(trigger, scheduledDate);
     try {
       const ctx = await engine.resolve();
       if (trigger.kind === "scheduler" && ctx.settings.advanced.backupIfDataChange && !this.dataModified()) {
@@ -120,37 +125,53 @@ export class BackupAutomation {
     try {
       outcome = await engine.start({ trigger, scheduledDate }).done;
     } catch (err) {
+      // Another operation started in between (-9976): the same as finding it running.
+      if (isBackupError(err) && err.status === STATUS.BACKUP_IN_PROGRESS) return this.busy(trigger, scheduledDate);
       this.opts.log?.(`Automatic backup not started: ${(err as Error).message}`);
       return;
     }
     const kind = classify(outcome.status, outcome.partial);
-    if (kind === "success") {
-      // A success makes a pending retry pointless.
-      this.failures = 0;
-      if (this.pending) clearTimeout(this.pending.timer);
-      this.pending = null;
+    // Successes are handled by the "finished" listener; a Stop or a hook's cancel ends the series, never retried.
+    if (kind === "canceled") this.failures = 0;
+    else if (kind === "impossible") await this.afterFailure(outcome.status, outcome.statusText, scheduledDate);
+  }
+
+  /**
+   * Another operation runs. A scheduled time is skipped and journaled (spec §7: no second operation, no error);
+   * a retry is not lost: it is armed again for after the delay.
+   */
+  private async busy(trigger: Trigger, scheduledDate: Date | null): Promise<void> {
+    if (trigger.kind === "retry") {
+      const policy = await this.policy();
+      this.scheduleRetry(new Date(this.now().getTime() + Math.max(MIN_RETRY_SECONDS, policy.tryToBackupAfter) * 1000), scheduledDate,
+        "another operation was running when the retry was due");
       this.publish();
-    } else if (kind === "impossible") {
-      await this.afterFailure(outcome.status, outcome.statusText, scheduledDate);
+      return;
+    }
+    await this.appendJournal(postponedRecord(scheduledDate, this.now(), "Skipped: another operation was running at the scheduled time."));
+  }
+
+  private async policy() {
+    try {
+      return (await this.opts.engine.resolve()).settings.advanced.backupFailure;
+    } catch {
+      return { tryBackupAtTheNextScheduledDate: false, tryToBackupAfter: DEFAULT_RETRY_AFTER_SECONDS, abortIfBackupFail: false, retryCountBeforeAbort: 5 };
     }
   }
 
   private async afterFailure(status: number, text: string, scheduledDate: Date | null): Promise<void> {
     this.failures++;
-    let policy;
-    try {
-      policy = (await this.opts.engine.resolve()).settings.advanced.backupFailure;
-    } catch {
-      policy = { tryBackupAtTheNextScheduledDate: false, tryToBackupAfter: 30 * 60, abortIfBackupFail: false, retryCountBeforeAbort: 5 };
-    }
+    const policy = await this.policy();
     const decision = decideAfterFailure(this.failures, policy, this.now(), this.opts.nextScheduled());
     if (decision.kind === "retry") {
       if (decision.alert) await this.alert(status, text, scheduledDate);
       this.scheduleRetry(decision.at, scheduledDate, `${status} ${text}`);
     } else if (decision.kind === "alert") {
       this.failures = 0;
+      this.clearRetry();
       await this.alert(status, text, scheduledDate);
     } else {
+      this.clearRetry();
       const abortText = `${statusText(STATUS.MAX_ATTEMPTS)} after ${this.failures} failed attempts (last: ${status} ${text})`;
       this.disabled = { since: this.now(), text: abortText };
       this.failures = 0;
@@ -166,7 +187,7 @@ export class BackupAutomation {
     const timer = setTimeout(() => {
       this.pending = null;
       this.publish();
-      void this.attempt({ kind: "retry", user: null }, scheduledDate);
+      this.attempt({ kind: "retry", user: null }, scheduledDate).catch((err: Error) => this.opts.log?.(`The retry failed to run: ${err.message}`));
     }, Math.max(0, at.getTime() - this.now().getTime()));
     timer.unref();
     this.pending = { at, attempt, scheduledDate, reason, timer };
@@ -177,10 +198,8 @@ export class BackupAutomation {
     const alert = this.opts.alerts.raise({ status, text, database, scheduledDate, now: this.now() });
     this.publish();
     const url = this.opts.alerts.webhookUrl();
-    if (url) {
-      const sent = await sendWebhook(url, alert);
-      if (!sent.ok) this.opts.log?.(`The alert could not be sent to the webhook ${url}: ${sent.error}`);
-    }
+    // Not awaited: a slow webhook must not hold up the engine or the server's start.
+    if (url) void sendWebhook(url, alert).then((sent) => { if (!sent.ok) this.opts.log?.(`The alert could not be sent to the webhook ${url}: ${sent.error}`); });
   }
 
   private dataModified(): boolean {

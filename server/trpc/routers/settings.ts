@@ -14,6 +14,7 @@ import type { Services } from "../../services";
 import { adminProcedure, router, viewerProcedure } from "../init";
 import { describeCron, validateCron } from "../../scheduler/cron";
 import { nextRuns } from "../../scheduler/next-run";
+import { formatLocalTime } from "../../journal/backup-journal";
 
 interface FileError { line: number | null; reason: string; message: string }
 
@@ -64,7 +65,8 @@ export const settingsRouter = router({
     if (problem) return { error: problem, description: null, next: [] as string[] };
     const base = await loadSettings(ctx.services.engine.opts.databaseDir, ctx.services.paths.defaultDestination).then((s) => s.scheduler, () => null);
     if (!base) return { error: null, description: describeCron(input.expression), next: [] as string[] };
-    const next = nextRuns({ ...base, frequency: "Cron", cron: input.expression }, new Date(), 5).map((d) => d.toISOString());
+    // Formatted here, in the server's time zone, which is the one the schedule runs in (not the browser's).
+    const next = nextRuns({ ...base, frequency: "Cron", cron: input.expression }, new Date(), 5).map((d) => formatLocalTime(d));
     return { error: null, description: describeCron(input.expression), next };
   }),
   get: viewerProcedure.query(async ({ ctx }) => {
