@@ -260,7 +260,6 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
       const files = (es: CollectedEntry[]) => es.filter((e) => e.kind !== "directory");
       record.content.projectFiles = includeStructureFile ? { count: files(collected.structure).length, bytes: sum(collected.structure) } : null;
       record.content.attachmentFiles = collected.attachments.length ? { count: files(collected.attachments).length, bytes: sum(collected.attachments) } : null;
-      record.files = files(entries).map((e) => e.originalPath);
       preview();
 
       // 4. Archive.

@@ -37,7 +37,11 @@ const RATIO = { None: 1, Fast: 0.5, Compact: 0.42 } as const;
 const sum = (es: CollectedEntry[]) => es.reduce((n, e) => n + e.size, 0);
 const countFiles = (es: CollectedEntry[]) => es.filter((e) => e.kind !== "directory").length;
 
-export async function backupOverview(engine: BackupEngine, nextBackup: Date | null): Promise<BackupOverview> {
+/**
+ * `content: false` skips the walk of every file the next backup would hold (BACKUP INFO doesn't show it, and
+ * programs poll it).
+ */
+export async function backupOverview(engine: BackupEngine, nextBackup: Date | null, opts: { content?: boolean } = {}): Promise<BackupOverview> {
   const out: BackupOverview = { databaseDir: engine.opts.databaseDir, databaseName: null, settingsError: null, destination: null,
     lastBackup: null, nextBackup: nextBackup?.toISOString() ?? null, historyPath: null, content: null };
   let ctx;
@@ -66,6 +70,7 @@ export async function backupOverview(engine: BackupEngine, nextBackup: Date | nu
       archivePath: last.backupPath, trigger: last.trigger ?? "", user: last.user ?? null,
     };
   }
+  if (opts.content === false) return out;
   const { includeStructureFile, includeDataFile } = ctx.settings.general;
   const collected = await collect({ databaseDir: engine.opts.databaseDir, includeStructure: includeStructureFile, includeData: includeDataFile, attachments: ctx.attachments });
   const dataBytes = includeDataFile ? await fs.stat(engine.layout.dataFile).then((s) => s.size, () => 0) : 0;

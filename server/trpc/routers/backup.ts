@@ -23,7 +23,7 @@ export const backupRouter = router({
   stop: operatorProcedure.mutation(({ ctx }) => ({ stopped: ctx.services.engine.stop() })),
   overview: viewerProcedure.query(({ ctx }) => backupOverview(ctx.services.engine, ctx.services.scheduler.nextDue())),
   info: viewerProcedure.query(async ({ ctx }) => {
-    const o = await backupOverview(ctx.services.engine, ctx.services.scheduler.nextDue());
+    const o = await backupOverview(ctx.services.engine, ctx.services.scheduler.nextDue(), { content: false });
     const last = o.lastBackup;
     return {
       lastBackupDate: last?.startingDate ?? null,
