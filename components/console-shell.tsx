@@ -13,6 +13,9 @@ export const useShellUser = () => useContext(UserContext)!;
 
 const NAV = [
   { href: "/", label: "Backup", role: "viewer" },
+  { href: "/journal", label: "Journal", role: "viewer" },
+  { href: "/history", label: "History", role: "viewer" },
+  { href: "/data", label: "Data", role: "viewer" },
   { href: "/settings", label: "Settings", role: "viewer" },
   { href: "/users", label: "Users", role: "admin" },
   { href: "/tokens", label: "Tokens", role: "admin" },

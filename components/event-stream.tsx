@@ -30,6 +30,10 @@ export function EventStreamProvider({ children }: { children: React.ReactNode })
         else if (event.type === "finished") {
           setState((s) => ({ ...s, running: null, last: event.outcome }));
           void queryClient.invalidateQueries({ queryKey: trpc.backup.pathKey() });
+          void queryClient.invalidateQueries({ queryKey: trpc.history.pathKey() });
+        } else if (event.type === "journal") {
+          // A block was written (an operation ended, a postponed attempt, crash recovery): journal views refresh.
+          void queryClient.invalidateQueries({ queryKey: trpc.journal.pathKey() });
         }
       },
       onError() {

@@ -72,7 +72,7 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
   constructor(readonly opts: EngineOptions) {
     super();
     this.layout = databaseLayout(opts.databaseDir);
-    this.journal = new BackupJournal(this.layout.logsDir);
+    this.journal = new BackupJournal(this.layout.logsDir, { onAppend: (file) => this.emit("event", { type: "journal", file }) });
     this.ledger = new OperationLedger(opts.consoleDb, opts.databaseDir);
     this.now = opts.now ?? (() => new Date());
     // One listener per open console (each tab's event stream): no fixed limit applies.

@@ -51,4 +51,6 @@ export interface AutomationState {
 export type EngineEvent =
   | { type: "progress"; progress: OperationProgress }
   | { type: "finished"; outcome: OperationOutcome }
-  | { type: "automation"; automation: AutomationState };
+  | { type: "automation"; automation: AutomationState }
+  /** A block was written to the backup journal (by any operation, a postponed attempt or crash recovery). */
+  | { type: "journal"; file: string };

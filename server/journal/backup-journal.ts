@@ -67,10 +67,14 @@ export class BackupJournal {
 
   constructor(
     readonly logsDir: string,
-    opts: { maxBytes?: number } = {},
+    opts: { maxBytes?: number; onAppend?: (file: string) => void } = {},
   ) {
     this.maxBytes = opts.maxBytes ?? JOURNAL_MAX_BYTES;
+    this.onAppend = opts.onAppend;
   }
+
+  /** Told after every block written, whoever wrote it (engine, automation, recovery): the console refreshes. */
+  private readonly onAppend?: (file: string) => void;
 
   /** The journal files, by number. A missing Logs/ folder means no journal yet. */
   async list(): Promise<JournalFile[]> {
@@ -102,7 +106,10 @@ export class BackupJournal {
    * atomically, so the old file of that number stays whole until the new block is on disk.
    */
   append(block: string): Promise<{ file: string }> {
-    const run = this.chain.then(() => this.appendNow(block));
+    const run = this.chain.then(() => this.appendNow(block)).then((r) => {
+      this.onAppend?.(r.file);
+      return r;
+    });
     this.chain = run.catch(() => {});
     return run;
   }

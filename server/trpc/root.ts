@@ -2,10 +2,16 @@
 import { router } from "./init";
 import { automationRouter } from "./routers/automation";
 import { backupRouter } from "./routers/backup";
+import { dataRouter } from "./routers/data";
 import { eventsRouter } from "./routers/events";
+import { historyRouter } from "./routers/history";
+import { journalRouter } from "./routers/journal";
 import { settingsRouter } from "./routers/settings";
 import { tokensRouter } from "./routers/tokens";
 import { usersRouter } from "./routers/users";
 
-export const appRouter = router({ automation: automationRouter, backup: backupRouter, events: eventsRouter, settings: settingsRouter, tokens: tokensRouter, users: usersRouter });
+export const appRouter = router({
+  automation: automationRouter, backup: backupRouter, data: dataRouter, events: eventsRouter, history: historyRouter,
+  journal: journalRouter, settings: settingsRouter, tokens: tokensRouter, users: usersRouter,
+});
 export type AppRouter = typeof appRouter;

@@ -4,7 +4,8 @@ import path from "node:path";
 // @ts-expect-error plain .mjs helper without types
 import { buildIsStale } from "../../scripts/build-state.mjs";
 
-export const E2E_DIST = ".next-e2e";
+/** STRONGBOX_E2E_DIST lets two checkouts of work in progress build side by side; CI uses the default. */
+export const E2E_DIST = process.env.STRONGBOX_E2E_DIST || ".next-e2e";
 
 export default function globalSetup() {
   const root = path.resolve(import.meta.dirname, "../..");

@@ -41,7 +41,7 @@ export async function startServer(opts: { throttleBytesPerSecond?: number; env?:
       ...process.env,
       STRONGBOX_HOME: home,
       STRONGBOX_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      STRONGBOX_DIST_DIR: ".next-e2e",
+      STRONGBOX_DIST_DIR: process.env.STRONGBOX_E2E_DIST || ".next-e2e",
       STRONGBOX_APP_ROOT: root,
       NEXTAUTH_URL: url,
       HOST: "127.0.0.1",

@@ -1,0 +1,4 @@
+// journalRouter: placeholder, filled in by the work on issue 4.
+import { router } from "../init";
+
+export const journalRouter = router({});
