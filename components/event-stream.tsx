@@ -5,6 +5,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { createContext, useContext, useState } from "react";
 import type { AutomationState, OperationOutcome, OperationProgress } from "@/server/engine/progress";
+import type { LockState } from "@/server/locks/backup-locks";
 import { useTRPC } from "./trpc";
 
 interface StreamState {
@@ -13,18 +14,21 @@ interface StreamState {
   last: OperationOutcome | null;
   /** Null until the stream has sent a change: the page then shows its own query's answer. */
   automation: AutomationState | null;
+  /** The backup locks (a write waits while the data lock is held); null until the stream has said. */
+  locks: LockState | null;
 }
 
-const StreamContext = createContext<StreamState>({ connected: false, running: null, last: null, automation: null });
+const StreamContext = createContext<StreamState>({ connected: false, running: null, last: null, automation: null, locks: null });
 
 export function EventStreamProvider({ children }: { children: React.ReactNode }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const [state, setState] = useState<StreamState>({ connected: false, running: null, last: null, automation: null });
+  const [state, setState] = useState<StreamState>({ connected: false, running: null, last: null, automation: null, locks: null });
   useSubscription(
     trpc.events.onEvents.subscriptionOptions(undefined, {
       onData(event) {
-        if (event.type === "state") setState((s) => ({ ...s, connected: true, running: event.running, last: event.last }));
+        if (event.type === "state") setState((s) => ({ ...s, connected: true, running: event.running, last: event.last, locks: event.locks }));
+        else if (event.type === "locks") setState((s) => ({ ...s, locks: event.locks }));
         else if (event.type === "automation") setState((s) => ({ ...s, automation: event.automation }));
         else if (event.type === "progress") setState((s) => ({ ...s, connected: true, running: event.progress }));
         else if (event.type === "finished") {

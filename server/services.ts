@@ -5,9 +5,13 @@ import fs from "node:fs";
 import { pathsFromEnv, testThrottleFromEnv, type StrongboxPaths } from "./config";
 import { openConsoleDb, type ConsoleDb } from "./console/console-db";
 import { createDemoDatabaseIfAbsent } from "./database/demo-database";
-import { writeDefaultSettingsIfMissing } from "./settings/backup-settings-file";
+import { loadSettings, writeDefaultSettingsIfMissing } from "./settings/backup-settings-file";
 import { BackupEngine } from "./engine/backup-engine";
 import { acquireInstanceLock, type InstanceLock } from "./locks/instance-lock";
+import { BackupLocks } from "./locks/backup-locks";
+import type { DataStore } from "./data/data-store";
+import { openDataAccess } from "./data/open-data";
+import { databaseLayout } from "./database/layout";
 import { Users } from "./auth/users";
 import { AlertStore } from "./automation/alerts";
 import { BackupAutomation } from "./automation/backup-automation";
@@ -23,6 +27,9 @@ export interface Services {
   automation: BackupAutomation;
   scheduler: Scheduler;
   lock: InstanceLock;
+  /** The backup locks (the engine's own), which the data API's writes wait on. */
+  locks: BackupLocks;
+  dataStore: DataStore;
   /** Aborted when the process is asked to stop: open event streams end, so a graceful stop completes. */
   shutdown: AbortController;
   authSecret: string;
@@ -65,11 +72,20 @@ async function createServices(): Promise<Services> {
   const admin = await users.ensureInitialAdmin(paths.initialPasswordFile, process.env.STRONGBOX_ADMIN_PASSWORD);
   if (admin?.passwordFrom === "file") messages.push(`Created the user "admin"; its password is in ${paths.initialPasswordFile}`);
   if (admin?.passwordFrom === "env") messages.push(`Created the user "admin" with the password from STRONGBOX_ADMIN_PASSWORD`);
+  // The data side first: operations logged but missing from the data file are replayed before anything reads it.
+  const locks = new BackupLocks();
+  const layout = databaseLayout(paths.databaseDir);
+  const useLog = await loadSettings(paths.databaseDir, paths.defaultDestination).then((s) => s.advanced.useLog, () => true);
+  const data = await openDataAccess(layout, locks, useLog);
+  messages.push(...data.messages);
+  const dataStore = data.store;
   const engine = new BackupEngine({
     databaseDir: paths.databaseDir,
     home: paths.home,
     defaultDestination: paths.defaultDestination,
     consoleDb,
+    locks,
+    log: data.log,
     throttleBytesPerSecond: testThrottleFromEnv(process.env.STRONGBOX_E2E_BUILD === "1"),
   });
   messages.push(...(await engine.init()));
@@ -105,7 +121,7 @@ async function createServices(): Promise<Services> {
     });
   }
   return {
-    paths, consoleDb, users, engine, alerts, automation, scheduler, lock, shutdown, authSecret: loadSecret(paths), startupMessages: messages,
+    paths, consoleDb, users, engine, alerts, automation, scheduler, lock, locks, dataStore, shutdown, authSecret: loadSecret(paths), startupMessages: messages,
     onSettingsChanged: () => void scheduler.reschedule(),
   };
 }

@@ -5,7 +5,8 @@ import { formatBytes, formatTrigger } from "../format";
 
 const PHASES: Record<OperationProgress["phase"], string> = {
   startup: "Starting", snapshot: "Taking the data file snapshot", archive: "Writing the archive",
-  verify: "Verifying the archive", commit: "Committing", retention: "Removing old backups", shutdown: "Finishing",
+  verify: "Verifying the archive", commit: "Committing", logBackup: "Saving the log backup", retention: "Removing old backups",
+  integrate: "Integrating the log", shutdown: "Finishing",
 };
 
 function eta(seconds: number | null): string {
@@ -19,7 +20,7 @@ export function ProgressPanel({ progress: p, canStop, onStop, stopping }: { prog
   return (
     <section aria-label="Backup in progress" className="rounded-lg border border-blue-200 bg-white p-5 shadow-sm">
       <div className="mb-2 flex flex-wrap items-baseline gap-3">
-        <h2 className="text-base font-semibold">Backup{p.backupNumber ? ` #${p.backupNumber}` : ""} in progress</h2>
+        <h2 className="text-base font-semibold">{p.kind === "logIntegration" ? "Log integration" : `Backup${p.backupNumber ? ` #${p.backupNumber}` : ""}`} in progress</h2>
         <span className="text-sm text-slate-600">{PHASES[p.phase]}{stopping ? " — stopping…" : ""}</span>
         <span className="text-sm text-slate-500">started by {formatTrigger(p.trigger.kind, p.trigger.user)}</span>
         {canStop && (

@@ -1,5 +1,5 @@
 // Strongbox's own bookkeeping inside the data file (spec §9): the database's id, made once, and the number of
-// the last logged operation. The log file itself comes with the data API; until then the number stays 0.
+// the last logged operation, which the data API sets in the same transaction as each write.
 import Database from "better-sqlite3";
 import crypto from "node:crypto";
 
@@ -31,4 +31,16 @@ export function readBookkeeping(db: Database.Database): Bookkeeping | null {
   const rows = db.prepare(`SELECT key, value FROM ${BOOKKEEPING_TABLE}`).all() as Array<{ key: string; value: string }>;
   const map = new Map(rows.map((r) => [r.key, r.value]));
   return { databaseId: map.get("database_id") ?? "", lastOperation: Number(map.get("last_operation") ?? 0) };
+}
+
+/** The number of the last operation applied to the data file (0 when none, or before the table exists). */
+export function readLastOperation(db: Database.Database): number {
+  return readBookkeeping(db)?.lastOperation ?? 0;
+}
+
+/** Sets the last operation number; called inside the write's own transaction so both commit or neither does. */
+export function setLastOperation(db: Database.Database, op: number): void {
+  if (!Number.isSafeInteger(op) || op < 0) throw new Error(`An operation number must be a whole number of 0 or more, not ${op}.`);
+  db.prepare(`INSERT INTO ${BOOKKEEPING_TABLE} (key, value) VALUES ('last_operation', ?)
+    ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(String(op));
 }

@@ -40,6 +40,7 @@ describe("databaseLayout", () => {
       dataSettingsDir: "/srv/db/Data/Settings",
       logFile: "/srv/db/Data/data.journal",
       logsDir: "/srv/db/Logs",
+      logSegmentsDir: "/srv/db/Logs/Log segments",
       hooksDir: "/srv/db/Project/Sources/DatabaseMethods",
     });
   });

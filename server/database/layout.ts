@@ -18,6 +18,8 @@ export interface DatabaseLayout {
   logFile: string;
   /** Backup journal files. */
   logsDir: string;
+  /** Closed log segments waiting for the next log backup (spec §9): Strongbox's own, inside Logs/. */
+  logSegmentsDir: string;
   /** onBackupStartup / onBackupShutdown hooks (spec §8). */
   hooksDir: string;
 }
@@ -39,6 +41,7 @@ export function databaseLayout(databaseDir: string): DatabaseLayout {
     dataSettingsDir: path.join(dataDir, "Settings"),
     logFile: path.join(dataDir, "data.journal"),
     logsDir: path.join(root, "Logs"),
+    logSegmentsDir: path.join(root, "Logs", "Log segments"),
     hooksDir: path.join(projectDir, "Sources", "DatabaseMethods"),
   };
 }

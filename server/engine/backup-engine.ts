@@ -5,7 +5,10 @@ import { EventEmitter } from "node:events";
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { ConsoleDb } from "../console/console-db";
-import { ensureBookkeeping } from "../data/bookkeeping";
+import { ensureBookkeeping, type Bookkeeping } from "../data/bookkeeping";
+import type { CurrentLog } from "../data/current-log";
+import { BackupLocks } from "../locks/backup-locks";
+import { removeSegments, writeLogBackup } from "../log/log-backup";
 import { currentMarks, recordSnapshotMarks, type DataFileMarks } from "../data/data-change";
 import { databaseLayout } from "../database/layout";
 import { BackupHistory, toHistoryEntry, type HistoryEntry } from "../history/backup-history";
@@ -22,10 +25,11 @@ import { applyRetention, archiveName, listArchives, tempArchiveName, tempSnapsho
 import { collect, type CollectedEntry } from "./collect";
 import { MANIFEST_FORMAT, MANIFEST_NAME, type Manifest, type ManifestEntry } from "./manifest";
 import { OperationLedger } from "./operation-ledger";
-import { STOPPABLE_PHASES, type EngineEvent, type OperationOutcome, type OperationProgress, type Phase } from "./progress";
+import { STOPPABLE_PHASES, type EngineEvent, type EngineOperationKind, type OperationOutcome, type OperationProgress, type Phase } from "./progress";
 import { snapshotDataFile, snapshotSidecars } from "./snapshot";
 import { checkDestination, fsyncDir } from "./destination";
 import { recoverInterrupted } from "./recovery";
+import { runLogIntegration, type LogIntegrationRequest } from "./log-integration";
 
 /** Progress is emitted at most this often: 5 a second reaches a browser "at least twice a second" without flooding. */
 export const PROGRESS_INTERVAL_MS = 200;
@@ -42,6 +46,12 @@ export interface EngineOptions {
   throttleBytesPerSecond?: number | null;
   /** How long a hook may run (spec §8: 60 s by default). */
   hookTimeoutMs?: number;
+  /** The backup locks the data API's writes and the settings saves wait on (spec §9); one is made when absent. */
+  locks?: BackupLocks;
+  /** The log file the data API appends to; absent (tests of the archive alone): no log backups are made. */
+  log?: CurrentLog | null;
+  /** How long the snapshot waits for writes already running to end before 1405 (spec §7 step 3). */
+  drainTimeoutMs?: number;
 }
 
 export interface StartRequest {
@@ -59,12 +69,16 @@ export interface ResolvedContext {
   structureKey: string;
 }
 
+/** One running operation: its progress record (streamed), its Stop, and its end. */
+interface Slot { progress: OperationProgress; abort: AbortController; done: Promise<OperationOutcome> }
+
 export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
   readonly layout: ReturnType<typeof databaseLayout>;
   readonly journal: BackupJournal;
+  readonly locks: BackupLocks;
   private readonly ledger: OperationLedger;
   private readonly now: () => Date;
-  private current: { progress: OperationProgress; abort: AbortController; done: Promise<OperationOutcome> } | null = null;
+  private current: Slot | null = null;
   private lastOutcome: OperationOutcome | null = null;
   private emitTimer: NodeJS.Timeout | null = null;
   private dirty = false;
@@ -75,6 +89,8 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
     this.journal = new BackupJournal(this.layout.logsDir, { onAppend: (file) => this.emit("event", { type: "journal", file }) });
     this.ledger = new OperationLedger(opts.consoleDb, opts.databaseDir);
     this.now = opts.now ?? (() => new Date());
+    this.locks = opts.locks ?? new BackupLocks();
+    this.locks.on("change", (locks) => this.emit("event", { type: "locks", locks }));
     // One listener per open console (each tab's event stream): no fixed limit applies.
     this.setMaxListeners(0);
   }
@@ -113,27 +129,53 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
     return this.lastOutcome;
   }
 
-  /** Starts a backup and returns at once; refuses a second one with -9976 (spec §7). */
+  /** Starts a backup and returns at once; refuses a second operation with -9976 (or 1417 during a log integration). */
   start(req: StartRequest): { operationId: string; done: Promise<OperationOutcome> } {
+    return this.begin("backup", req.trigger, (slot) => this.runBackup(req, slot));
+  }
+
+  /** Starts a log integration (spec §9) into a restored data file; returns at once, like start(). */
+  integrateLog(req: LogIntegrationRequest): { operationId: string; done: Promise<OperationOutcome> } {
+    return this.begin("logIntegration", req.trigger, async (slot) => this.finishOperation(
+      await runLogIntegration(this, req, slot.progress.operationId, {
+        signal: slot.abort.signal, update: (p, now) => this.update(p, now), phase: (ph, pc) => this.phase(ph, pc),
+      })));
+  }
+
+  /**
+   * Runs one operation in the engine's single slot (spec §7: one operation at a time). The slot is taken
+   * synchronously, so two starts in the same tick can't both pass the check.
+   */
+  protected begin(kind: EngineOperationKind, trigger: Trigger, run: (slot: Slot) => Promise<OperationOutcome>): { operationId: string; done: Promise<OperationOutcome> } {
     if (this.current) {
+      if (this.current.progress.kind === "logIntegration") {
+        throw new BackupError(STATUS.LOG_INTEGRATION_RUNNING, "A log integration is running. Wait for it to end, or stop it first.");
+      }
       throw new BackupError(STATUS.BACKUP_IN_PROGRESS, "A backup is already in progress. Wait for it to end, or stop it first.");
     }
     const operationId = crypto.randomUUID();
     const abort = new AbortController();
     const progress: OperationProgress = {
-      operationId, kind: "backup", backupNumber: null, trigger: req.trigger, archivePath: null,
+      operationId, kind, backupNumber: null, trigger, archivePath: null,
       startedAt: this.now().toISOString(), phase: "startup", percent: 0, bytesDone: 0, bytesTotal: 0,
       filesDone: 0, filesTotal: 0, currentFile: null, bytesPerSecond: null, etaSeconds: null, stopping: false,
       journalPreview: "",
     };
-    const slot = { progress, abort, done: null as unknown as Promise<OperationOutcome> };
+    const slot: Slot = { progress, abort, done: null as unknown as Promise<OperationOutcome> };
     this.current = slot;
     this.emitNow();
-    slot.done = this.runBackup(req, slot).finally(() => {
+    slot.done = run(slot).finally(() => {
       this.current = null;
       this.stopTimer();
     });
     return { operationId, done: slot.done };
+  }
+
+  /** Ends an operation: the outcome is kept as the last result and every console is told. */
+  protected finishOperation(outcome: OperationOutcome): OperationOutcome {
+    this.lastOutcome = outcome;
+    this.emit("event", { type: "finished", outcome });
+    return outcome;
   }
 
   /**
@@ -154,7 +196,7 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
 
   // --- progress emission ---------------------------------------------------------------------------------------
 
-  private update(patch: Partial<OperationProgress>, immediate = false): void {
+  protected update(patch: Partial<OperationProgress>, immediate = false): void {
     if (!this.current) return;
     Object.assign(this.current.progress, patch);
     if (immediate) this.emitNow();
@@ -174,13 +216,13 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
     this.emitTimer = null;
   }
 
-  private phase(phase: Phase, percent: number): void {
+  protected phase(phase: Phase, percent: number): void {
     this.update({ phase, percent, currentFile: null }, true);
   }
 
   // --- the backup itself ---------------------------------------------------------------------------------------
 
-  private async runBackup(req: StartRequest, slot: { progress: OperationProgress; abort: AbortController }): Promise<OperationOutcome> {
+  private async runBackup(req: StartRequest, slot: Slot): Promise<OperationOutcome> {
     const signal = slot.abort.signal;
     const startingDate = this.now();
     const record: OperationRecord = {
@@ -195,6 +237,8 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
     const temps: string[] = [];
     let committedPath: string | null = null;
     let oldestKept: number | null = null;
+    // Locks taken (spec §7 step 2), released in the finally below whatever happens: success, Stop, failure, throw.
+    const releases: Array<() => void> = [];
     const preview = () => this.update({ journalPreview: formatBlock({ ...record, endingDate: this.now() }, { verbose, running: true }) });
 
     try {
@@ -221,6 +265,8 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
       await this.runStartupHook(ctx, record, signal);
 
       const { includeStructureFile, includeDataFile } = ctx.settings.general;
+      // 2. Lock: changes to Project/ and Settings/ (settings saves) wait for the whole backup.
+      if (includeStructureFile) releases.push(await this.locks.acquire("structure", { signal }));
       const collected = await collect({ databaseDir: this.opts.databaseDir, includeStructure: includeStructureFile,
         includeData: includeDataFile, attachments: ctx.attachments });
       record.attachments = collected.attachmentResults;
@@ -237,8 +283,8 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
       }
       await checkFreeSpace(ctx.destination, estimate);
 
-      // 2–3. Snapshot of the data file (a consistent copy, off the event loop).
-      let bookkeeping = null as Awaited<ReturnType<typeof snapshotDataFile>>["bookkeeping"];
+      // 2–3. Snapshot of the data file (a consistent copy, off the event loop), under the data write lock.
+      let bookkeeping = null as Bookkeeping | null;
       let marks: DataFileMarks | null = null;
       const entries: CollectedEntry[] = [...collected.structure];
       if (includeDataFile) {
@@ -247,9 +293,15 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
           throw new BackupError(STATUS.BACKUP_ERROR, `The data file ${this.layout.dataFile} is missing.`);
         });
         // Marks taken before the copy: a write during it makes the next "modified?" answer yes, never a wrong no.
+        // Writes arriving from now on wait; the snapshot waits for those already running (1405 after a timeout).
+        const releaseData = await this.locks.acquire("data", { signal, drainTimeoutMs: this.opts.drainTimeoutMs });
+        releases.push(releaseData);
         marks = currentMarks(this.layout.dataFile, 0);
         ({ bookkeeping } = await snapshotDataFile(this.layout.dataFile, tempSnapshot, signal));
         marks.lastOperation = bookkeeping?.lastOperation ?? 0;
+        // The log is closed exactly at the snapshot: its segment is saved as a log backup once this backup commits.
+        if (this.opts.log && bookkeeping) await this.opts.log.atSnapshot(ctx.settings.advanced.useLog, bookkeeping);
+        if (ctx.settings.advanced.dataLockMode === "Snapshot") releaseData();
         const st = await fs.stat(tempSnapshot);
         entries.push({ name: "Data/data.sqlite", originalPath: this.layout.dataFile, kind: "file", size: st.size,
           mtime: (await fs.stat(this.layout.dataFile)).mtime, mode: st.mode });
@@ -309,7 +361,7 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
         scheduledDate: record.scheduledDate?.toISOString() ?? null, startingDate: startingDate.toISOString(),
         endingDate: this.now().toISOString(), structurePath: this.layout.projectDir, dataPath: this.layout.dataFile,
         settings: ctx.settings,
-        log: { firstOperation: bookkeeping ? (bookkeeping.lastOperation > 0 ? 1 : null) : null, lastOperation: bookkeeping?.lastOperation ?? null },
+        log: snapshotOperations(bookkeeping),
         attachments: record.attachments, entries: manifestEntries,
       };
       await writer.add({ kind: "buffer", name: MANIFEST_NAME, data: Buffer.from(JSON.stringify(manifest, null, 2)), mtime: this.now() });
@@ -344,6 +396,7 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
       }
       // After the commit the archive is whole: what fails from here is reported, and doesn't undo the backup.
       if (marks) recordSnapshotMarks(this.opts.consoleDb, this.opts.databaseDir, marks);
+      if (includeDataFile && bookkeeping) await this.saveLogBackup(ctx, record, bookkeeping.databaseId);
       oldestKept = await this.afterCommit(ctx, record);
     } catch (err) {
       const e = toBackupError(err, signal);
@@ -353,6 +406,9 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
       record.errors.push({ code: e.status, text: e.message });
       record.archive = null;
     } finally {
+      // 6. Shutdown begins with releasing the locks: waiting writes go on while the hook and the records are written.
+      this.update({ phase: "shutdown" }, true);
+      for (const release of releases) release();
       for (const t of temps) await fs.rm(t, { force: true }).catch(() => undefined);
     }
 
@@ -380,14 +436,33 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
     } catch (err) {
       console.error(`[strongbox] the operations ledger could not be updated: ${(err as Error).message}`);
     }
-    const outcome: OperationOutcome = {
-      operationId, trigger: req.trigger, backupNumber: record.backupNumber, status: record.status,
+    return this.finishOperation({
+      operationId, kind: "backup", trigger: req.trigger, backupNumber: record.backupNumber, status: record.status,
       statusText: record.statusText, partial: record.partial, archivePath: committedPath,
       startingDate: record.startingDate.toISOString(), endingDate: record.endingDate.toISOString(),
-    };
-    this.lastOutcome = outcome;
-    this.emit("event", { type: "finished", outcome });
-    return outcome;
+    });
+  }
+
+  /**
+   * Log backup (spec §9), after the commit: every closed log segment — this snapshot's, and any a stopped or
+   * failed backup left — goes into `<Name>[K].4BL`, K the previous archive's number. The segments are removed only
+   * once the log backup is on disk, so a failure here (1408) loses nothing: they go into the next log backup.
+   */
+  private async saveLogBackup(ctx: ResolvedContext, record: OperationRecord, databaseId: string): Promise<void> {
+    const segments = await this.opts.log?.closedSegments() ?? [];
+    if (segments.length === 0) return;
+    this.phase("logBackup", 99);
+    try {
+      const written = await writeLogBackup({ destination: ctx.destination, databaseName: ctx.databaseName,
+        number: record.backupNumber - 1, databaseId, segments });
+      record.logBackupPath = written.path;
+      await removeSegments(segments);
+    } catch (err) {
+      const text = `The log backup could not be written (${(err as Error).message}); its operations are kept and go into the next log backup.`;
+      record.status = STATUS.LOG_BACKUP_ERROR;
+      record.statusText = text;
+      record.errors.push({ code: STATUS.LOG_BACKUP_ERROR, text });
+    }
   }
 
   /** On Backup Startup (spec §8): exit code 0 goes on; anything else cancels the backup with that status. */
@@ -461,6 +536,12 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
     }
     return candidate;
   }
+}
+
+/** The log operations a snapshot contains (manifest `log`): all of them from the first, up to its last. */
+function snapshotOperations(b: Bookkeeping | null): { firstOperation: number | null; lastOperation: number | null } {
+  if (!b) return { firstOperation: null, lastOperation: null };
+  return { firstOperation: b.lastOperation > 0 ? 1 : null, lastOperation: b.lastOperation };
 }
 
 /** Highest number used up by a committed archive (a failed attempt leaves its number free). */

@@ -1,14 +1,18 @@
 // The one current-operation record the engine owns and streams (conventions: "progress is state").
+import type { LockState } from "../locks/backup-locks";
 import type { Trigger } from "../operation";
 
-export type Phase = "startup" | "snapshot" | "archive" | "verify" | "commit" | "retention" | "shutdown";
+export type Phase = "startup" | "snapshot" | "archive" | "verify" | "commit" | "logBackup" | "retention" | "integrate" | "shutdown";
 
 /** Phases a Stop can still cancel; from the commit on, the archive is whole and the backup ends as it is. */
-export const STOPPABLE_PHASES: ReadonlySet<Phase> = new Set(["startup", "snapshot", "archive", "verify"]);
+export const STOPPABLE_PHASES: ReadonlySet<Phase> = new Set(["startup", "snapshot", "archive", "verify", "integrate"]);
+
+/** The operations the engine runs, one at a time (spec §7). */
+export type EngineOperationKind = "backup" | "logIntegration";
 
 export interface OperationProgress {
   operationId: string;
-  kind: "backup";
+  kind: EngineOperationKind;
   backupNumber: number | null;
   trigger: Trigger;
   archivePath: string | null;
@@ -31,6 +35,7 @@ export interface OperationProgress {
 /** What the console is told when an operation ends. */
 export interface OperationOutcome {
   operationId: string;
+  kind: EngineOperationKind;
   trigger: Trigger;
   backupNumber: number;
   status: number;
@@ -53,4 +58,6 @@ export type EngineEvent =
   | { type: "finished"; outcome: OperationOutcome }
   | { type: "automation"; automation: AutomationState }
   /** A block was written to the backup journal (by any operation, a postponed attempt or crash recovery). */
-  | { type: "journal"; file: string };
+  | { type: "journal"; file: string }
+  /** The backup locks changed (taken, released, a write started or stopped waiting): the Data page's dialog. */
+  | { type: "locks"; locks: LockState };

@@ -10,6 +10,7 @@ import { STATUS } from "../status";
 import { isCommitted, type BackupEngine, type ResolvedContext } from "./backup-engine";
 import { listArchives, listStrayTemps, listTempFiles } from "./archives";
 import { recordFromArchive } from "./archive-record";
+import { listLogBackupTemps } from "../log/log-backup";
 import type { LedgerRow, OperationLedger } from "./operation-ledger";
 
 export async function recoverInterrupted(engine: BackupEngine, ledger: OperationLedger): Promise<string[]> {
@@ -40,6 +41,7 @@ export async function recoverInterrupted(engine: BackupEngine, ledger: Operation
     // Leftovers no ledger row names (the ledger itself may be new): temporary archives, snapshots, probes.
     for (const t of await listTempFiles(ctx.destination, ctx.databaseName)) await fs.rm(t.path, { force: true });
     for (const t of await listStrayTemps(ctx.destination)) await fs.rm(t, { force: true });
+    for (const t of await listLogBackupTemps(ctx.destination, ctx.databaseName)) await fs.rm(t, { force: true });
 
     const history = engine.history(ctx);
     const known = new Set((await history.read()).entries.filter(isCommitted).map((e) => e.backupNumber));

@@ -3,11 +3,12 @@
 import { on } from "node:events";
 import { TRPCError } from "@trpc/server";
 import { hasRole, type Role } from "../../auth/roles";
+import type { LockState } from "../../locks/backup-locks";
 import type { EngineEvent, OperationOutcome, OperationProgress } from "../../engine/progress";
 import type { Services } from "../../services";
 import { currentPrincipal, router, viewerProcedure, type Principal } from "../init";
 
-export type ConsoleEvent = { type: "state"; running: OperationProgress | null; last: OperationOutcome | null } | EngineEvent;
+export type ConsoleEvent = { type: "state"; running: OperationProgress | null; last: OperationOutcome | null; locks: LockState } | EngineEvent;
 
 /**
  * Streams outlive the request that checked the role, so they re-check the caller's current record (user or API
@@ -30,7 +31,7 @@ export const eventsRouter = router({
   onEvents: viewerProcedure.subscription(async function* ({ ctx, signal }): AsyncGenerator<ConsoleEvent> {
     const { engine } = ctx.services;
     const events = on(engine, "event", { signal: streamSignal(ctx.services, signal) });
-    yield { type: "state", running: engine.running, last: engine.lastResult };
+    yield { type: "state", running: engine.running, last: engine.lastResult, locks: engine.locks.state() };
     for await (const [event] of events as AsyncIterable<[EngineEvent]>) {
       recheck(ctx.services, ctx.user, "viewer");
       yield event;

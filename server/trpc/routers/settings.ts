@@ -86,8 +86,10 @@ export const settingsRouter = router({
 
   update: adminProcedure
     // Typed for the client, checked in settingsToSave so every problem gets a plain-English message.
-    .input(z.object({ settings: z.custom<SettingsInput>((v) => typeof v === "object" && v !== null), revision: z.string().optional() }))
-    .mutation(async ({ ctx, input }) => {
+    .input(z.object({ settings: z.custom<SettingsInput>((v) => typeof v === "object" && v !== null), revision: z.string().optional(), wait: z.boolean().optional() }))
+    // Settings/ goes into the archive: while a backup holds the structure lock, a save waits for its end (spec §9),
+    // and checks the revision only then, so it never overwrites what it hasn't seen.
+    .mutation(({ ctx, input, signal }) => ctx.services.engine.locks.runWrite("structure", async () => {
       const w = where(ctx.services);
       const loaded = await load(w);
       if (loaded.error) {
@@ -109,5 +111,5 @@ export const settingsRouter = router({
       }
       ctx.services.onSettingsChanged?.();
       return { saved: true, anchor: result.settings.scheduler.anchor, revision: await revisionOf(w.settingsFile) };
-    }),
+    }, { signal, noWait: input.wait === false })),
 });

@@ -1,0 +1,103 @@
+// The log file as the server holds it (spec §9, `Advanced/UseLog`): the one the data API appends to, switched on
+// or off at server start and at each data snapshot (the point where a new log chain can start cleanly, as in 4D
+// where enabling the log takes effect with the next full backup). A log that can't be used (unreadable: 1403;
+// another database's: 1416) refuses writes and backups with its message rather than letting writes go unlogged.
+import fs from "node:fs";
+import type { Bookkeeping } from "./bookkeeping";
+import type { WriteLog } from "./data-store";
+import type { LogRecord } from "./write-ops";
+import { listClosedSegments, OperationLog, type ClosedSegment } from "../log/log-file";
+import { BackupError, STATUS } from "../status";
+
+export interface CurrentLogOptions {
+  logFile: string;
+  segmentsDir: string;
+  now?: () => Date;
+}
+
+export class CurrentLog implements WriteLog {
+  private log: OperationLog | null = null;
+  private failure: BackupError | null = null;
+
+  constructor(private readonly opts: CurrentLogOptions) {}
+
+  /** True while writes are being logged. */
+  get enabled(): boolean {
+    return this.log !== null;
+  }
+
+  /** Why the log can't be used (1403/1416), or null. */
+  get error(): BackupError | null {
+    return this.failure;
+  }
+
+  /**
+   * At server start: opens the log when UseLog is on. Returns the operations logged but missing from the data file
+   * (a crash between the log's flush and the data file's commit), for the caller to replay, and notes to print.
+   */
+  async start(useLog: boolean, bookkeeping: Bookkeeping): Promise<{ pending: LogRecord[]; notes: string[] }> {
+    if (!useLog) return { pending: [], notes: [] };
+    try {
+      const opened = await OperationLog.open({ logFile: this.opts.logFile, segmentsDir: this.opts.segmentsDir,
+        databaseId: bookkeeping.databaseId, lastOperation: bookkeeping.lastOperation, now: this.opts.now });
+      this.log = opened.log;
+      return { pending: opened.pending, notes: opened.notes };
+    } catch (err) {
+      this.failure = asLogError(err, this.opts.logFile);
+      return { pending: [], notes: [this.failure.message] };
+    }
+  }
+
+  append(record: Omit<LogRecord, "checksum">): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    return this.log ? this.log.append(record) : Promise.resolve();
+  }
+
+  dropLast(op: number): Promise<void> {
+    return this.log ? this.log.dropLast(op) : Promise.resolve();
+  }
+
+  /**
+   * At a backup's snapshot, with the data write lock held and no write in flight: the current log is closed (its
+   * segment waits for the log backup) and a new one starts after `bookkeeping.lastOperation`; UseLog switched on
+   * starts the log here, switched off closes it here.
+   */
+  async atSnapshot(useLog: boolean, bookkeeping: Bookkeeping): Promise<ClosedSegment | null> {
+    if (this.failure && useLog) throw this.failure;
+    if (this.log) {
+      if (!fs.existsSync(this.opts.logFile)) {
+        throw new BackupError(STATUS.NO_LOG_FILE, `The log file ${this.opts.logFile} has disappeared from the disk while the server was using it. ` +
+          "Restart the server to start a new log (the operations since the last backup are in the data file), then back up again.");
+      }
+      if (this.log.lastOperation !== bookkeeping.lastOperation) {
+        throw new BackupError(STATUS.FOREIGN_LOG_FILE, `The log file ends at operation ${this.log.lastOperation} but the data file's last operation is ` +
+          `${bookkeeping.lastOperation}: they don't match. Check ${this.opts.logFile}.`);
+      }
+    }
+    const segment = this.log ? await this.log.rotate() : null;
+    if (!useLog && this.log) {
+      await this.log.close();
+      this.log = null;
+    } else if (useLog && !this.log) {
+      const opened = await OperationLog.open({ logFile: this.opts.logFile, segmentsDir: this.opts.segmentsDir,
+        databaseId: bookkeeping.databaseId, lastOperation: bookkeeping.lastOperation, now: this.opts.now });
+      this.log = opened.log;
+    }
+    return segment;
+  }
+
+  /** Closed segments waiting for a log backup (also those a stopped backup left, and after UseLog was turned off). */
+  closedSegments(): Promise<ClosedSegment[]> {
+    return listClosedSegments(this.opts.segmentsDir);
+  }
+
+  async close(): Promise<void> {
+    await this.log?.close();
+    this.log = null;
+  }
+}
+
+function asLogError(err: unknown, logFile: string): BackupError {
+  if (err instanceof Error && err.name === "BackupError") return err as BackupError;
+  return new BackupError(STATUS.NO_LOG_FILE, `The log file ${logFile} can't be used: ${(err as Error).message}`);
+}

@@ -1,0 +1,279 @@
+// The data API's access to the data file (spec §9): reads on their own connection, which never wait for a lock;
+// writes one at a time through the data write lock, each in one transaction that applies the write, bumps the
+// last operation number and appends the log record (flushed) before it commits.
+import Database from "better-sqlite3";
+import fs from "node:fs";
+import { applyWrite, bindValue, columnOf, DataError, keyExpr, listTables, quote, refusal, tableInfo, type ColumnInfo, type TableInfo } from "./apply-write";
+import { ensureBookkeeping, readLastOperation, setLastOperation } from "./bookkeeping";
+import { valueSchema, writeSchema, type LogRecord, type Value, type Write } from "./write-ops";
+import type { BackupLocks } from "../locks/backup-locks";
+
+/** The log file as the write path needs it (implemented by server/log). */
+export interface WriteLog {
+  /** Appends one record and flushes it to disk before resolving. */
+  append(record: Omit<LogRecord, "checksum">): Promise<void>;
+  /** Takes back the last record, numbered `op`, when the data file could not commit it. */
+  dropLast(op: number): Promise<void>;
+}
+
+export interface DataStoreOptions {
+  dataFile: string;
+  locks: BackupLocks;
+  /** null when the log file is off (Advanced/UseLog false): operation numbers still go on. */
+  log: WriteLog | null;
+  now?: () => Date;
+}
+
+export interface TableSummary {
+  name: string;
+  rowCount: number;
+  /** The key column's name, or "rowid" for a table without a single-column primary key. */
+  primaryKey: string;
+  columns: ColumnInfo[];
+}
+
+export const FILTER_OPS = ["eq", "contains", "lt", "gt"] as const;
+export type FilterOp = (typeof FILTER_OPS)[number];
+
+export interface ReadRowsOptions {
+  offset: number;
+  limit: number;
+  filter?: { column: string; op: FilterOp; value: Value };
+  orderBy?: { column: string; direction: "asc" | "desc" };
+}
+
+export type Row = Record<string, Value>;
+
+export interface RowsPage {
+  table: string;
+  primaryKey: string;
+  columns: ColumnInfo[];
+  /** Each row holds its key column; for a rowid table, also `rowid`. */
+  rows: Row[];
+  /** Rows matching the filter, over all pages. */
+  total: number;
+  offset: number;
+  limit: number;
+}
+
+/** At most this many rows per page: a page is read into memory and sent in one answer. */
+export const MAX_PAGE_ROWS = 500;
+
+export interface WriteContext {
+  /** Recorded in the log: the user's name, or the API token's. */
+  user: string | null;
+  signal?: AbortSignal;
+  noWait?: boolean;
+  requestId?: string;
+}
+
+export interface WriteResult {
+  operation: number;
+  applied: Write;
+}
+
+export class DataStore {
+  private readonly dataFile: string;
+  private readonly locks: BackupLocks;
+  private readonly log: WriteLog | null;
+  private readonly now: () => Date;
+  /** Opened on first use, so that a server whose database has no data file yet still starts. */
+  private dbs: { write: Database.Database; read: Database.Database } | null = null;
+  /** The tail of the write chain: writes run one at a time even when no lock is held. */
+  private tail: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(opts: DataStoreOptions) {
+    this.dataFile = opts.dataFile;
+    this.locks = opts.locks;
+    this.log = opts.log;
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  private get writeDb(): Database.Database {
+    return this.open().write;
+  }
+
+  private get readDb(): Database.Database {
+    return this.open().read;
+  }
+
+  private open(): { write: Database.Database; read: Database.Database } {
+    this.checkOpen();
+    if (this.dbs) return this.dbs;
+    if (!fs.existsSync(this.dataFile)) {
+      throw new DataError("NOT_FOUND", `The database has no data file: ${this.dataFile} does not exist. Restore one or create it, then reload.`);
+    }
+    ensureBookkeeping(this.dataFile);
+    const write = new Database(this.dataFile, { fileMustExist: true });
+    try {
+      write.pragma("journal_mode = WAL");
+      // Another program may write to the data file directly: wait for its transaction rather than fail at once.
+      write.pragma("busy_timeout = 5000");
+      // Read-only, so no read can change anything; in WAL mode it reads the last commit without waiting for writers.
+      const read = new Database(this.dataFile, { fileMustExist: true, readonly: true });
+      read.pragma("busy_timeout = 5000");
+      this.dbs = { write, read };
+      return this.dbs;
+    } catch (err) {
+      write.close();
+      throw err;
+    }
+  }
+
+  /** The number of the last operation committed to the data file. */
+  lastOperation(): number {
+    return readLastOperation(this.readDb);
+  }
+
+  listTables(): TableSummary[] {
+    const db = this.readDb;
+    return listTables(db).map((name) => {
+      const t = tableInfo(db, name);
+      const { n } = db.prepare(`SELECT count(*) AS n FROM ${quote(t.name)}`).get() as { n: number };
+      return { name: t.name, rowCount: n, primaryKey: t.primaryKey, columns: t.columns };
+    });
+  }
+
+  readRows(table: string, opts: ReadRowsOptions): RowsPage {
+    const { offset, limit } = opts;
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new DataError("BAD_REQUEST", `The offset must be a whole number of 0 or more, not ${offset}.`);
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE_ROWS) {
+      throw new DataError("BAD_REQUEST", `The page size must be a whole number from 1 to ${MAX_PAGE_ROWS}, not ${limit}.`);
+    }
+    const db = this.readDb;
+    const t = tableInfo(db, table);
+    const params: Array<string | number | null> = [];
+    let where = "";
+    if (opts.filter) {
+      const { sql, value } = filterSql(t, opts.filter);
+      where = ` WHERE ${sql}`;
+      params.push(value);
+    }
+    let order = `ORDER BY ${keyExpr(t)}`;
+    if (opts.orderBy) {
+      if (opts.orderBy.direction !== "asc" && opts.orderBy.direction !== "desc") {
+        throw new DataError("BAD_REQUEST", `The sort direction must be "asc" or "desc", not ${JSON.stringify(opts.orderBy.direction)}.`);
+      }
+      // The key breaks ties, so that paging through equal values neither repeats nor skips rows.
+      order = `ORDER BY ${columnSql(t, opts.orderBy.column)} ${opts.orderBy.direction.toUpperCase()}, ${keyExpr(t)}`;
+    }
+    const from = `FROM ${quote(t.name)}${where}`;
+    const select = t.keyIsRowid ? `SELECT ${t.primaryKey} AS ${quote(t.primaryKey)}, *` : "SELECT *";
+    // One read transaction for the page and its count, so both see the same commit.
+    const page = db.transaction(() => ({
+      rows: db.prepare(`${select} ${from} ${order} LIMIT ? OFFSET ?`).all(...params, limit, offset) as Array<Record<string, unknown>>,
+      total: (db.prepare(`SELECT count(*) AS n ${from}`).get(...params) as { n: number }).n,
+    }))();
+    return { table: t.name, primaryKey: t.primaryKey, columns: t.columns, rows: page.rows.map(toRow), total: page.total, offset, limit };
+  }
+
+  /**
+   * Applies one write (or an atomic batch) and logs it under the next operation number. Waits while the data
+   * write lock is held (in arrival order) unless `noWait`; a cancelled or refused wait gets -9976 and changes
+   * nothing. Resolves once the write is committed and its log record is on disk.
+   */
+  async write(write: Write, ctx: WriteContext): Promise<WriteResult> {
+    const parsed = writeSchema.safeParse(write);
+    if (!parsed.success) {
+      // Refused before it waits: a malformed write should not sit through a backup to be refused afterwards.
+      const issue = parsed.error.issues[0];
+      throw new DataError("BAD_REQUEST", `The write is not valid${issue?.path.length ? ` at ${issue.path.join(".")}` : ""}: ${issue?.message ?? "malformed"}`);
+    }
+    this.checkOpen();
+    return this.locks.runWrite("data", () => this.serial(() => this.commit(parsed.data, ctx.user)), {
+      signal: ctx.signal, noWait: ctx.noWait, requestId: ctx.requestId,
+    });
+  }
+
+  /** Closes both connections once the running write has ended; later writes are refused. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.tail;
+    this.dbs?.read.close();
+    this.dbs?.write.close();
+    this.dbs = null;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error("The data file is closed because the server is stopping. Try again once it has restarted.");
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async commit(write: Write, user: string | null): Promise<WriteResult> {
+    this.checkOpen();
+    const db = this.writeDb;
+    db.exec("BEGIN IMMEDIATE");
+    let op: number;
+    let applied: Write;
+    try {
+      applied = applyWrite(db, write);
+      op = readLastOperation(db) + 1;
+      setLastOperation(db, op);
+      // The record is on disk before the data file commits: a crash in between leaves an operation in the log that
+      // the data file lacks, which the start replays; never a committed write the log does not hold.
+      if (this.log) await this.log.append({ op, time: this.now().toISOString(), user, ...applied });
+    } catch (err) {
+      if (db.inTransaction) db.exec("ROLLBACK");
+      throw err;
+    }
+    try {
+      db.exec("COMMIT");
+    } catch (err) {
+      if (db.inTransaction) db.exec("ROLLBACK");
+      if (this.log) {
+        try {
+          await this.log.dropLast(op);
+        } catch (dropErr) {
+          throw new Error(`The write could not be committed (${(err as Error).message}), and its log record ${op} could not be taken back ` +
+            `(${(dropErr as Error).message}): the log file holds an operation the data file lacks, which the next start will try to replay.`, { cause: err });
+        }
+      }
+      // A deferred foreign key is checked only now: that is the client's write refused, not a server failure.
+      throw refusal(err, "The write");
+    }
+    return { operation: op, applied };
+  }
+}
+
+function columnSql(t: TableInfo, column: string): string {
+  const name = columnOf(t, column, true);
+  return t.keyIsRowid && name === t.primaryKey ? name : quote(name);
+}
+
+function filterSql(t: TableInfo, f: NonNullable<ReadRowsOptions["filter"]>): { sql: string; value: string | number | null } {
+  const col = columnSql(t, f.column);
+  const parsed = valueSchema.safeParse(f.value);
+  if (!parsed.success) throw new DataError("BAD_REQUEST", `The filter value must be a text, a number, true, false or null.`);
+  const value = bindValue(parsed.data);
+  switch (f.op) {
+    // IS rather than =, so that filtering on null finds the empty cells.
+    case "eq": return { sql: `${col} IS ?`, value };
+    case "contains":
+      if (value === null) throw new DataError("BAD_REQUEST", `"contains" needs a text to look for.`);
+      return { sql: `CAST(${col} AS TEXT) LIKE ? ESCAPE '\\'`, value: `%${String(value).replace(/[\\%_]/g, (c) => `\\${c}`)}%` };
+    case "lt":
+    case "gt":
+      if (value === null) throw new DataError("BAD_REQUEST", `"${f.op === "lt" ? "less than" : "greater than"}" needs a value to compare with.`);
+      return { sql: `${col} ${f.op === "lt" ? "<" : ">"} ?`, value };
+    default:
+      throw new DataError("BAD_REQUEST", `The filter operator must be one of ${FILTER_OPS.join(", ")}, not ${JSON.stringify(f.op)}.`);
+  }
+}
+
+/** Cells as the API sends them: BLOBs (not readable or writable through the API) are shown by their size. */
+function toRow(r: Record<string, unknown>): Row {
+  const out: Row = {};
+  for (const [k, v] of Object.entries(r)) {
+    if (Buffer.isBuffer(v)) out[k] = `[BLOB, ${v.length} bytes]`;
+    else if (typeof v === "bigint") out[k] = Number(v);
+    else out[k] = v as Value;
+  }
+  return out;
+}

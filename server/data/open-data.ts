@@ -1,0 +1,41 @@
+// Opens the data side of a database at server start (spec §9): the bookkeeping in the data file, the log file
+// (UseLog), the replay of operations logged but missing from the data file (a crash between the log's flush and
+// the data file's commit), and the data API's store. Nothing here keeps the server from starting: a log that
+// can't be used is reported, and refuses writes and backups with its reason until it is dealt with.
+import fs from "node:fs";
+import type { DatabaseLayout } from "../database/layout";
+import type { BackupLocks } from "../locks/backup-locks";
+import { integrateLog } from "../log/integrate";
+import { ensureBookkeeping } from "./bookkeeping";
+import { CurrentLog } from "./current-log";
+import { DataStore } from "./data-store";
+
+export interface DataAccess {
+  log: CurrentLog;
+  store: DataStore;
+  messages: string[];
+}
+
+export async function openDataAccess(layout: DatabaseLayout, locks: BackupLocks, useLog: boolean): Promise<DataAccess> {
+  const log = new CurrentLog({ logFile: layout.logFile, segmentsDir: layout.logSegmentsDir });
+  const messages: string[] = [];
+  if (fs.existsSync(layout.dataFile)) {
+    const bookkeeping = ensureBookkeeping(layout.dataFile);
+    const { pending, notes } = await log.start(useLog, bookkeeping);
+    messages.push(...notes);
+    if (pending.length > 0) {
+      try {
+        const r = await integrateLog({ dataFile: layout.dataFile, records: pending, databaseId: bookkeeping.databaseId, afterOperation: bookkeeping.lastOperation });
+        messages.push(`Replayed ${r.applied} operation(s) from the log file that the data file was missing (up to operation ${r.lastOperation}).`);
+      } catch (err) {
+        // The log then ends after the data file, so every new write is refused by the log (its numbers would not
+        // follow): nothing is written that the log can't hold, and the message says what happened.
+        messages.push(`Replaying the operations the data file is missing from the log failed: ${(err as Error).message}. ` +
+          "Writes through the data API are refused until this is resolved (restore the data file, or move the log file aside).");
+      }
+    }
+  } else {
+    messages.push(`There is no data file at ${layout.dataFile}: the data API has nothing to serve until one exists.`);
+  }
+  return { log, store: new DataStore({ dataFile: layout.dataFile, locks, log }), messages };
+}
