@@ -5,6 +5,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
 import { useShellUser } from "../console-shell";
+import { useEventStream } from "../event-stream";
 import { useTRPC } from "../trpc";
 import { BackupRestoreTab } from "./backup-restore-tab";
 import { ConfigurationTab } from "./configuration-tab";
@@ -18,6 +19,7 @@ export function SettingsPage() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const me = useShellUser();
+  const { locks } = useEventStream();
   const isAdmin = me.role === "admin";
   // No refetch on focus: it would look like edits being thrown away; the revision catches changes made meanwhile.
   const q = useQuery(trpc.settings.get.queryOptions(undefined, { refetchOnWindowFocus: false, retry: false }));
@@ -103,6 +105,11 @@ export function SettingsPage() {
           <p className="font-semibold">The settings were not saved:</p>
           <ul className="ml-5 list-disc text-sm">{errors.map((m, i) => <li key={i}>{m}</li>)}</ul>
         </div>
+      )}
+      {save.isPending && locks?.structure.held && (
+        <p role="status" className="rounded border border-amber-200 bg-amber-50 px-4 py-3 text-amber-900">
+          A backup is in progress and holds the structure lock: the settings will be saved as soon as it ends.
+        </p>
       )}
       {notice && <p role="status" className="rounded border border-emerald-200 bg-emerald-50 px-4 py-3 text-emerald-900">{notice}</p>}
       {isAdmin && (
