@@ -6,8 +6,20 @@ import { formatBytes, formatTrigger } from "../format";
 const PHASES: Record<OperationProgress["phase"], string> = {
   startup: "Starting", snapshot: "Taking the data file snapshot", archive: "Writing the archive",
   verify: "Verifying the archive", commit: "Committing", logBackup: "Saving the log backup", retention: "Removing old backups",
-  integrate: "Integrating the log", shutdown: "Finishing",
+  restore: "Restoring files", integrate: "Integrating the log", swap: "Replacing the data file", shutdown: "Finishing",
 };
+
+/** "Backup #12", "Restore of #12", "Log integration"… */
+export function operationTitle(p: Pick<OperationProgress, "kind" | "backupNumber">): string {
+  const n = p.backupNumber ? ` #${p.backupNumber}` : "";
+  switch (p.kind) {
+    case "backup": return `Backup${n}`;
+    case "restore": return `Restore${n ? ` of${n}` : ""}`;
+    case "restoreInPlace": return `Restore of the data file${n ? ` from${n}` : ""}`;
+    case "verify": return `Verification${n ? ` of${n}` : ""}`;
+    case "logIntegration": return "Log integration";
+  }
+}
 
 function eta(seconds: number | null): string {
   if (seconds == null) return "estimating…";
@@ -20,7 +32,7 @@ export function ProgressPanel({ progress: p, canStop, onStop, stopping }: { prog
   return (
     <section aria-label="Backup in progress" className="rounded-lg border border-blue-200 bg-white p-5 shadow-sm">
       <div className="mb-2 flex flex-wrap items-baseline gap-3">
-        <h2 className="text-base font-semibold">{p.kind === "logIntegration" ? "Log integration" : `Backup${p.backupNumber ? ` #${p.backupNumber}` : ""}`} in progress</h2>
+        <h2 className="text-base font-semibold">{operationTitle(p)} in progress</h2>
         <span className="text-sm text-slate-600">{PHASES[p.phase]}{stopping ? " — stopping…" : ""}</span>
         <span className="text-sm text-slate-500">started by {formatTrigger(p.trigger.kind, p.trigger.user)}</span>
         {canStop && (

@@ -29,7 +29,7 @@ import { STOPPABLE_PHASES, type EngineEvent, type EngineOperationKind, type Oper
 import { snapshotDataFile, snapshotSidecars } from "./snapshot";
 import { checkDestination, fsyncDir } from "./destination";
 import { recoverInterrupted } from "./recovery";
-import { runLogIntegration, type LogIntegrationRequest } from "./log-integration";
+import { runLogIntegration, type LogIntegrationRequest, type OperationControls } from "./log-integration";
 
 /** Progress is emitted at most this often: 5 a second reaches a browser "at least twice a second" without flooding. */
 export const PROGRESS_INTERVAL_MS = 200;
@@ -68,6 +68,12 @@ export interface ResolvedContext {
   refusedAttachments: Array<{ path: string; reason: string }>;
   structureKey: string;
 }
+
+/** What a refused start says, by the operation already running (one at a time, spec §7). */
+const RUNNING_TEXT: Record<EngineOperationKind, string> = {
+  backup: "A backup is already in progress.", logIntegration: "A log integration is running.", restore: "A restore is in progress.",
+  restoreInPlace: "A restore of the data file is in progress.", verify: "An archive verification is in progress.",
+};
 
 /** One running operation: its progress record (streamed), its Stop, and its end. */
 interface Slot { progress: OperationProgress; abort: AbortController; done: Promise<OperationOutcome> }
@@ -136,10 +142,17 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
 
   /** Starts a log integration (spec §9) into a restored data file; returns at once, like start(). */
   integrateLog(req: LogIntegrationRequest): { operationId: string; done: Promise<OperationOutcome> } {
-    return this.begin("logIntegration", req.trigger, async (slot) => this.finishOperation(
-      await runLogIntegration(this, req, slot.progress.operationId, {
-        signal: slot.abort.signal, update: (p, now) => this.update(p, now), phase: (ph, pc) => this.phase(ph, pc),
-      })));
+    return this.runOperation("logIntegration", req.trigger, (operationId, controls) => runLogIntegration(this, req, operationId, controls));
+  }
+
+  /**
+   * Runs another kind of operation (restore, verification…) in the engine's one slot, with the same progress
+   * stream and Stop as a backup. `run` gets the operation's id and its controls, and returns its outcome.
+   */
+  runOperation(kind: EngineOperationKind, trigger: Trigger, run: (operationId: string, controls: OperationControls) => Promise<OperationOutcome>): { operationId: string; done: Promise<OperationOutcome> } {
+    return this.begin(kind, trigger, async (slot) => this.finishOperation(await run(slot.progress.operationId, {
+      signal: slot.abort.signal, update: (p, now) => this.update(p, now), phase: (ph, pc) => this.phase(ph, pc),
+    })));
   }
 
   /**
@@ -151,7 +164,7 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
       if (this.current.progress.kind === "logIntegration") {
         throw new BackupError(STATUS.LOG_INTEGRATION_RUNNING, "A log integration is running. Wait for it to end, or stop it first.");
       }
-      throw new BackupError(STATUS.BACKUP_IN_PROGRESS, "A backup is already in progress. Wait for it to end, or stop it first.");
+      throw new BackupError(STATUS.BACKUP_IN_PROGRESS, `${RUNNING_TEXT[this.current.progress.kind]} Wait for it to end, or stop it first.`);
     }
     const operationId = crypto.randomUUID();
     const abort = new AbortController();

@@ -2,13 +2,13 @@
 import type { LockState } from "../locks/backup-locks";
 import type { Trigger } from "../operation";
 
-export type Phase = "startup" | "snapshot" | "archive" | "verify" | "commit" | "logBackup" | "retention" | "integrate" | "shutdown";
+export type Phase = "startup" | "snapshot" | "archive" | "verify" | "commit" | "logBackup" | "retention" | "restore" | "integrate" | "swap" | "shutdown";
 
 /** Phases a Stop can still cancel; from the commit on, the archive is whole and the backup ends as it is. */
-export const STOPPABLE_PHASES: ReadonlySet<Phase> = new Set(["startup", "snapshot", "archive", "verify", "integrate"]);
+export const STOPPABLE_PHASES: ReadonlySet<Phase> = new Set(["startup", "snapshot", "archive", "verify", "restore", "integrate"]);
 
 /** The operations the engine runs, one at a time (spec §7). */
-export type EngineOperationKind = "backup" | "logIntegration";
+export type EngineOperationKind = "backup" | "logIntegration" | "restore" | "restoreInPlace" | "verify";
 
 export interface OperationProgress {
   operationId: string;
@@ -44,6 +44,8 @@ export interface OperationOutcome {
   archivePath: string | null;
   startingDate: string;
   endingDate: string;
+  /** Plain lines for the console about where things went (a restore's folder, the replaced data file kept aside…). */
+  details?: string[];
 }
 
 /** Automatic backups as the Backup page shows them: a pending retry, automatic backups off after 1401, alerts. */
