@@ -1,6 +1,8 @@
 // `npm run bench` (spec §12): the engine's full backup of the reference database against `zip -r` at the matching
 // level on the same files, in the same run: wall time, archive size, peak RSS side by side.
-//   npm run bench [-- --runs 2] [-- --no-verify]
+//   npm run bench [-- --runs 2] [-- --no-verify] [-- --only zip|writes]
+// `--only zip` runs only the comparison with zip (and the server's RSS); `--only writes` only the writes during a
+// backup in each DataLockMode (writes-bench.ts).
 // The engine runs in a child process of its own (so its peak RSS is its own), with the page cache warmed first and
 // the order alternating between runs. The engine's time runs from start() to its outcome: snapshot of the data
 // file, archive, read-back verification (on by default, as in the settings), commit, history and journal.
@@ -11,11 +13,13 @@ import { settingsXml } from "../test/helpers/make-database";
 import { ensureReferenceSet } from "./reference";
 import { fmtMB, fmtS, measureTsx, parseReport, table, warmPageCache, zipBaseline } from "./measure";
 import { backupThroughServer } from "./server-backup";
+import { runWritesBench } from "./writes-bench";
 
 interface EngineReport { wallMs: number; status: number; statusText: string; archiveSize: number; phases: Record<string, number>; maxRss: number }
 interface Sample { wallMs: number; size: number; rss: number | null; phases?: Record<string, number> }
 
-const { values } = parseArgs({ options: { runs: { type: "string", default: "2" }, "no-verify": { type: "boolean", default: false } } });
+const { values } = parseArgs({ options: { runs: { type: "string", default: "2" }, "no-verify": { type: "boolean", default: false }, only: { type: "string" } } });
+if (values.only !== undefined && values.only !== "zip" && values.only !== "writes") throw new Error(`--only takes zip or writes, not ${values.only}`);
 const here = path.dirname(import.meta.filename);
 const outDir = path.join(here, ".cache/out");
 
@@ -54,6 +58,15 @@ async function main(): Promise<void> {
   const dataSize = fs.statSync(path.join(databaseDir, "Data/data.sqlite")).size;
   const count = fs.readdirSync(attachmentsDir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).length;
   console.log(`reference set: ${fmtMB(bytes)} (data file ${fmtMB(dataSize)}, ${count} attachment files); verification ${verify ? "on" : "off"}`);
+  if (values.only !== "writes") await zipComparison(databaseDir, attachmentsDir, root, verify);
+  if (values.only !== "zip") {
+    const writes = await runWritesBench({ databaseDir, attachmentsDir, workDir: path.join(outDir, "writes"), verify });
+    console.log(`\nWrites through the data API during a Fast backup, per DataLockMode:\n${writes.text}`);
+  }
+}
+
+/** The engine's full backup against `zip -r` at the matching level, then one backup through the server. */
+async function zipComparison(databaseDir: string, attachmentsDir: string, root: string, verify: boolean): Promise<void> {
 
   const rows: Array<Record<string, string>> = [];
   const verdicts: string[] = [];

@@ -30,7 +30,7 @@ function eta(seconds: number | null): string {
 export function ProgressPanel({ progress: p, canStop, onStop, stopping }: { progress: OperationProgress; canStop: boolean; onStop: () => void; stopping: boolean }) {
   const percent = Math.floor(p.percent);
   return (
-    <section aria-label="Backup in progress" className="rounded-lg border border-blue-200 bg-white p-5 shadow-sm">
+    <section aria-label={p.kind === "backup" ? "Backup in progress" : `${operationTitle({ kind: p.kind, backupNumber: null })} in progress`} className="rounded-lg border border-blue-200 bg-white p-5 shadow-sm">
       <div className="mb-2 flex flex-wrap items-baseline gap-3">
         <h2 className="text-base font-semibold">{operationTitle(p)} in progress</h2>
         <span className="text-sm text-slate-600">{PHASES[p.phase]}{stopping ? " — stopping…" : ""}</span>
@@ -42,7 +42,7 @@ export function ProgressPanel({ progress: p, canStop, onStop, stopping }: { prog
           </button>
         )}
       </div>
-      <div role="progressbar" aria-label="Backup progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent}
+      <div role="progressbar" aria-label={`${p.kind === "backup" ? "Backup" : operationTitle({ kind: p.kind, backupNumber: null })} progress`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent}
         aria-valuetext={`${percent}% — ${PHASES[p.phase]}`} className="h-5 w-full overflow-hidden rounded bg-slate-200">
         <div className="h-full bg-blue-600 transition-[width] duration-200" style={{ width: `${percent}%` }} />
       </div>
