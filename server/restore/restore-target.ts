@@ -1,0 +1,165 @@
+// Where a restore may write (issue 6): a folder chosen by an admin, never the live database, STRONGBOX_HOME, a system
+// folder, a file, or a non-empty folder unless overwriting was confirmed. Symbolic links are resolved first, so
+// a link that leads into a refused place is refused too.
+//
+// System folders — refused even with "overwrite", since overwriting moves the folder aside:
+//   - `/`, every folder directly under `/` (`/var`, `/home`, `/root`, `/tmp`, `/srv`…) and directly under `/var`
+//     (`/var/lib`, `/var/tmp`, `/var/log`…): each holds things the system or other users rely on;
+//   - anything at any depth inside the operating system's own trees: /bin /boot /dev /etc /lib* /proc /run /sbin
+//     /sys /usr (files there belong to the OS or to virtual file systems).
+//   Deeper folders elsewhere are ordinary places to restore to: `/var/tmp/x`, `/root/restores`, `/srv/restore`.
+import fs from "node:fs/promises";
+import path from "node:path";
+
+export interface ForbiddenPlaces {
+  /** The live database folder: neither it, anything inside it, nor a folder containing it. */
+  databaseDir: string;
+  /** STRONGBOX_HOME, same rules. */
+  home: string;
+  /** The live data file (it may live outside the database folder), same rules. */
+  dataFile: string;
+  /** The backup destination: neither it nor a folder containing it (restoring inside it is the default). */
+  destination?: string;
+}
+
+export interface TargetCheckInput {
+  target: string;
+  overwrite: boolean;
+  /** Without it only the generic rules apply (absolute, system folders, file, non-empty). */
+  forbidden?: ForbiddenPlaces;
+}
+
+export type TargetCheck =
+  | {
+      ok: true;
+      /** The target with symbolic links resolved: the folder the restore really writes. */
+      target: string;
+      exists: boolean;
+      /** True when the target is a non-empty folder that the restore will move aside (overwrite confirmed). */
+      replaces: boolean;
+    }
+  | { ok: false; reason: string };
+
+const OS_TREES = ["/bin", "/boot", "/dev", "/etc", "/proc", "/run", "/sbin", "/sys", "/usr"];
+
+const isInside = (p: string, dir: string) => dir === "/" ? p !== "/" : p.startsWith(dir + "/");
+const sameOrInside = (p: string, dir: string) => p === dir || isInside(p, dir);
+
+/** Why `p` (absolute, normalised) is a system folder, or null. */
+export function systemFolderProblem(p: string): string | null {
+  if (p === "/") return "is the root of the file system";
+  const top = "/" + p.split("/")[1];
+  if (OS_TREES.includes(top) || /^\/lib/.test(top)) {
+    return p === top ? `is the system folder ${top}` : `is inside the system folder ${top}`;
+  }
+  if (path.dirname(p) === "/") return `is the top-level folder ${p}, which the system or other users rely on`;
+  if (path.dirname(p) === "/var") return `is the system folder ${p}`;
+  return null;
+}
+
+/**
+ * The real path of `p` (absolute): the nearest existing ancestor's realpath followed by the parts that don't exist
+ * yet (which can't be links). Throws an Error with a sentence when the way there is broken.
+ */
+export async function resolveReal(p: string): Promise<{ real: string; exists: boolean }> {
+  const missing: string[] = [];
+  let cur = path.resolve(p);
+  for (;;) {
+    const st = await fs.lstat(cur).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT") return null;
+      if (err.code === "ENOTDIR") throw new Error(`${cur} is not inside a folder (a part of the path is a file)`);
+      throw new Error(`${cur} can't be examined (${err.code ?? err.message})`);
+    });
+    if (st) break;
+    missing.unshift(path.basename(cur));
+    cur = path.dirname(cur);
+  }
+  let real: string;
+  try {
+    real = await fs.realpath(cur);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(code === "ENOENT" || code === "ELOOP" ? `${cur} is a symbolic link that leads nowhere` : `${cur} can't be resolved (${code})`);
+  }
+  if (missing.length) {
+    const st = await fs.stat(real);
+    if (!st.isDirectory()) throw new Error(`${cur} is a file, not a folder`);
+  }
+  return { real: path.join(real, ...missing), exists: missing.length === 0 };
+}
+
+async function realOrResolved(p: string): Promise<string> {
+  return resolveReal(p).then((r) => r.real, () => path.resolve(p));
+}
+
+export async function checkRestoreTarget(input: TargetCheckInput): Promise<TargetCheck> {
+  const { target, overwrite, forbidden } = input;
+  const refuse = (reason: string): TargetCheck => ({ ok: false, reason });
+  if (typeof target !== "string" || target.trim() === "") return refuse("No destination folder was given for the restored files.");
+  if (target.includes("\0")) return refuse("The destination folder's name contains a NUL character.");
+  if (!path.isAbsolute(target)) return refuse(`The destination folder must be an absolute path (starting with /), not ${JSON.stringify(target)}.`);
+  const lexical = path.resolve(target);
+  let resolved: { real: string; exists: boolean };
+  try {
+    resolved = await resolveReal(lexical);
+  } catch (err) {
+    return refuse(`The destination folder can't be used: ${(err as Error).message}.`);
+  }
+  const { real } = resolved;
+  const shown = real === lexical ? lexical : `${lexical} (really ${real})`;
+
+  // Both spellings are judged: a link named /home/x → /var is as refused as /var, and /home itself through a link too.
+  for (const p of new Set([lexical, real])) {
+    const problem = systemFolderProblem(p);
+    if (problem) return refuse(`The destination folder ${shown} ${problem}. Choose a folder of its own, e.g. under /srv or /var/tmp.`);
+  }
+
+  if (forbidden) {
+    const places: Array<{ what: string; at: string; containedOk: boolean }> = [
+      { what: "the live database folder", at: forbidden.databaseDir, containedOk: false },
+      { what: "STRONGBOX_HOME", at: forbidden.home, containedOk: false },
+      { what: "the live data file", at: forbidden.dataFile, containedOk: false },
+      ...(forbidden.destination ? [{ what: "the backup destination", at: forbidden.destination, containedOk: true }] : []),
+    ];
+    const resolvedPlaces = await Promise.all(places.map(async (place) => ({ ...place, at: await realOrResolved(place.at) })));
+    const spellings = [...new Set([lexical, real])];
+    // The most telling reason first: being the place, then being inside one, then containing one.
+    for (const place of resolvedPlaces) {
+      if (spellings.includes(place.at)) return refuse(`The destination folder ${shown} is ${place.what}. Choose another folder.`);
+    }
+    for (const place of resolvedPlaces) {
+      if (!place.containedOk && spellings.some((p) => isInside(p, place.at))) {
+        return refuse(`The destination folder ${shown} is inside ${place.what} (${place.at}). Choose a folder outside it.`);
+      }
+    }
+    for (const place of resolvedPlaces) {
+      if (spellings.some((p) => isInside(place.at, p))) return refuse(`The destination folder ${shown} contains ${place.what} (${place.at}). Choose another folder.`);
+    }
+  }
+
+  if (!resolved.exists) return { ok: true, target: real, exists: false, replaces: false };
+  const st = await fs.stat(real);
+  if (!st.isDirectory()) return refuse(`${shown} is a file, not a folder. Choose a folder for the restored files.`);
+  const children = await fs.readdir(real).catch((err: NodeJS.ErrnoException) => err);
+  if (children instanceof Error) return refuse(`The destination folder ${shown} can't be read (${children.code ?? children.message}).`);
+  if (children.length === 0) return { ok: true, target: real, exists: true, replaces: false };
+  if (!overwrite) {
+    return refuse(`The destination folder ${shown} is not empty. Choose an empty or new folder, or confirm overwriting it (its current content is moved aside, not deleted).`);
+  }
+  return { ok: true, target: real, exists: true, replaces: true };
+}
+
+/**
+ * The default destination of a restore: a folder named after the archive, next to it (`/dest/Demo[0003]` for
+ * `/dest/Demo[0003].zip`), or `… (2)`, `… (3)`… when that name is already taken by anything.
+ */
+export async function defaultRestoreTarget(archivePath: string): Promise<string> {
+  const abs = path.resolve(archivePath);
+  const base = abs.replace(/\.zip$/i, "");
+  const taken = (p: string) => fs.lstat(p).then(() => true, () => false);
+  if (!(await taken(base))) return base;
+  for (let n = 2; ; n++) {
+    const candidate = `${base} (${n})`;
+    if (!(await taken(candidate))) return candidate;
+  }
+}
