@@ -9,7 +9,10 @@ import { loadSettings, writeDefaultSettingsIfMissing } from "./settings/backup-s
 import { BackupEngine } from "./engine/backup-engine";
 import { acquireInstanceLock, type InstanceLock } from "./locks/instance-lock";
 import { BackupLocks } from "./locks/backup-locks";
+import type { CurrentLog } from "./data/current-log";
 import type { DataStore } from "./data/data-store";
+import { runScheduledVerification } from "./restore/scheduled-verification";
+import { VerificationStore } from "./restore/verification-store";
 import { openDataAccess } from "./data/open-data";
 import { databaseLayout } from "./database/layout";
 import { Users } from "./auth/users";
@@ -30,6 +33,8 @@ export interface Services {
   /** The backup locks (the engine's own), which the data API's writes wait on. */
   locks: BackupLocks;
   dataStore: DataStore;
+  /** The log file the data API appends to (a restore in place starts a new one). */
+  currentLog: CurrentLog;
   /** Aborted when the process is asked to stop: open event streams end, so a graceful stop completes. */
   shutdown: AbortController;
   authSecret: string;
@@ -99,6 +104,11 @@ async function createServices(): Promise<Services> {
     onSkipped: (date, reason) => automation.onSkipped(date, reason),
   });
   await scheduler.start();
+  // Scheduled verification of the archives (the console's own schedule, console.sqlite): checked every minute.
+  const verifications = new VerificationStore(consoleDb);
+  setInterval(() => {
+    runScheduledVerification(engine, verifications, new Date(), log).catch((err: Error) => log(`Scheduled verification failed to start: ${err.message}`));
+  }, 60_000).unref();
   // Scheduled times that passed while the server was down count as one failed backup (spec §6).
   const clock = new ServerClock(consoleDb);
   const lastAlive = clock.lastAlive();
@@ -121,7 +131,7 @@ async function createServices(): Promise<Services> {
     });
   }
   return {
-    paths, consoleDb, users, engine, alerts, automation, scheduler, lock, locks, dataStore, shutdown, authSecret: loadSecret(paths), startupMessages: messages,
+    paths, consoleDb, users, engine, alerts, automation, scheduler, lock, locks, dataStore, currentLog: data.log, shutdown, authSecret: loadSecret(paths), startupMessages: messages,
     onSettingsChanged: () => void scheduler.reschedule(),
   };
 }

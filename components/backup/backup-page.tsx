@@ -7,10 +7,10 @@ import { useEventStream } from "../event-stream";
 import { useShellUser } from "../console-shell";
 import { useTRPC } from "../trpc";
 import { formatBytes, formatDate, formatDuration, formatTrigger } from "../format";
-import { ProgressPanel } from "./progress-panel";
+import { operationTitle, ProgressPanel } from "./progress-panel";
 import { AutomationPanel } from "./automation-panel";
 import { Card, Field } from "./card";
-import { STOPPABLE_PHASES } from "@/server/engine/progress";
+import { STOPPABLE_PHASES, type OperationOutcome } from "@/server/engine/progress";
 
 export function BackupPage() {
   const trpc = useTRPC();
@@ -127,12 +127,13 @@ export function BackupPage() {
   );
 }
 
-function OutcomeBanner({ outcome }: { outcome: { backupNumber: number; status: number; statusText: string; partial: boolean } }) {
+function OutcomeBanner({ outcome }: { outcome: Pick<OperationOutcome, "kind" | "backupNumber" | "status" | "statusText" | "partial" | "details"> }) {
   const ok = outcome.status === 0;
   const tone = ok ? "border-emerald-200 bg-emerald-50 text-emerald-900" : outcome.partial ? "border-amber-200 bg-amber-50 text-amber-900" : "border-red-200 bg-red-50 text-red-900";
   return (
     <div role="status" className={`rounded border px-4 py-3 ${tone}`}>
-      Backup{outcome.backupNumber ? ` #${outcome.backupNumber}` : ""} {ok ? "finished" : outcome.partial ? "finished as a partial backup" : "failed"}: {outcome.status} — {outcome.statusText}
+      {operationTitle(outcome)} {ok ? "finished" : outcome.partial ? "finished as a partial backup" : "failed"}: {outcome.status} — {outcome.statusText}
+      {outcome.details?.length ? <ul className="mt-1 list-disc pl-5 text-sm">{outcome.details.map((d, i) => <li key={i}>{d}</li>)}</ul> : null}
     </div>
   );
 }

@@ -36,7 +36,7 @@ export class BackupAutomation {
     // Any successful backup ends the failure series and makes a pending retry pointless; a successful manual (or
     // BACKUP command) backup also turns automatic backups back on after 1401 (spec §7).
     opts.engine.on("event", (e) => {
-      if (e.type !== "finished" || classify(e.outcome.status, e.outcome.partial) !== "success") return;
+      if (e.type !== "finished" || e.outcome.kind !== "backup" || classify(e.outcome.status, e.outcome.partial) !== "success") return;
       this.failures = 0;
       this.clearRetry();
       if (e.outcome.trigger.kind === "manual" || e.outcome.trigger.kind === "command") this.disabled = null;

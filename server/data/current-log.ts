@@ -86,6 +86,20 @@ export class CurrentLog implements WriteLog {
     return segment;
   }
 
+  /**
+   * After the data file was replaced (restore in place): the old log chain is over — the caller has moved its file
+   * and segments aside — and a new one starts after the new data file's last operation, under its database id.
+   */
+  async restart(useLog: boolean, bookkeeping: Bookkeeping): Promise<void> {
+    await this.log?.close();
+    this.log = null;
+    this.failure = null;
+    if (!useLog) return;
+    const opened = await OperationLog.open({ logFile: this.opts.logFile, segmentsDir: this.opts.segmentsDir,
+      databaseId: bookkeeping.databaseId, lastOperation: bookkeeping.lastOperation, now: this.opts.now });
+    this.log = opened.log;
+  }
+
   /** Closed segments waiting for a log backup (also those a stopped backup left, and after UseLog was turned off). */
   closedSegments(): Promise<ClosedSegment[]> {
     return listClosedSegments(this.opts.segmentsDir);

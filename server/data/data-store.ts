@@ -4,7 +4,7 @@
 import Database from "better-sqlite3";
 import fs from "node:fs";
 import { applyWrite, bindValue, columnOf, DataError, keyExpr, listTables, quote, refusal, tableInfo, type ColumnInfo, type TableInfo } from "./apply-write";
-import { ensureBookkeeping, readLastOperation, setLastOperation } from "./bookkeeping";
+import { BOOKKEEPING_TABLE, ensureBookkeeping, readLastOperation, setLastOperation } from "./bookkeeping";
 import { valueSchema, writeSchema, type LogRecord, type Value, type Write } from "./write-ops";
 import type { BackupLocks } from "../locks/backup-locks";
 
@@ -121,6 +121,12 @@ export class DataStore {
     }
   }
 
+  /** The database's id, from the data file's bookkeeping. */
+  databaseId(): string {
+    const row = this.readDb.prepare(`SELECT value FROM ${BOOKKEEPING_TABLE} WHERE key = 'database_id'`).get() as { value: string } | undefined;
+    return row?.value ?? "";
+  }
+
   /** The number of the last operation committed to the data file. */
   lastOperation(): number {
     return readLastOperation(this.readDb);
@@ -184,6 +190,17 @@ export class DataStore {
     return this.locks.runWrite("data", () => this.serial(() => this.commit(parsed.data, ctx.user)), {
       signal: ctx.signal, noWait: ctx.noWait, requestId: ctx.requestId,
     });
+  }
+
+  /**
+   * Lets go of the data file without closing the store (a restore in place swaps the file): the caller holds the
+   * data write lock, so no write runs or starts; the next read or write opens the new file.
+   */
+  async releaseFile(): Promise<void> {
+    await this.tail;
+    this.dbs?.read.close();
+    this.dbs?.write.close();
+    this.dbs = null;
   }
 
   /** Closes both connections once the running write has ended; later writes are refused. */

@@ -35,14 +35,38 @@ export interface OperationControls {
   phase: (phase: Phase, percent: number) => void;
 }
 
-/** The log files an integration reads by default, in no particular order (collectOperations orders them). */
-export async function defaultLogSources(engine: BackupEngine, ctx: ResolvedContext): Promise<string[]> {
+/**
+ * The log files an integration reads by default, in no particular order (collectOperations orders them): this
+ * database's log backups, closed segments and current log — only those of the given database id, since a restore
+ * in place starts a new log chain under a new id and the old chain's files stay beside the new ones.
+ */
+export async function defaultLogSources(engine: BackupEngine, ctx: ResolvedContext, opts: { databaseId?: string; includeCurrentLog?: boolean } = {}): Promise<string[]> {
   const backups = (await listLogBackups(ctx.destination, ctx.databaseName)).map((l) => l.path);
   const segments = (await fs.readdir(engine.layout.logSegmentsDir).catch(() => [] as string[]))
     .filter((n) => n.endsWith(".journal"))
     .map((n) => path.join(engine.layout.logSegmentsDir, n));
-  const current = await fs.access(engine.layout.logFile).then(() => [engine.layout.logFile], () => []);
-  return [...backups, ...segments, ...current];
+  const current = opts.includeCurrentLog === false ? [] : await fs.access(engine.layout.logFile).then(() => [engine.layout.logFile], () => []);
+  const all = [...backups, ...segments, ...current];
+  if (!opts.databaseId) return all;
+  const ids = await Promise.all(all.map(logDatabaseId));
+  return all.filter((_, i) => ids[i] === opts.databaseId);
+}
+
+/** The database id in a log file's header line, or null when it can't be read. */
+export async function logDatabaseId(file: string): Promise<string | null> {
+  let fh;
+  try {
+    fh = await fs.open(file, "r");
+    const buf = Buffer.alloc(4096);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const line = buf.subarray(0, bytesRead).toString("utf8").split("\n")[0];
+    const header = JSON.parse(line) as { type?: string; databaseId?: unknown };
+    return header.type === "header" && typeof header.databaseId === "string" ? header.databaseId : null;
+  } catch {
+    return null;
+  } finally {
+    await fh?.close();
+  }
 }
 
 export async function runLogIntegration(engine: BackupEngine, req: LogIntegrationRequest, operationId: string, c: OperationControls): Promise<OperationOutcome> {
@@ -62,7 +86,7 @@ export async function runLogIntegration(engine: BackupEngine, req: LogIntegratio
       throw new BackupError(STATUS.BACKUP_ERROR, "The log can't be integrated into the live data file this way: restore a backup to a folder, then integrate into the restored copy.");
     }
     const target = await readTarget(req.dataFile);
-    const sources = req.sources ?? (await defaultLogSources(engine, ctx));
+    const sources = req.sources ?? (await defaultLogSources(engine, ctx, { databaseId: target.databaseId }));
     c.phase("integrate", 5);
     const records = await collectOperations({ sources, databaseId: target.databaseId, afterOperation: target.lastOperation,
       upToOperation: req.upToOperation ?? undefined });

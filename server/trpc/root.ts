@@ -6,12 +6,13 @@ import { dataRouter } from "./routers/data";
 import { eventsRouter } from "./routers/events";
 import { historyRouter } from "./routers/history";
 import { journalRouter } from "./routers/journal";
+import { restoreRouter } from "./routers/restore";
 import { settingsRouter } from "./routers/settings";
 import { tokensRouter } from "./routers/tokens";
 import { usersRouter } from "./routers/users";
 
 export const appRouter = router({
   automation: automationRouter, backup: backupRouter, data: dataRouter, events: eventsRouter, history: historyRouter,
-  journal: journalRouter, settings: settingsRouter, tokens: tokensRouter, users: usersRouter,
+  journal: journalRouter, restore: restoreRouter, settings: settingsRouter, tokens: tokensRouter, users: usersRouter,
 });
 export type AppRouter = typeof appRouter;

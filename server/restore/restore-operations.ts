@@ -1,0 +1,315 @@
+// Restores and verifications as engine operations (issue 6; spec §4, §5, §7): they run in the engine's one slot with
+// the same progress and Stop as a backup, and are recorded in the history and the journal like every operation.
+// - restore to a folder: chosen parts of an archive, then optionally the log integrated into the restored data file;
+// - restore in place: the live data file replaced while the server runs (writes wait), optionally brought forward
+//   by the log — or back to a chosen operation (rollback);
+// - verification: archives read back against their manifests.
+import Database from "better-sqlite3";
+import crypto from "node:crypto";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { BOOKKEEPING_TABLE, readBookkeeping, type Bookkeeping } from "../data/bookkeeping";
+import type { CurrentLog } from "../data/current-log";
+import type { DataStore } from "../data/data-store";
+import type { BackupEngine, ResolvedContext } from "../engine/backup-engine";
+import { defaultLogSources, type OperationControls } from "../engine/log-integration";
+import type { EngineOperationKind, OperationOutcome } from "../engine/progress";
+import { fsyncDir } from "../fs/atomic-write";
+import { toHistoryEntry } from "../history/backup-history";
+import { formatBlock, formatSize } from "../journal/backup-journal";
+import { collectOperations, integrateLog } from "../log/integrate";
+import type { OperationRecord, Trigger } from "../operation";
+import { BackupError, STATUS } from "../status";
+import { readArchiveContents, selectParts, verifyArchiveFile, type PartSelection } from "./archive-contents";
+import { restoreArchive } from "./restore-archive";
+import type { VerificationStore } from "./verification-store";
+
+export interface RestoreToFolderRequest {
+  archivePath: string;
+  target: string;
+  parts: PartSelection;
+  overwrite: boolean;
+  /** Replay the log into the restored data file (needs `parts.dataFile`). */
+  integrateLog: boolean;
+  /** With integrateLog: also the current log file (else only the log backups and closed segments). */
+  includeCurrentLog: boolean;
+  trigger: Trigger;
+}
+
+export interface RestoreInPlaceRequest {
+  archivePath: string;
+  /** Bring the restored data file forward with the log (all of it, or up to `upToOperation`). */
+  integrateLog: boolean;
+  /** Rollback: the data returns to the state just after this operation. */
+  upToOperation?: number | null;
+  trigger: Trigger;
+}
+
+/** What restore in place needs besides the engine: the data API's store (it lets go of the file) and the log. */
+export interface LiveData {
+  store: DataStore;
+  log: CurrentLog;
+}
+
+/** An operation's record and the lines the console shows about where things went. */
+class Run {
+  readonly record: OperationRecord;
+  readonly details: string[] = [];
+  ctx: ResolvedContext | null = null;
+  verbose = true;
+
+  constructor(readonly engine: BackupEngine, readonly kind: EngineOperationKind, readonly operationId: string, trigger: Trigger, archivePath: string | null, operation: OperationRecord["operation"]) {
+    const now = new Date();
+    this.record = {
+      operation, backupNumber: 0, trigger, archivePath, logBackupPath: null, structurePath: engine.layout.projectDir, dataPath: "",
+      content: { projectFiles: null, dataFile: null, attachmentFiles: null }, attachments: [], files: [], archive: null,
+      scheduledDate: null, startingDate: now, endingDate: now, status: 0, statusText: "OK", partial: false, errors: [], notes: [],
+    };
+  }
+
+  async resolve(): Promise<ResolvedContext> {
+    this.ctx = await this.engine.resolve();
+    this.verbose = this.ctx.settings.advanced.backupJournalVerboseMode;
+    return this.ctx;
+  }
+
+  fail(err: unknown, signal: AbortSignal, stoppedText: string): void {
+    const e = signal.aborted ? new BackupError(STATUS.CANCELED_BY_USER, stoppedText)
+      : err instanceof Error && err.name === "BackupError" ? (err as BackupError)
+      : new BackupError(STATUS.BACKUP_ERROR, `${(err as Error)?.message ?? String(err)}`);
+    this.record.status = e.status;
+    this.record.statusText = e.message;
+    this.record.errors.push({ code: e.status, text: e.message });
+  }
+
+  /** History (when the destination is known), journal, and the outcome. */
+  async finish(recordInHistory = true): Promise<OperationOutcome> {
+    const r = this.record;
+    r.endingDate = new Date();
+    r.notes.push(...this.details);
+    if (this.ctx && recordInHistory) {
+      await this.engine.history(this.ctx).append(toHistoryEntry(r), { oldestKeptNumber: null })
+        .catch((err: Error) => this.details.push(`Warning: backupHistory.json could not be written: ${err.message}`));
+    }
+    await this.engine.journal.append(formatBlock(r, { verbose: this.verbose }))
+      .catch((err: Error) => console.error(`[strongbox] the backup journal could not be written: ${err.message}`));
+    return {
+      operationId: this.operationId, kind: this.kind, trigger: r.trigger, backupNumber: r.backupNumber, status: r.status,
+      statusText: r.statusText, partial: false, archivePath: r.archivePath, startingDate: r.startingDate.toISOString(),
+      endingDate: r.endingDate.toISOString(), details: this.details,
+    };
+  }
+}
+
+function bookkeepingOf(dataFile: string): Bookkeeping {
+  const db = new Database(dataFile, { readonly: true, fileMustExist: true });
+  try {
+    const b = readBookkeeping(db);
+    if (!b) throw new BackupError(STATUS.FOREIGN_LOG_FILE, `${dataFile} has no Strongbox bookkeeping, so no log can be integrated into it.`);
+    return b;
+  } finally {
+    db.close();
+  }
+}
+
+/** Replays the log after `dataFile`'s last operation (optionally up to one); returns a line for the console. */
+async function integrateInto(run: Run, dataFile: string, c: OperationControls, from: number, to: number, opts: { includeCurrentLog: boolean; upTo?: number | null }): Promise<string> {
+  const bk = bookkeepingOf(dataFile);
+  const sources = await defaultLogSources(run.engine, run.ctx!, { databaseId: bk.databaseId, includeCurrentLog: opts.includeCurrentLog });
+  const records = await collectOperations({ sources, databaseId: bk.databaseId, afterOperation: bk.lastOperation, upToOperation: opts.upTo ?? undefined });
+  const reached = records.at(-1)?.op ?? bk.lastOperation;
+  if (opts.upTo != null && reached < opts.upTo) {
+    throw new BackupError(STATUS.FOREIGN_LOG_FILE, `Operation ${opts.upTo} is not in the log: it ends at operation ${reached}.`);
+  }
+  c.update({ filesDone: 0, filesTotal: records.length, bytesDone: 0, bytesTotal: records.length, currentFile: null }, true);
+  const result = await integrateLog({ dataFile, records, databaseId: bk.databaseId, afterOperation: bk.lastOperation, signal: c.signal,
+    onProgress: (done) => c.update({ filesDone: done, bytesDone: done, percent: from + ((to - from) * done) / Math.max(1, records.length) }) });
+  for (const s of new Set(sources)) run.record.notes.push(`Log file read : ${s}`);
+  return records.length === 0
+    ? `No log operation to integrate: the data file is at operation ${bk.lastOperation}.`
+    : `Log integrated: operations ${records[0].op} to ${result.lastOperation} (${result.applied}).`;
+}
+
+export async function runRestoreToFolder(engine: BackupEngine, req: RestoreToFolderRequest, operationId: string, c: OperationControls): Promise<OperationOutcome> {
+  const run = new Run(engine, "restore", operationId, req.trigger, req.archivePath, "restore");
+  try {
+    const ctx = await run.resolve();
+    c.phase("restore", 1);
+    if (req.integrateLog && !req.parts.dataFile) {
+      throw new BackupError(STATUS.BACKUP_ERROR, "Integrating the log needs the data file: tick it, or untick the log integration.");
+    }
+    const contents = await readArchiveContents(req.archivePath);
+    run.record.backupNumber = contents.manifest.backupNumber;
+    const share = req.integrateLog ? 80 : 98;
+    const result = await restoreArchive({
+      archivePath: req.archivePath, target: req.target, select: selectParts(contents.manifest, req.parts), overwrite: req.overwrite,
+      forbidden: { databaseDir: engine.layout.databaseDir, home: engine.opts.home, dataFile: engine.layout.dataFile, destination: ctx.destination },
+      signal: c.signal,
+      onProgress: (p) => c.update({ bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, filesDone: p.filesDone, filesTotal: p.filesTotal,
+        currentFile: p.currentFile, percent: 1 + (share * p.bytesDone) / Math.max(1, p.bytesTotal) }),
+    });
+    run.record.dataPath = req.parts.dataFile ? path.join(result.target, "Data", "data.sqlite") : result.target;
+    run.record.content = { projectFiles: null, dataFile: null, attachmentFiles: { count: result.files, bytes: result.bytes } };
+    run.details.push(`Restored ${result.files} item(s), ${formatSize(result.bytes)}, to ${result.target}.`);
+    if (result.replaced) run.details.push(`The folder's previous content was moved to ${result.replaced}.`);
+    if (req.integrateLog) {
+      c.phase("integrate", 82);
+      run.details.push(await integrateInto(run, path.join(result.target, "Data", "data.sqlite"), c, 82, 98, { includeCurrentLog: req.includeCurrentLog }));
+    }
+  } catch (err) {
+    run.fail(err, c.signal, "The restore was stopped: nothing was left in the chosen folder (or the restored files stay whole, without the log).");
+  }
+  c.phase("shutdown", 99);
+  return run.finish();
+}
+
+/**
+ * Restore in place: the archive's data file (brought forward by the log, or to a chosen operation) replaces the
+ * live one while the server runs. Writes wait from the log integration to the swap, so every write acknowledged
+ * before it is in the log the integration reads, and every write after it goes to the new file. The replaced file
+ * with its -wal/-shm (a stale WAL beside the restored file would corrupt it), the old log and its closed segments are
+ * kept in `Data/Replaced data file <time>/`. The restored file gets a new database id: a new log chain starts, and
+ * the old chain's log files can never be mixed into it.
+ */
+export async function runRestoreInPlace(engine: BackupEngine, req: RestoreInPlaceRequest, live: LiveData, operationId: string, c: OperationControls): Promise<OperationOutcome> {
+  const run = new Run(engine, "restoreInPlace", operationId, req.trigger, req.archivePath, "restore");
+  const { layout } = engine;
+  const work = path.join(layout.dataDir, `.restore-${operationId}`);
+  let release: (() => void) | null = null;
+  try {
+    const ctx = await run.resolve();
+    c.phase("restore", 1);
+    const contents = await readArchiveContents(req.archivePath);
+    run.record.backupNumber = contents.manifest.backupNumber;
+    if (!contents.manifest.entries.some((e) => e.path === "Data/data.sqlite")) {
+      throw new BackupError(STATUS.BACKUP_ERROR, `${req.archivePath} holds no data file: choose an archive made with the data file included.`);
+    }
+    // Not the database id: a restore in place gives the database a new one, and its older backups stay restorable.
+    if (contents.manifest.databaseName !== ctx.databaseName) {
+      throw new BackupError(STATUS.BACKUP_ERROR, `${req.archivePath} is a backup of "${contents.manifest.databaseName}", not of this database ("${ctx.databaseName}").`);
+    }
+    const integrate = req.integrateLog || req.upToOperation != null;
+    await restoreArchive({ archivePath: req.archivePath, target: work, select: (e) => e.path === "Data/data.sqlite", signal: c.signal,
+      onProgress: (p) => c.update({ bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, filesDone: p.filesDone, filesTotal: p.filesTotal,
+        currentFile: p.currentFile, percent: 1 + (50 * p.bytesDone) / Math.max(1, p.bytesTotal) }) });
+    const restored = path.join(work, "Data", "data.sqlite");
+    // From here writes wait: the log read next is then complete, and nothing changes the live file under the swap.
+    release = await engine.locks.acquire("data", { signal: c.signal });
+    if (integrate) {
+      c.phase("integrate", 55);
+      run.details.push(await integrateInto(run, restored, c, 55, 90, { includeCurrentLog: true, upTo: req.upToOperation }));
+    }
+    c.signal.throwIfAborted();
+    c.phase("swap", 95); // not stoppable: the swap runs to its end
+    const newId = crypto.randomUUID();
+    const restoredBk = setDatabaseId(restored, newId);
+    await live.store.releaseFile();
+    const aside = path.join(layout.dataDir, `Replaced data file ${stamp(new Date())}`);
+    await fs.mkdir(aside, { recursive: true });
+    const moved: string[] = [];
+    for (const f of [layout.dataFile, `${layout.dataFile}-wal`, `${layout.dataFile}-shm`, layout.logFile]) {
+      if (await moveIfExists(f, path.join(aside, path.basename(f)))) moved.push(path.basename(f));
+    }
+    const segments = await fs.readdir(layout.logSegmentsDir).catch(() => [] as string[]);
+    if (segments.length) {
+      await fs.mkdir(path.join(aside, "Log segments"), { recursive: true });
+      for (const s of segments) await fs.rename(path.join(layout.logSegmentsDir, s), path.join(aside, "Log segments", s));
+      moved.push(`${segments.length} closed log segment(s)`);
+    }
+    await fs.rename(restored, layout.dataFile);
+    await fsyncDir(layout.dataDir);
+    await live.log.restart(ctx.settings.advanced.useLog, restoredBk);
+    run.record.dataPath = layout.dataFile;
+    run.details.push(`The data file ${layout.dataFile} was replaced by the one from ${req.archivePath}` +
+      (req.upToOperation != null ? `, rolled back to just after operation ${req.upToOperation}.` : "."));
+    run.details.push(`The replaced files (${moved.join(", ")}) are kept in ${aside}.`);
+    run.details.push(`A new log chain starts after operation ${restoredBk.lastOperation} (the database has a new id): back up now to have a backup of the restored data.`);
+  } catch (err) {
+    run.fail(err, c.signal, "The restore was stopped before the data file was replaced: nothing changed.");
+  } finally {
+    release?.();
+    await fs.rm(work, { recursive: true, force: true }).catch(() => undefined);
+  }
+  c.phase("shutdown", 99);
+  return run.finish();
+}
+
+/** The archive to roll back from: this database's newest backup whose snapshot ends at or before the operation. */
+export async function rollbackArchive(engine: BackupEngine, operation: number): Promise<string> {
+  const ctx = await engine.resolve();
+  const liveId = bookkeepingOf(engine.layout.dataFile).databaseId;
+  const { listArchives } = await import("../engine/archives");
+  for (const a of (await listArchives(ctx.destination, ctx.databaseName)).reverse()) {
+    const contents = await readArchiveContents(a.path).catch(() => null);
+    const m = contents?.manifest;
+    if (!m || m.databaseId !== liveId || !m.entries.some((e) => e.path === "Data/data.sqlite")) continue;
+    if ((m.log?.lastOperation ?? 0) <= operation) return a.path;
+  }
+  throw new BackupError(STATUS.BACKUP_ERROR, `No backup of this database was taken before operation ${operation}, so the data can't be rolled back to it.`);
+}
+
+/** Verification: each archive read back against its manifest; every result is kept (VerificationStore). */
+export async function runVerification(engine: BackupEngine, archives: string[], store: VerificationStore, trigger: Trigger, operationId: string, c: OperationControls): Promise<OperationOutcome> {
+  const run = new Run(engine, "verify", operationId, trigger, archives.length === 1 ? archives[0] : null, "backup");
+  c.phase("verify", 1);
+  let failed = 0;
+  try {
+    for (const [i, archive] of archives.entries()) {
+      c.update({ currentFile: path.basename(archive), filesDone: i, filesTotal: archives.length }, true);
+      const report = await verifyArchiveFile(archive, { signal: c.signal,
+        onProgress: (p) => c.update({ bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, percent: 1 + (98 * (i + p.bytesDone / Math.max(1, p.bytesTotal))) / archives.length }) })
+        .catch((err: Error) => {
+          if (c.signal.aborted) throw err;
+          return { ok: false, problems: [err.message], entries: 0, bytes: 0 };
+        });
+      store.record(archive, { at: new Date().toISOString(), ok: report.ok, problems: report.problems });
+      if (!report.ok) failed++;
+      run.details.push(report.ok ? `${archive}: verified, ${report.entries} entries match the manifest.` : `${archive}: FAILED — ${report.problems.slice(0, 5).join("; ")}`);
+    }
+    if (failed) {
+      run.record.status = STATUS.ARCHIVE_CHECK_FAILED;
+      run.record.statusText = `${failed} of ${archives.length} archive(s) failed the check against their manifest.`;
+    } else {
+      run.record.statusText = archives.length === 1 ? "The archive matches its manifest." : `All ${archives.length} archives match their manifests.`;
+    }
+  } catch (err) {
+    run.fail(err, c.signal, "The verification was stopped.");
+  }
+  c.phase("shutdown", 99);
+  // A verification is not an operation of backupHistory.json (spec §4 lists backups, restores and log integrations).
+  const outcome = await finishVerification(run);
+  return outcome;
+}
+
+/** Verifications are kept in console.sqlite and told to the console; they don't write history or journal blocks. */
+async function finishVerification(run: Run): Promise<OperationOutcome> {
+  const r = run.record;
+  r.endingDate = new Date();
+  return {
+    operationId: run.operationId, kind: "verify", trigger: r.trigger, backupNumber: r.backupNumber, status: r.status,
+    statusText: r.statusText, partial: false, archivePath: r.archivePath, startingDate: r.startingDate.toISOString(),
+    endingDate: r.endingDate.toISOString(), details: run.details,
+  };
+}
+
+function setDatabaseId(dataFile: string, id: string): Bookkeeping {
+  const db = new Database(dataFile, { fileMustExist: true });
+  try {
+    db.prepare(`UPDATE ${BOOKKEEPING_TABLE} SET value = ? WHERE key = 'database_id'`).run(id);
+    return readBookkeeping(db)!;
+  } finally {
+    db.close();
+  }
+}
+
+async function moveIfExists(from: string, to: string): Promise<boolean> {
+  try {
+    await fs.rename(from, to);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw err;
+  }
+}
+
+const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
