@@ -16,6 +16,7 @@ const NAV = [
   { href: "/journal", label: "Journal", role: "viewer" },
   { href: "/history", label: "History", role: "viewer" },
   { href: "/data", label: "Data", role: "viewer" },
+  { href: "/restore", label: "Restore", role: "admin" },
   { href: "/settings", label: "Settings", role: "viewer" },
   { href: "/users", label: "Users", role: "admin" },
   { href: "/tokens", label: "Tokens", role: "admin" },

@@ -111,3 +111,23 @@ describe("defaultRestoreTarget", () => {
     expect(await defaultRestoreTarget(archive)).toBe(path.join(root, "backups/Demo[0003] (3)"));
   });
 });
+
+describe("a destination inside STRONGBOX_HOME (the default <home>/backups)", () => {
+  it("accepts the default target next to the archive, and still refuses the rest of the home", async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "strongbox-target-home-"));
+    try {
+      const home = path.join(root, "home");
+      const destination = path.join(home, "backups");
+      fs.mkdirSync(destination, { recursive: true });
+      const forbidden = { databaseDir: path.join(home, "database"), home, dataFile: path.join(home, "database/Data/data.sqlite"), destination };
+      const inside = await checkRestoreTarget({ target: path.join(destination, "Demo[0001]"), overwrite: false, forbidden });
+      expect(inside.ok).toBe(true);
+      const elsewhere = await checkRestoreTarget({ target: path.join(home, "restored"), overwrite: false, forbidden });
+      expect(elsewhere).toMatchObject({ ok: false, reason: expect.stringContaining("STRONGBOX_HOME") });
+      const db = await checkRestoreTarget({ target: path.join(home, "database", "x"), overwrite: false, forbidden });
+      expect(db.ok).toBe(false);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -127,7 +127,12 @@ export async function checkRestoreTarget(input: TargetCheckInput): Promise<Targe
     for (const place of resolvedPlaces) {
       if (spellings.includes(place.at)) return refuse(`The destination folder ${shown} is ${place.what}. Choose another folder.`);
     }
+    // The default target is a folder next to the archive, in the destination, which is itself in STRONGBOX_HOME by
+    // default (<home>/backups): a folder inside the destination is not refused for being inside the home.
+    const destination = resolvedPlaces.find((p) => p.what === "the backup destination");
+    const inDestination = !!destination && spellings.some((p) => isInside(p, destination.at));
     for (const place of resolvedPlaces) {
+      if (inDestination && place.what === "STRONGBOX_HOME") continue;
       if (!place.containedOk && spellings.some((p) => isInside(p, place.at))) {
         return refuse(`The destination folder ${shown} is inside ${place.what} (${place.at}). Choose a folder outside it.`);
       }
