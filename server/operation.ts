@@ -2,7 +2,8 @@
 // journal (spec §5) and backupHistory.json (spec §4) are both written from.
 
 export type OperationKind = "backup" | "restore" | "automaticRestore" | "logIntegration" | "postponed";
-export type TriggerKind = "manual" | "scheduler" | "command" | "retry";
+/** `startup`: the server itself at start, for an automatic restore of a damaged data file (spec §6 AutomaticRestore). */
+export type TriggerKind = "manual" | "scheduler" | "command" | "retry" | "startup";
 
 export interface Trigger {
   kind: TriggerKind;

@@ -9,10 +9,11 @@ import { loadSettings, writeDefaultSettingsIfMissing } from "./settings/backup-s
 import { BackupEngine } from "./engine/backup-engine";
 import { acquireInstanceLock, type InstanceLock } from "./locks/instance-lock";
 import { BackupLocks } from "./locks/backup-locks";
-import type { CurrentLog } from "./data/current-log";
-import type { DataStore } from "./data/data-store";
+import { CurrentLog } from "./data/current-log";
+import { DataStore } from "./data/data-store";
 import { runScheduledVerification } from "./restore/scheduled-verification";
 import { VerificationStore } from "./restore/verification-store";
+import { automaticRestoreIfDamaged, type StartupRestore } from "./restore/automatic-restore";
 import { openDataAccess } from "./data/open-data";
 import { databaseLayout } from "./database/layout";
 import { Users } from "./auth/users";
@@ -35,6 +36,8 @@ export interface Services {
   dataStore: DataStore;
   /** The log file the data API appends to (a restore in place starts a new one). */
   currentLog: CurrentLog;
+  /** What the start found wrong with the data file (damaged and restored or not, missing), or null: the Backup page shows it. */
+  startupRestore: StartupRestore | null;
   /** Aborted when the process is asked to stop: open event streams end, so a graceful stop completes. */
   shutdown: AbortController;
   authSecret: string;
@@ -77,22 +80,34 @@ async function createServices(): Promise<Services> {
   const admin = await users.ensureInitialAdmin(paths.initialPasswordFile, process.env.STRONGBOX_ADMIN_PASSWORD);
   if (admin?.passwordFrom === "file") messages.push(`Created the user "admin"; its password is in ${paths.initialPasswordFile}`);
   if (admin?.passwordFrom === "env") messages.push(`Created the user "admin" with the password from STRONGBOX_ADMIN_PASSWORD`);
-  // The data side first: operations logged but missing from the data file are replayed before anything reads it.
   const locks = new BackupLocks();
   const layout = databaseLayout(paths.databaseDir);
-  const useLog = await loadSettings(paths.databaseDir, paths.defaultDestination).then((s) => s.advanced.useLog, () => true);
-  const data = await openDataAccess(layout, locks, useLog);
-  messages.push(...data.messages);
-  const dataStore = data.store;
+  // The engine before the data side: a damaged data file is restored (spec §6 AutomaticRestore) with its settings,
+  // history and journal before anything opens the file. Only backups use the log, which it gets just below.
   const engine = new BackupEngine({
     databaseDir: paths.databaseDir,
     home: paths.home,
     defaultDestination: paths.defaultDestination,
     consoleDb,
     locks,
-    log: data.log,
+    log: null,
     throttleBytesPerSecond: testThrottleFromEnv(process.env.STRONGBOX_E2E_BUILD === "1"),
   });
+  const startupRestore = await automaticRestoreIfDamaged({ engine }).catch((err: Error): StartupRestore =>
+    ({ outcome: "failed", damage: "unknown", message: `The check of the data file at start failed: ${err.message}`, notes: [] }));
+  if (startupRestore) messages.push(startupRestore.message);
+  // Then the data side: operations logged but missing from the data file are replayed before anything reads it.
+  const useLog = await loadSettings(paths.databaseDir, paths.defaultDestination).then((s) => s.advanced.useLog, () => true);
+  const data = await openDataAccess(layout, locks, useLog).catch((err: Error) => {
+    // A damaged data file that was not restored: the server still starts, says so on the Backup page, and the
+    // Restore page can replace the file; the data API reports the damage on each request.
+    if (startupRestore?.outcome !== "off" && startupRestore?.outcome !== "failed") throw err;
+    const log = new CurrentLog({ logFile: layout.logFile, segmentsDir: layout.logSegmentsDir });
+    return { log, store: new DataStore({ dataFile: layout.dataFile, locks, log }), messages: [`The data file can't be opened: ${err.message}`] };
+  });
+  messages.push(...data.messages);
+  const dataStore = data.store;
+  engine.opts.log = data.log;
   messages.push(...(await engine.init()));
   const alerts = new AlertStore(consoleDb);
   const log = (m: string) => console.log(`[strongbox] ${m}`);
@@ -131,7 +146,7 @@ async function createServices(): Promise<Services> {
     });
   }
   return {
-    paths, consoleDb, users, engine, alerts, automation, scheduler, lock, locks, dataStore, currentLog: data.log, shutdown, authSecret: loadSecret(paths), startupMessages: messages,
+    paths, consoleDb, users, engine, alerts, automation, scheduler, lock, locks, dataStore, currentLog: data.log, startupRestore, shutdown, authSecret: loadSecret(paths), startupMessages: messages,
     onSettingsChanged: () => void scheduler.reschedule(),
   };
 }

@@ -11,6 +11,7 @@ import { operationTitle, ProgressPanel } from "./progress-panel";
 import { AutomationPanel } from "./automation-panel";
 import { Card, Field } from "./card";
 import { STOPPABLE_PHASES, type OperationOutcome } from "@/server/engine/progress";
+import type { BackupOverview } from "@/server/engine/overview";
 
 export function BackupPage() {
   const trpc = useTRPC();
@@ -42,6 +43,7 @@ export function BackupPage() {
       </div>
 
       {error && <p role="alert" className="rounded border border-red-200 bg-red-50 px-4 py-3 text-red-800">{error}</p>}
+      {o?.startupRestore && <StartupRestoreBanner result={o.startupRestore} />}
       <AutomationPanel canOperate={canOperate} />
       {o?.settingsError && (
         <p role="alert" className="rounded border border-red-200 bg-red-50 px-4 py-3 text-red-800">
@@ -123,6 +125,40 @@ export function BackupPage() {
           ) : <p className="text-sm text-slate-600">{overview.isLoading ? "Loading…" : "Unknown"}</p>}
         </Card>
       </div>
+    </div>
+  );
+}
+
+type StartupRestore = NonNullable<BackupOverview["startupRestore"]>;
+
+const STARTUP_PROBLEM: Record<Exclude<StartupRestore["outcome"], "restored">, string> = {
+  off: "The data file is damaged and was not restored (automatic restore is off)",
+  failed: "The data file is damaged and could not be restored automatically",
+  missing: "The data file is missing",
+  unreadable: "The data file can't be read",
+};
+
+/** What the server found at start (spec §6 AutomaticRestore): an automatic restore done, or a data file in trouble. */
+function StartupRestoreBanner({ result: r }: { result: StartupRestore }) {
+  if (r.outcome !== "restored") {
+    return (
+      <div role="alert" className="rounded border border-red-300 bg-red-50 px-4 py-3 text-red-900">
+        <p className="font-semibold">{STARTUP_PROBLEM[r.outcome]}</p>
+        <p className="mt-1 break-words text-sm">{r.message}</p>
+      </div>
+    );
+  }
+  const log = r.logIntegration;
+  return (
+    <div role="status" className="rounded border border-amber-300 bg-amber-50 px-4 py-3 text-amber-950">
+      <p className="font-semibold">The data file was damaged and has been restored automatically at start</p>
+      <dl className="mt-2 grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
+        <Field label="Damage">{r.damage}</Field>
+        <Field label="Restored from"><span className="break-all">{r.restoredFrom}</span> (backup #{r.backupNumber})</Field>
+        <Field label="Log">{"applied" in log ? `integrated up to operation ${log.lastOperation} (${log.applied} operation${log.applied === 1 ? "" : "s"})` : `not integrated: ${log.problem}`}</Field>
+        <Field label="Damaged files kept in"><span className="break-all">{r.damagedKeptIn}</span></Field>
+      </dl>
+      {r.newLogChain && <p className="mt-2 text-sm font-medium">A new log chain has started: back up now to have a backup of the restored data.</p>}
     </div>
   );
 }

@@ -36,7 +36,7 @@ export class CurrentLog implements WriteLog {
    * (a crash between the log's flush and the data file's commit), for the caller to replay, and notes to print.
    */
   async start(useLog: boolean, bookkeeping: Bookkeeping): Promise<{ pending: LogRecord[]; notes: string[] }> {
-    if (!useLog) return { pending: [], notes: [] };
+    if (!useLog) return { pending: [], notes: await this.closeLeftover(bookkeeping) };
     try {
       const opened = await OperationLog.open({ logFile: this.opts.logFile, segmentsDir: this.opts.segmentsDir,
         databaseId: bookkeeping.databaseId, lastOperation: bookkeeping.lastOperation, now: this.opts.now });
@@ -45,6 +45,25 @@ export class CurrentLog implements WriteLog {
     } catch (err) {
       this.failure = asLogError(err, this.opts.logFile);
       return { pending: [], notes: [this.failure.message] };
+    }
+  }
+
+  /**
+   * UseLog off at start while a log file remains: its operations are closed into a segment (saved with the next
+   * log backup) so that none is lost, and a later switch back on starts a clean chain instead of meeting a log that
+   * ends before the data file (1416).
+   */
+  private async closeLeftover(bookkeeping: Bookkeeping): Promise<string[]> {
+    if (!fs.existsSync(this.opts.logFile)) return [];
+    try {
+      const opened = await OperationLog.open({ logFile: this.opts.logFile, segmentsDir: this.opts.segmentsDir,
+        databaseId: bookkeeping.databaseId, lastOperation: bookkeeping.lastOperation, now: this.opts.now });
+      const segment = await opened.log.rotate();
+      await opened.log.close();
+      await fs.promises.rm(this.opts.logFile, { force: true });
+      return segment ? [`The log file is off (UseLog): its operations ${segment.firstOperation}–${segment.lastOperation} wait for the next log backup.`] : [];
+    } catch (err) {
+      return [`The log file is off (UseLog), and the one left in ${this.opts.logFile} could not be closed: ${(err as Error).message}`];
     }
   }
 
@@ -64,6 +83,8 @@ export class CurrentLog implements WriteLog {
    */
   async atSnapshot(useLog: boolean, bookkeeping: Bookkeeping): Promise<ClosedSegment | null> {
     if (this.failure && useLog) throw this.failure;
+    // Turned off: a log that couldn't be used no longer matters (writes go on unlogged, as asked).
+    if (!useLog) this.failure = null;
     if (this.log) {
       if (!fs.existsSync(this.opts.logFile)) {
         throw new BackupError(STATUS.NO_LOG_FILE, `The log file ${this.opts.logFile} has disappeared from the disk while the server was using it. ` +
@@ -91,13 +112,19 @@ export class CurrentLog implements WriteLog {
    * and segments aside — and a new one starts after the new data file's last operation, under its database id.
    */
   async restart(useLog: boolean, bookkeeping: Bookkeeping): Promise<void> {
-    await this.log?.close();
+    await this.log?.close().catch(() => undefined);
     this.log = null;
     this.failure = null;
     if (!useLog) return;
-    const opened = await OperationLog.open({ logFile: this.opts.logFile, segmentsDir: this.opts.segmentsDir,
-      databaseId: bookkeeping.databaseId, lastOperation: bookkeeping.lastOperation, now: this.opts.now });
-    this.log = opened.log;
+    try {
+      const opened = await OperationLog.open({ logFile: this.opts.logFile, segmentsDir: this.opts.segmentsDir,
+        databaseId: bookkeeping.databaseId, lastOperation: bookkeeping.lastOperation, now: this.opts.now });
+      this.log = opened.log;
+    } catch (err) {
+      // Writes are then refused with this reason rather than acknowledged unlogged.
+      this.failure = asLogError(err, this.opts.logFile);
+      throw this.failure;
+    }
   }
 
   /** Closed segments waiting for a log backup (also those a stopped backup left, and after UseLog was turned off). */

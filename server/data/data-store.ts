@@ -82,6 +82,8 @@ export class DataStore {
   /** The tail of the write chain: writes run one at a time even when no lock is held. */
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Set while a restore in place swaps the data file (releaseFile … resumeFile). */
+  private swapping = false;
 
   constructor(opts: DataStoreOptions) {
     this.dataFile = opts.dataFile;
@@ -101,6 +103,7 @@ export class DataStore {
   private open(): { write: Database.Database; read: Database.Database } {
     this.checkOpen();
     if (this.dbs) return this.dbs;
+    if (this.swapping) throw new DataError("CONFLICT", "The data file is being replaced by a restore. Try again in a moment.");
     if (!fs.existsSync(this.dataFile)) {
       throw new DataError("NOT_FOUND", `The database has no data file: ${this.dataFile} does not exist. Restore one or create it, then reload.`);
     }
@@ -198,9 +201,17 @@ export class DataStore {
    */
   async releaseFile(): Promise<void> {
     await this.tail;
+    // Until resumeFile(), nothing may open the file: a read in between would open the old file, which the swap then
+    // moves aside with the connection still on it, and later writes would go there.
+    this.swapping = true;
     this.dbs?.read.close();
     this.dbs?.write.close();
     this.dbs = null;
+  }
+
+  /** The swap is over (done or undone): the next read or write opens whatever file is now in place. */
+  resumeFile(): void {
+    this.swapping = false;
   }
 
   /** Closes both connections once the running write has ended; later writes are refused. */

@@ -123,8 +123,11 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
 
   /** Start-up work: bookkeeping in the data file, and the records of an operation a crash interrupted. */
   async init(): Promise<string[]> {
-    await fs.access(this.layout.dataFile).then(() => ensureBookkeeping(this.layout.dataFile), () => undefined);
-    return recoverInterrupted(this, this.ledger);
+    // A damaged data file (left so when AutomaticRestore is off or found no valid backup) doesn't stop the start.
+    const notes: string[] = [];
+    await fs.access(this.layout.dataFile).then(() => ensureBookkeeping(this.layout.dataFile), () => undefined)
+      .catch((err: Error) => notes.push(`The data file's bookkeeping can't be read: ${err.message}`));
+    return [...notes, ...(await recoverInterrupted(this, this.ledger))];
   }
 
   get running(): OperationProgress | null {
@@ -408,7 +411,13 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
         record.errors.push({ code: STATUS.BACKUP_ERROR, text: record.statusText });
       }
       // After the commit the archive is whole: what fails from here is reported, and doesn't undo the backup.
-      if (marks) recordSnapshotMarks(this.opts.consoleDb, this.opts.databaseDir, marks);
+      if (marks) {
+        try {
+          recordSnapshotMarks(this.opts.consoleDb, this.opts.databaseDir, marks);
+        } catch (err) {
+          record.notes.push(`Warning: the data file's marks could not be recorded (the next "modified?" check will say yes): ${(err as Error).message}`);
+        }
+      }
       if (includeDataFile && bookkeeping) await this.saveLogBackup(ctx, record, bookkeeping.databaseId);
       oldestKept = await this.afterCommit(ctx, record);
     } catch (err) {
@@ -462,19 +471,22 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
    * once the log backup is on disk, so a failure here (1408) loses nothing: they go into the next log backup.
    */
   private async saveLogBackup(ctx: ResolvedContext, record: OperationRecord, databaseId: string): Promise<void> {
-    const segments = await this.opts.log?.closedSegments() ?? [];
-    if (segments.length === 0) return;
     this.phase("logBackup", 99);
     try {
+      const segments = await this.opts.log?.closedSegments() ?? [];
+      if (segments.length === 0) return;
       const written = await writeLogBackup({ destination: ctx.destination, databaseName: ctx.databaseName,
         number: record.backupNumber - 1, databaseId, segments });
       record.logBackupPath = written.path;
       await removeSegments(segments);
     } catch (err) {
       const text = `The log backup could not be written (${(err as Error).message}); its operations are kept and go into the next log backup.`;
-      record.status = STATUS.LOG_BACKUP_ERROR;
-      record.statusText = text;
       record.errors.push({ code: STATUS.LOG_BACKUP_ERROR, text });
+      // A partial backup keeps its 1409 (and its archive); the log backup's failure is one more error line.
+      if (!record.partial) {
+        record.status = STATUS.LOG_BACKUP_ERROR;
+        record.statusText = text;
+      }
     }
   }
 

@@ -2,6 +2,7 @@
 // last backup, the content of the next backup with its estimated size. Read-only; computed on request.
 import fs from "node:fs/promises";
 import type { HistoryEntry } from "../history/backup-history";
+import type { StartupRestore } from "../restore/automatic-restore";
 import type { BackupEngine } from "./backup-engine";
 import { listArchives } from "./archives";
 import { collect, type CollectedEntry } from "./collect";
@@ -17,6 +18,8 @@ export interface BackupOverview {
   };
   nextBackup: string | null;
   historyPath: string | null;
+  /** What the server found wrong with the data file at start (automatic restore, spec §6), or null. */
+  startupRestore: StartupRestore | null;
   content: null | {
     structure: { files: number; bytes: number } | null;
     dataFile: { bytes: number } | null;
@@ -41,9 +44,10 @@ const countFiles = (es: CollectedEntry[]) => es.filter((e) => e.kind !== "direct
  * `content: false` skips the walk of every file the next backup would hold (BACKUP INFO doesn't show it, and
  * programs poll it).
  */
-export async function backupOverview(engine: BackupEngine, nextBackup: Date | null, opts: { content?: boolean } = {}): Promise<BackupOverview> {
+export async function backupOverview(engine: BackupEngine, nextBackup: Date | null,
+  opts: { content?: boolean; startupRestore?: StartupRestore | null } = {}): Promise<BackupOverview> {
   const out: BackupOverview = { databaseDir: engine.opts.databaseDir, databaseName: null, settingsError: null, destination: null,
-    lastBackup: null, nextBackup: nextBackup?.toISOString() ?? null, historyPath: null, content: null };
+    lastBackup: null, nextBackup: nextBackup?.toISOString() ?? null, historyPath: null, startupRestore: opts.startupRestore ?? null, content: null };
   let ctx;
   try {
     ctx = await engine.resolve();

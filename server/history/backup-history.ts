@@ -87,7 +87,7 @@ export function isCommittedBackup(e: HistoryEntry): boolean {
   return e.operation === "backup" && (e.status === 0 || e.partial || (e.archiveSize ?? 0) > 0);
 }
 
-const TRIGGERS: readonly string[] = ["manual", "scheduler", "command", "retry"] satisfies TriggerKind[];
+const TRIGGERS: readonly string[] = ["manual", "scheduler", "command", "retry", "startup"] satisfies TriggerKind[];
 const KNOWN_STATUSES = new Set<number>(Object.values(STATUS));
 
 const str = (v: unknown): string | null => (typeof v === "string" ? v : null);

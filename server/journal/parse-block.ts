@@ -52,7 +52,7 @@ const KINDS_BY_HEADER: Record<string, OperationKind> = {
   "Backup postponed": "postponed",
 };
 
-const TRIGGER_KINDS: readonly TriggerKind[] = ["manual", "scheduler", "command", "retry"];
+const TRIGGER_KINDS: readonly TriggerKind[] = ["manual", "scheduler", "command", "retry", "startup"];
 
 /** `2026-11-26 03:00:01 +01:00` → the instant as UTC ISO, or null. */
 export function parseJournalTime(text: string): string | null {

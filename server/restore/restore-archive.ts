@@ -95,14 +95,15 @@ export async function restoreArchive(opts: RestoreOptions): Promise<RestoreResul
       if (err instanceof UnsafeEntryError) throw refused(err.entry, err.reason);
       throw err;
     }
-    const links = await readLinkTargets(archive, planned, signal);
+    const select = opts.select ?? (() => true);
+    const chosen = planned.filter((p) => select(p.manifest));
+    // Only the links that will be created are judged: a link left unticked (say an attachment folder's link to an
+    // absolute path) doesn't stop a restore of the data file alone.
+    const links = await readLinkTargets(archive, chosen, signal);
     for (const [place, linkTarget] of links) {
       const problem = linkTargetProblem(place, linkTarget, links);
       if (problem) throw refused(place, problem);
     }
-
-    const select = opts.select ?? (() => true);
-    const chosen = planned.filter((p) => select(p.manifest));
     const bytesTotal = chosen.reduce((n, p) => n + p.manifest.size, 0);
     await checkFreeSpace(target, bytesTotal);
     signal?.throwIfAborted();

@@ -164,3 +164,49 @@ describe("restore operations", () => {
     expect(outcome.details?.join("\n")).toContain(`${second.archivePath}: FAILED`);
   });
 });
+
+describe("restore in place, the hard cases (a review found these)", () => {
+  const count = (f: string, where: string) => {
+    const db = new Database(f, { readonly: true });
+    try { return (db.prepare(`SELECT count(*) n FROM customers WHERE ${where}`).get() as { n: number }).n; } finally { db.close(); }
+  };
+  const inPlace = (archivePath: string, integrateLog: boolean) =>
+    engine.runOperation("restoreInPlace", alice, (id, c) => runRestoreInPlace(engine, { archivePath, integrateLog, trigger: alice }, { store, log }, id, c)).done;
+
+  it("a read during the swap never reopens the old file: writes after it land in the live data file", async () => {
+    await setUp();
+    const b = await engine.start({ trigger: alice }).done;
+    let done = false;
+    const reader = (async () => { while (!done) { try { store.listTables(); } catch { /* refused during the swap */ } await new Promise((r) => setImmediate(r)); } })();
+    expect((await inPlace(b.archivePath!, false)).status).toBe(0);
+    done = true;
+    await reader;
+    await write({ kind: "insert", table: "customers", values: { name: "after swap", city: "Z" } });
+    expect(count(t.dataFile, "name = 'after swap'")).toBe(1);
+  });
+
+  it("an absolute symbolic link elsewhere in the archive doesn't block restoring the data file", async () => {
+    await setUp();
+    fs.symlinkSync("/etc/hostname", path.join(t.databaseDir, "Project", "link"));
+    const b = await engine.start({ trigger: alice }).done;
+    expect((await inPlace(b.archivePath!, false)).status).toBe(0);
+  });
+
+  it("refuses, changing nothing, to restore 'with the log' when the log doesn't reach the live data file", async () => {
+    t = makeTestDatabase({ rows: 50 });
+    t.writeSettings({ advancedXml: "<UseLog>False</UseLog>" });
+    const locks = new BackupLocks();
+    const data = await openDataAccess(databaseLayout(t.databaseDir), locks, false);
+    store = data.store;
+    log = data.log;
+    engine = new BackupEngine({ databaseDir: t.databaseDir, home: t.home, defaultDestination: t.destination,
+      consoleDb: openConsoleDb(path.join(t.home, "console.sqlite")), locks, log });
+    await engine.init();
+    const b = await engine.start({ trigger: alice }).done;
+    for (let i = 0; i < 5; i++) await write({ kind: "insert", table: "customers", values: { name: `acked ${i}` } });
+    const o = await inPlace(b.archivePath!, true);
+    expect(o.status).toBe(STATUS.FOREIGN_LOG_FILE);
+    expect(o.statusText).toContain("operations 1 to 5 are in no log file");
+    expect(count(t.dataFile, "name LIKE 'acked %'")).toBe(5);
+  });
+});

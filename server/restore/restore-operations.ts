@@ -113,13 +113,22 @@ function bookkeepingOf(dataFile: string): Bookkeeping {
 }
 
 /** Replays the log after `dataFile`'s last operation (optionally up to one); returns a line for the console. */
-async function integrateInto(run: Run, dataFile: string, c: OperationControls, from: number, to: number, opts: { includeCurrentLog: boolean; upTo?: number | null }): Promise<string> {
+async function integrateInto(run: Run, dataFile: string, c: OperationControls, from: number, to: number,
+  opts: { includeCurrentLog: boolean; upTo?: number | null; mustReach?: { databaseId: string; lastOperation: number } | null }): Promise<string> {
   const bk = bookkeepingOf(dataFile);
   const sources = await defaultLogSources(run.engine, run.ctx!, { databaseId: bk.databaseId, includeCurrentLog: opts.includeCurrentLog });
   const records = await collectOperations({ sources, databaseId: bk.databaseId, afterOperation: bk.lastOperation, upToOperation: opts.upTo ?? undefined });
   const reached = records.at(-1)?.op ?? bk.lastOperation;
   if (opts.upTo != null && reached < opts.upTo) {
     throw new BackupError(STATUS.FOREIGN_LOG_FILE, `Operation ${opts.upTo} is not in the log: it ends at operation ${reached}.`);
+  }
+  // Replacing the live file "with the log" must bring back every operation the live file holds: a log that stops
+  // short (UseLog off for a while, a segment gone) would silently lose acknowledged writes.
+  const must = opts.mustReach;
+  if (must && opts.upTo == null && must.databaseId === bk.databaseId && reached < must.lastOperation) {
+    throw new BackupError(STATUS.FOREIGN_LOG_FILE, `The log ends at operation ${reached}, but the live data file is at operation ${must.lastOperation}: ` +
+      `operations ${reached + 1} to ${must.lastOperation} are in no log file, so this restore would lose them. Nothing was changed. ` +
+      "Restore without the log integration (the live data file is then kept aside), or from a later backup.");
   }
   c.update({ filesDone: 0, filesTotal: records.length, bytesDone: 0, bytesTotal: records.length, currentFile: null }, true);
   const result = await integrateLog({ dataFile, records, databaseId: bk.databaseId, afterOperation: bk.lastOperation, signal: c.signal,
@@ -157,7 +166,8 @@ export async function runRestoreToFolder(engine: BackupEngine, req: RestoreToFol
       run.details.push(await integrateInto(run, path.join(result.target, "Data", "data.sqlite"), c, 82, 98, { includeCurrentLog: req.includeCurrentLog }));
     }
   } catch (err) {
-    run.fail(err, c.signal, "The restore was stopped: nothing was left in the chosen folder (or the restored files stay whole, without the log).");
+    run.fail(err, c.signal, "The restore was stopped. Stopped while restoring files: nothing was left in the chosen folder. Stopped during the log " +
+      "integration: the restored files are in the folder, and the data file holds the operations integrated so far (each one whole).");
   }
   c.phase("shutdown", 99);
   return run.finish();
@@ -197,28 +207,21 @@ export async function runRestoreInPlace(engine: BackupEngine, req: RestoreInPlac
     release = await engine.locks.acquire("data", { signal: c.signal });
     if (integrate) {
       c.phase("integrate", 55);
-      run.details.push(await integrateInto(run, restored, c, 55, 90, { includeCurrentLog: true, upTo: req.upToOperation }));
+      const liveBk = await fs.access(layout.dataFile).then(() => bookkeepingOf(layout.dataFile), () => null);
+      run.details.push(await integrateInto(run, restored, c, 55, 90, { includeCurrentLog: true, upTo: req.upToOperation, mustReach: liveBk }));
     }
     c.signal.throwIfAborted();
     c.phase("swap", 95); // not stoppable: the swap runs to its end
     const newId = crypto.randomUUID();
     const restoredBk = setDatabaseId(restored, newId);
-    await live.store.releaseFile();
     const aside = path.join(layout.dataDir, `Replaced data file ${stamp(new Date())}`);
-    await fs.mkdir(aside, { recursive: true });
-    const moved: string[] = [];
-    for (const f of [layout.dataFile, `${layout.dataFile}-wal`, `${layout.dataFile}-shm`, layout.logFile]) {
-      if (await moveIfExists(f, path.join(aside, path.basename(f)))) moved.push(path.basename(f));
+    const moved = await swapDataFile(layout, restored, aside, live);
+    try {
+      await live.log.restart(ctx.settings.advanced.useLog, restoredBk);
+    } catch (err) {
+      run.details.push(`The data file was replaced, but the new log file could not be started (${(err as Error).message}): writes are refused until the server restarts.`);
+      throw err;
     }
-    const segments = await fs.readdir(layout.logSegmentsDir).catch(() => [] as string[]);
-    if (segments.length) {
-      await fs.mkdir(path.join(aside, "Log segments"), { recursive: true });
-      for (const s of segments) await fs.rename(path.join(layout.logSegmentsDir, s), path.join(aside, "Log segments", s));
-      moved.push(`${segments.length} closed log segment(s)`);
-    }
-    await fs.rename(restored, layout.dataFile);
-    await fsyncDir(layout.dataDir);
-    await live.log.restart(ctx.settings.advanced.useLog, restoredBk);
     run.record.dataPath = layout.dataFile;
     run.details.push(`The data file ${layout.dataFile} was replaced by the one from ${req.archivePath}` +
       (req.upToOperation != null ? `, rolled back to just after operation ${req.upToOperation}.` : "."));
@@ -299,6 +302,35 @@ function setDatabaseId(dataFile: string, id: string): Bookkeeping {
     return readBookkeeping(db)!;
   } finally {
     db.close();
+  }
+}
+
+/**
+ * The swap itself: the live data file, its -wal/-shm, the log file and closed segments go aside, the restored file
+ * takes the data file's place. Each move is undone, in reverse order, if a later one fails, so the live database is
+ * never left without its data file; nothing opens the file meanwhile (DataStore.releaseFile … resumeFile).
+ */
+async function swapDataFile(layout: BackupEngine["layout"], restored: string, aside: string, live: LiveData): Promise<string[]> {
+  const undo: Array<[from: string, to: string]> = [];
+  const move = async (from: string, to: string) => {
+    if (await moveIfExists(from, to)) undo.push([from, to]);
+  };
+  await live.store.releaseFile();
+  try {
+    await fs.mkdir(path.join(aside, "Log segments"), { recursive: true });
+    for (const f of [layout.dataFile, `${layout.dataFile}-wal`, `${layout.dataFile}-shm`, layout.logFile]) await move(f, path.join(aside, path.basename(f)));
+    const segments = await fs.readdir(layout.logSegmentsDir).catch(() => [] as string[]);
+    for (const s of segments) await move(path.join(layout.logSegmentsDir, s), path.join(aside, "Log segments", s));
+    await fs.rename(restored, layout.dataFile);
+    await fsyncDir(layout.dataDir);
+    await fsyncDir(aside).catch(() => undefined);
+    const names = undo.filter(([from]) => !from.startsWith(layout.logSegmentsDir)).map(([from]) => path.basename(from));
+    return segments.length ? [...names, `${segments.length} closed log segment(s)`] : names;
+  } catch (err) {
+    for (const [from, to] of undo.reverse()) await fs.rename(to, from).catch(() => undefined);
+    throw new BackupError(STATUS.BACKUP_ERROR, `The data file could not be replaced (${(err as Error).message}); the live files were put back as they were.`);
+  } finally {
+    live.store.resumeFile();
   }
 }
 

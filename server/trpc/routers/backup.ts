@@ -21,7 +21,7 @@ export const backupRouter = router({
     return { operationId };
   }),
   stop: operatorProcedure.mutation(({ ctx }) => ({ stopped: ctx.services.engine.stop() })),
-  overview: viewerProcedure.query(({ ctx }) => backupOverview(ctx.services.engine, ctx.services.scheduler.nextDue())),
+  overview: viewerProcedure.query(({ ctx }) => backupOverview(ctx.services.engine, ctx.services.scheduler.nextDue(), { startupRestore: ctx.services.startupRestore })),
   info: viewerProcedure.query(async ({ ctx }) => {
     const o = await backupOverview(ctx.services.engine, ctx.services.scheduler.nextDue(), { content: false });
     const last = o.lastBackup;

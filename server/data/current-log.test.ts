@@ -1,0 +1,61 @@
+// The log file as the server holds it: UseLog switched off and on again, and a restart after a restore that fails.
+import fs from "node:fs";
+import path from "node:path";
+import { afterEach, expect, it } from "vitest";
+import { openConsoleDb } from "../console/console-db";
+import { databaseLayout } from "../database/layout";
+import { BackupEngine } from "../engine/backup-engine";
+import { BackupLocks } from "../locks/backup-locks";
+import { readLog } from "../log/read-log";
+import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
+import { openDataAccess } from "./open-data";
+
+let t: TestDatabase;
+afterEach(() => t?.cleanup());
+const alice = { kind: "manual" as const, user: "alice" };
+
+it("UseLog off at a start with a log that holds operations, then on again: nothing lost, backups go on", async () => {
+  t = makeTestDatabase({ rows: 50 });
+  const layout = databaseLayout(t.databaseDir);
+  const open = async (useLog: boolean) => {
+    const locks = new BackupLocks();
+    const d = await openDataAccess(layout, locks, useLog);
+    const engine = new BackupEngine({ databaseDir: t.databaseDir, home: t.home, defaultDestination: t.destination,
+      consoleDb: openConsoleDb(path.join(t.home, "console.sqlite")), locks, log: d.log });
+    await engine.init();
+    return { ...d, engine };
+  };
+  let s = await open(true);
+  expect((await s.engine.start({ trigger: alice }).done).status).toBe(0);
+  for (let i = 0; i < 3; i++) await s.store.write({ kind: "insert", table: "customers", values: { name: `a${i}` } }, { user: "a" });
+  await s.store.close();
+  await s.log.close();
+  t.writeSettings({ advancedXml: "<UseLog>False</UseLog>" });
+  s = await open(false);
+  for (let i = 0; i < 2; i++) await s.store.write({ kind: "insert", table: "customers", values: { name: `b${i}` } }, { user: "a" });
+  expect((await s.engine.start({ trigger: alice }).done).status).toBe(0);
+  // The logged operations 1–3 went into the log backup of the second archive.
+  expect((await readLog(path.join(t.destination, "TestDb[0001].4BL"), { allowTornTail: false })).records.map((r) => r.op)).toEqual([1, 2, 3]);
+  t.writeSettings({ advancedXml: "<UseLog>True</UseLog>" });
+  expect((await s.engine.start({ trigger: alice }).done).status).toBe(0);
+  await s.store.write({ kind: "insert", table: "customers", values: { name: "c" } }, { user: "a" });
+  const current = await readLog(layout.logFile, { allowTornTail: false });
+  expect(current.header.firstOperation).toBe(6);
+  expect(current.records.map((r) => r.op)).toEqual([6]);
+  await s.store.close();
+  await s.log.close();
+});
+
+it("a new log that can't be started after a restore refuses writes instead of leaving them unlogged", async () => {
+  t = makeTestDatabase({ rows: 5 });
+  const layout = databaseLayout(t.databaseDir);
+  const d = await openDataAccess(layout, new BackupLocks(), true);
+  fs.rmSync(layout.logSegmentsDir, { recursive: true, force: true });
+  fs.mkdirSync(path.dirname(layout.logSegmentsDir), { recursive: true });
+  fs.writeFileSync(layout.logSegmentsDir, "not a folder");
+  fs.renameSync(layout.logFile, `${layout.logFile}.aside`);
+  await expect(d.log.restart(true, { databaseId: d.store.databaseId(), lastOperation: 0 })).rejects.toThrow();
+  await expect(d.store.write({ kind: "insert", table: "customers", values: { name: "unlogged" } }, { user: "a" })).rejects.toThrow();
+  expect(d.log.error).not.toBeNull();
+  await d.store.close();
+});
