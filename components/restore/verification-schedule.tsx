@@ -1,6 +1,7 @@
 "use client";
 // Scheduled verification (issue 6): every archive in the destination read back against its manifest, never,
-// daily or weekly at a chosen hour. Kept on this page, next to the Verify results it produces.
+// daily or weekly at a chosen hour. Shown on the Restore page, next to the Verify results it produces, and in the
+// Settings page's Backup & Restore tab (a group, not a form: it sits inside the settings form there).
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useId, useState } from "react";
 import { buttonClass, inputClass } from "../data/modal";
@@ -17,13 +18,16 @@ export function VerificationScheduleForm({ schedule }: { schedule: VerificationS
   const [draft, setDraft] = useState(schedule);
   const [notice, setNotice] = useState<string | null>(null);
   const save = useMutation(trpc.restore.setVerificationSchedule.mutationOptions({
-    onSuccess: () => { setNotice("Verification schedule saved."); void queryClient.invalidateQueries({ queryKey: trpc.restore.archives.queryKey() }); },
+    onSuccess: () => {
+      setNotice("Verification schedule saved.");
+      void queryClient.invalidateQueries({ queryKey: trpc.restore.archives.queryKey() });
+      void queryClient.invalidateQueries({ queryKey: trpc.restore.verificationSchedule.queryKey() });
+    },
     onError: () => setNotice(null),
   }));
   const [invalid, setInvalid] = useState<string | null>(null);
   const change = (patch: Partial<VerificationSchedule>) => { setNotice(null); setInvalid(null); setDraft((d) => ({ ...d, ...patch })); };
-  function submit(e: React.FormEvent) {
-    e.preventDefault();
+  function submit() {
     // Said here in words rather than sent: an emptied field would reach the server as null.
     if (!Number.isInteger(draft.hour) || draft.hour < 0 || draft.hour > 23) return setInvalid("The hour must be a whole number from 0 to 23.");
     save.mutate(draft);
@@ -33,7 +37,8 @@ export function VerificationScheduleForm({ schedule }: { schedule: VerificationS
     <section aria-label="Scheduled verification" className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
       <h2 className="mb-1 text-base font-semibold">Scheduled verification</h2>
       <p className="mb-3 text-sm text-slate-600">Reads every archive in the destination back against its manifest; the result shows in the Verification column.</p>
-      <form className="flex flex-wrap items-end gap-4 text-sm" onSubmit={submit}>
+      <div role="group" aria-label="Verification schedule" className="flex flex-wrap items-end gap-4 text-sm"
+        onKeyDown={(e) => { if (e.key === "Enter" && (e.target as HTMLElement).tagName === "INPUT") { e.preventDefault(); submit(); } }}>
         <div className="flex flex-col gap-1">
           <label htmlFor={`${id}-f`}>Verify archives</label>
           <select id={`${id}-f`} value={draft.frequency} className={inputClass}
@@ -53,8 +58,8 @@ export function VerificationScheduleForm({ schedule }: { schedule: VerificationS
             {WEEKDAYS.map((d, i) => <option key={d} value={i}>{d}</option>)}
           </select>
         </div>
-        <button type="submit" disabled={save.isPending} className={buttonClass.primary}>Save schedule</button>
-      </form>
+        <button type="button" onClick={submit} disabled={save.isPending} className={buttonClass.primary}>Save schedule</button>
+      </div>
       {(invalid ?? save.error) && <p role="alert" className="mt-2 text-sm text-red-700">{invalid ?? save.error?.message}</p>}
       {notice && <p role="status" className="mt-2 text-sm text-emerald-700">{notice}</p>}
     </section>

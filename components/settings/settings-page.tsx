@@ -8,6 +8,7 @@ import { useShellUser } from "../console-shell";
 import { useEventStream } from "../event-stream";
 import { useTRPC } from "../trpc";
 import { BackupRestoreTab } from "./backup-restore-tab";
+import { VerificationScheduleSection } from "./verification-schedule-section";
 import { ConfigurationTab } from "./configuration-tab";
 import type { Draft } from "./controls";
 import { SchedulerTab } from "./scheduler-tab";
@@ -94,7 +95,7 @@ export function SettingsPage() {
       <Tabs label="Settings" tabs={[
         { label: "Scheduler", content: <SchedulerTab draft={draft} edit={edit} savedAnchor={saved.scheduler.anchor} /> },
         { label: "Configuration", content: <ConfigurationTab draft={draft} edit={edit} saved={saved} destination={q.data.destination} attachments={q.data.attachments} readOnly={!isAdmin} /> },
-        { label: "Backup & Restore", content: <BackupRestoreTab draft={draft} edit={edit} /> },
+        { label: "Backup & Restore", content: <><BackupRestoreTab draft={draft} edit={edit} />{isAdmin && <VerificationScheduleSection />}</> },
       ].map((t) => ({
         ...t,
         // A disabled fieldset disables every control in the panel (not the tabs): the read-only view, and no edits while saving.

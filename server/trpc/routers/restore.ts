@@ -149,6 +149,11 @@ export const restoreRouter = router({
     return { operationId: engine.runOperation("verify", trigger, (id, c) => runVerification(engine, [input.archivePath], verifications(ctx.services), trigger, id, c)).operationId };
   }),
 
+  verificationSchedule: adminProcedure.query(({ ctx }) => {
+    const { lastRun: _lastRun, ...schedule } = verifications(ctx.services).schedule();
+    return schedule;
+  }),
+
   setVerificationSchedule: adminProcedure
     .input(z.object({ frequency: z.enum(VERIFICATION_FREQUENCIES), hour: z.number().int().min(0).max(23), weekday: z.number().int().min(0).max(6) }))
     .mutation(({ ctx, input }) => {
