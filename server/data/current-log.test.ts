@@ -59,3 +59,26 @@ it("a new log that can't be started after a restore refuses writes instead of le
   expect(d.log.error).not.toBeNull();
   await d.store.close();
 });
+
+it("at start, an operation in the log that the data file lacks (a crash between the flush and the commit) is replayed", async () => {
+  t = makeTestDatabase({ rows: 5 });
+  const layout = databaseLayout(t.databaseDir);
+  const first = await openDataAccess(layout, new BackupLocks(), true);
+  await first.store.write({ kind: "insert", table: "customers", values: { name: "one", city: "A" } }, { user: "a" });
+  const id = first.store.databaseId();
+  await first.store.close();
+  await first.log.close();
+  // The crash: the record is flushed to the log, the data file's transaction never commits.
+  const { OperationLog } = await import("../log/log-file");
+  const { log } = await OperationLog.open({ logFile: layout.logFile, segmentsDir: layout.logSegmentsDir, databaseId: id, lastOperation: 1 });
+  await log.append({ op: 2, time: new Date().toISOString(), user: "a", kind: "insert", table: "customers", key: 1000, values: { name: "logged only", city: "B" } });
+  await log.close();
+  const again = await openDataAccess(layout, new BackupLocks(), true);
+  expect(again.messages.join("\n")).toContain("Replayed 1 operation(s)");
+  expect(again.store.lastOperation()).toBe(2);
+  expect(again.store.readRows("customers", { offset: 0, limit: 1, filter: { column: "id", op: "eq", value: 1000 } }).rows[0]).toMatchObject({ name: "logged only" });
+  // And the next write follows it.
+  expect((await again.store.write({ kind: "delete", table: "customers", key: 1000 }, { user: "a" })).operation).toBe(3);
+  await again.store.close();
+  await again.log.close();
+});
