@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import type { Bookkeeping } from "./bookkeeping";
 import type { WriteLog } from "./data-store";
-import type { LogRecord } from "./write-ops";
+import type { LogRecord, UnsignedLogRecord } from "./write-ops";
 import { listClosedSegments, OperationLog, type ClosedSegment } from "../log/log-file";
 import { BackupError, STATUS } from "../status";
 
@@ -67,7 +67,7 @@ export class CurrentLog implements WriteLog {
     }
   }
 
-  append(record: Omit<LogRecord, "checksum">): Promise<void> {
+  append(record: UnsignedLogRecord): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     return this.log ? this.log.append(record) : Promise.resolve();
   }

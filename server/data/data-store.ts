@@ -5,13 +5,13 @@ import Database from "better-sqlite3";
 import fs from "node:fs";
 import { applyWrite, bindValue, columnOf, DataError, keyExpr, listTables, quote, refusal, tableInfo, type ColumnInfo, type TableInfo } from "./apply-write";
 import { BOOKKEEPING_TABLE, ensureBookkeeping, readLastOperation, setLastOperation } from "./bookkeeping";
-import { valueSchema, writeSchema, type LogRecord, type Value, type Write } from "./write-ops";
+import { valueSchema, writeSchema, type LogRecord, type UnsignedLogRecord, type Value, type Write } from "./write-ops";
 import type { BackupLocks } from "../locks/backup-locks";
 
 /** The log file as the write path needs it (implemented by server/log). */
 export interface WriteLog {
   /** Appends one record and flushes it to disk before resolving. */
-  append(record: Omit<LogRecord, "checksum">): Promise<void>;
+  append(record: UnsignedLogRecord): Promise<void>;
   /** Takes back the last record, numbered `op`, when the data file could not commit it. */
   dropLast(op: number): Promise<void>;
 }

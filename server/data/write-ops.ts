@@ -50,6 +50,9 @@ export const isSchemaChange = (w: Write): boolean =>
  */
 export type LogRecord = { op: number; time: string; user: string | null } & Write & { checksum: string };
 
+/** A record before its checksum is computed (what the data API hands the log). Not Omit<LogRecord>: Omit doesn't distribute over the union. */
+export type UnsignedLogRecord = { op: number; time: string; user: string | null } & Write;
+
 /** The log file's first line. */
 export interface LogHeader {
   type: "header";

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { ensureBookkeeping, readBookkeeping } from "../data/bookkeeping";
 import { DataStore } from "../data/data-store";
-import type { LogRecord, Write } from "../data/write-ops";
+import type { LogRecord, UnsignedLogRecord, Write } from "../data/write-ops";
 import { BackupLocks } from "../locks/backup-locks";
 import { collectOperations, integrateLog } from "./integrate";
 import { removeSegments, writeLogBackup } from "./log-backup";
@@ -148,8 +148,8 @@ describe("a snapshot plus its log gives the live data file", () => {
 });
 
 const DB = "c7f3a9d2-5e1b-4f60-8a2d-9b4e1c0d3f57";
-const insertRec = (op: number, name = `r${op}`): Omit<LogRecord, "checksum"> =>
-  ({ op, time: "2026-11-26T10:00:00.000Z", user: "alice", kind: "insert", table: "t", key: op, values: { name } }) as Omit<LogRecord, "checksum">;
+const insertRec = (op: number, name = `r${op}`): UnsignedLogRecord =>
+  ({ op, time: "2026-11-26T10:00:00.000Z", user: "alice", kind: "insert", table: "t", key: op, values: { name } }) as UnsignedLogRecord;
 
 /** A log file by hand: header, then the records of `ops`, then an optional tail. */
 async function logWith(name: string, firstOperation: number, ops: number[], opts: { tail?: string; rename?: Record<number, string>; databaseId?: string } = {}): Promise<string> {

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { LogRecord } from "../data/write-ops";
+import type { LogRecord, UnsignedLogRecord } from "../data/write-ops";
 import { applyRetention, archiveName } from "../engine/archives";
 import { listLogBackupTemps, logBackupName, removeSegments, tempLogBackupName, writeLogBackup } from "./log-backup";
 import { OperationLog, type ClosedSegment } from "./log-file";
@@ -26,8 +26,8 @@ afterEach(async () => {
 
 const DB = "5b0e9a57-1c1d-4d8e-8f43-b1d9e0c2a7f1";
 const NOW = new Date("2026-11-26T10:00:00.000Z");
-const rec = (op: number): Omit<LogRecord, "checksum"> =>
-  ({ op, time: NOW.toISOString(), user: null, kind: "insert", table: "t", key: op, values: { v: `row ${op}` } }) as Omit<LogRecord, "checksum">;
+const rec = (op: number): UnsignedLogRecord =>
+  ({ op, time: NOW.toISOString(), user: null, kind: "insert", table: "t", key: op, values: { v: `row ${op}` } }) as UnsignedLogRecord;
 
 /** Segments made the way the server makes them: appends, then a rotation at each "snapshot". */
 async function makeSegments(ranges: Array<[number, number]>): Promise<ClosedSegment[]> {

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { LogRecord } from "../data/write-ops";
+import type { LogRecord, UnsignedLogRecord } from "../data/write-ops";
 import { listClosedSegments, OperationLog, SEGMENTS_FOLDER, type OpenLogOptions } from "./log-file";
 import { formatHeader, formatRecord, readLog } from "./read-log";
 
@@ -26,8 +26,8 @@ const DB = "0f6c1f8e-7d2b-4c0a-9a51-3e1f2d4c5b6a";
 const NOW = new Date("2026-11-26T10:00:00.000Z");
 const opts = (lastOperation: number, more: Partial<OpenLogOptions> = {}): OpenLogOptions =>
   ({ logFile, segmentsDir, databaseId: DB, lastOperation, now: () => NOW, ...more });
-const rec = (op: number, name = `n${op}`): Omit<LogRecord, "checksum"> =>
-  ({ op, time: "2026-11-26T10:00:01.000Z", user: "alice", kind: "update", table: "t", key: 1, values: { name } }) as Omit<LogRecord, "checksum">;
+const rec = (op: number, name = `n${op}`): UnsignedLogRecord =>
+  ({ op, time: "2026-11-26T10:00:01.000Z", user: "alice", kind: "update", table: "t", key: 1, values: { name } }) as UnsignedLogRecord;
 const ops = async (file: string) => (await readLog(file, { allowTornTail: false })).records.map((r) => r.op);
 const names = async (file: string) => (await readLog(file, { allowTornTail: false })).records.map((r) => (r as { values?: { name?: string } }).values?.name);
 
@@ -108,7 +108,7 @@ describe("OperationLog: creating and appending", () => {
   it("refuses a record that could not be read back, writing nothing", async () => {
     const { log } = await OperationLog.open(opts(0));
     const before = await fs.readFile(logFile);
-    await expect(log.append({ ...rec(1), table: "no such; table" } as Omit<LogRecord, "checksum">)).rejects.toMatchObject({ status: 1403 });
+    await expect(log.append({ ...rec(1), table: "no such; table" } as UnsignedLogRecord)).rejects.toMatchObject({ status: 1403 });
     expect(await fs.readFile(logFile)).toEqual(before);
     await log.append(rec(1));
     await log.close();

@@ -11,7 +11,7 @@ import { formatHeader, formatRecord, LOG_FORMAT, readLog, type UnsignedLogRecord
 
 /** What the data API needs from the log (the same shape as data-store's `WriteLog`). */
 export interface WriteLog {
-  append(record: Omit<LogRecord, "checksum">): Promise<void>;
+  append(record: UnsignedLogRecord): Promise<void>;
   dropLast(op: number): Promise<void>;
 }
 
@@ -182,7 +182,7 @@ export class OperationLog implements WriteLog {
    * Appends one record and resolves once it is on disk (fdatasync): only then may the write be acknowledged. Its
    * number must be the last one + 1. A record that can't be written is refused, and the file cut back to before it.
    */
-  append(record: Omit<LogRecord, "checksum">): Promise<void> {
+  append(record: UnsignedLogRecord): Promise<void> {
     return this.enqueue(async () => {
       const fh = this.usable();
       if (record.op !== this.last + 1) {

@@ -9,7 +9,8 @@ import { BackupError, isBackupError, STATUS } from "../status";
 export const LOG_FORMAT = 1;
 
 /** A record before it is signed: what the data API hands to the log. */
-export type UnsignedLogRecord = Omit<LogRecord, "checksum">;
+export type { UnsignedLogRecord } from "../data/write-ops";
+import type { UnsignedLogRecord } from "../data/write-ops";
 
 /** First 32 hex digits of the SHA-256 of the record's JSON without its checksum (key order as written). */
 export function recordChecksum(unsigned: object): string {
