@@ -114,10 +114,14 @@ function bookkeepingOf(dataFile: string): Bookkeeping {
 
 /** Replays the log after `dataFile`'s last operation (optionally up to one); returns a line for the console. */
 async function integrateInto(run: Run, dataFile: string, c: OperationControls, from: number, to: number,
-  opts: { includeCurrentLog: boolean; upTo?: number | null; mustReach?: { databaseId: string; lastOperation: number } | null }): Promise<string> {
+  opts: { includeCurrentLog: boolean; upTo?: number | null; mustReach?: { databaseId: string; lastOperation: number } | null; cap?: Bookkeeping | null }): Promise<string> {
   const bk = bookkeepingOf(dataFile);
   const sources = await defaultLogSources(run.engine, run.ctx!, { databaseId: bk.databaseId, includeCurrentLog: opts.includeCurrentLog });
-  const records = await collectOperations({ sources, databaseId: bk.databaseId, afterOperation: bk.lastOperation, upToOperation: opts.upTo ?? undefined });
+  // Read without the data lock (a restore to a folder), the current log may end with a write whose commit is still
+  // running, or fails and is taken back: only operations the live data file has committed are integrated.
+  const cap = opts.cap && opts.cap.databaseId === bk.databaseId ? Math.max(bk.lastOperation, opts.cap.lastOperation) : undefined;
+  const collected = await collectOperations({ sources, databaseId: bk.databaseId, afterOperation: bk.lastOperation, upToOperation: opts.upTo ?? undefined });
+  const records = cap === undefined ? collected : collected.filter((r) => r.op <= cap);
   const reached = records.at(-1)?.op ?? bk.lastOperation;
   if (opts.upTo != null && reached < opts.upTo) {
     throw new BackupError(STATUS.FOREIGN_LOG_FILE, `Operation ${opts.upTo} is not in the log: it ends at operation ${reached}.`);
@@ -163,7 +167,8 @@ export async function runRestoreToFolder(engine: BackupEngine, req: RestoreToFol
     if (result.replaced) run.details.push(`The folder's previous content was moved to ${result.replaced}.`);
     if (req.integrateLog) {
       c.phase("integrate", 82);
-      run.details.push(await integrateInto(run, path.join(result.target, "Data", "data.sqlite"), c, 82, 98, { includeCurrentLog: req.includeCurrentLog }));
+      const live = await fs.access(engine.layout.dataFile).then(() => bookkeepingOf(engine.layout.dataFile), () => null);
+      run.details.push(await integrateInto(run, path.join(result.target, "Data", "data.sqlite"), c, 82, 98, { includeCurrentLog: req.includeCurrentLog, cap: live }));
     }
   } catch (err) {
     run.fail(err, c.signal, "The restore was stopped. Stopped while restoring files: nothing was left in the chosen folder. Stopped during the log " +
