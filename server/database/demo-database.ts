@@ -110,7 +110,7 @@ export async function createDemoDatabaseIfAbsent(databaseDir: string, home: stri
   // Three renames within one folder: the only window where a crash leaves part of a demo. Whoever moves
   // Project/ first wins; another process racing us fails on that first rename and backs off untouched.
   try {
-    for (const part of ["Project", "Data", "Settings"]) await rename(path.join(staging, part), path.join(dbDir, part));
+    for (const part of ["Project", "Data", "Settings"]) await rename(path.join(/*turbopackIgnore: true*/ staging, part), path.join(/*turbopackIgnore: true*/ dbDir, part));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== "EEXIST" && code !== "ENOTEMPTY") throw err;

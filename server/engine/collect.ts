@@ -62,7 +62,7 @@ export async function collect(input: CollectInput): Promise<Collected> {
   const result: Collected = { structure: [], dataSettings: [], attachments: [], attachmentResults: [] };
   if (input.includeStructure) {
     for (const dir of ["Project", "Settings"]) {
-      const p = path.join(input.databaseDir, dir);
+      const p = path.join(/*turbopackIgnore: true*/ input.databaseDir, dir);
       if (await exists(p)) await walk(p, dir, result.structure);
     }
   }

@@ -251,7 +251,7 @@ export class OperationLog implements WriteLog {
         lastOperation: this.last,
       };
       await ensureFolder(segmentsDir);
-      if (await fs.stat(segment.path).then(() => true, () => false)) {
+      if (await fs.stat(/*turbopackIgnore: true*/ segment.path).then(() => true, () => false)) {
         throw new BackupError(STATUS.LOG_BACKUP_ERROR, `The log can't be closed: ${segment.path} already exists. Nothing was changed.`);
       }
       await fh.close();

@@ -327,7 +327,7 @@ async function swapIn(run: AutomaticRun, restored: string, opts: { moveLog: bool
   const folder = await freeName(path.join(layout.dataDir, `Damaged data file ${stamp(run.now())}`));
   await fs.mkdir(folder);
   const name = path.basename(layout.dataFile);
-  const kept = path.join(folder, name);
+  const kept = path.join(/*turbopackIgnore: true*/ folder, name);
   const undo: Array<[from: string, to: string]> = [];
   let linked = false;
   try {
@@ -340,7 +340,7 @@ async function swapIn(run: AutomaticRun, restored: string, opts: { moveLog: bool
       undo.push([layout.dataFile, kept]);
     }
     for (const sidecar of [`${layout.dataFile}-wal`, `${layout.dataFile}-shm`]) {
-      if (await moveIfExists(sidecar, path.join(folder, path.basename(sidecar)))) undo.push([sidecar, path.join(folder, path.basename(sidecar))]);
+      if (await moveIfExists(sidecar, path.join(/*turbopackIgnore: true*/ folder, path.basename(sidecar)))) undo.push([sidecar, path.join(/*turbopackIgnore: true*/ folder, path.basename(sidecar))]);
     }
     await fs.rename(restored, layout.dataFile);
   } catch (err) {
@@ -357,7 +357,7 @@ async function swapIn(run: AutomaticRun, restored: string, opts: { moveLog: bool
     if (opts.moveLog) {
       // After the data file is in place: a crash here leaves a log that doesn't match it, which the start refuses
       // (1416) with a message, rather than losing its operations silently.
-      if (await moveIfExists(layout.logFile, path.join(folder, path.basename(layout.logFile)))) moved.push(path.basename(layout.logFile));
+      if (await moveIfExists(layout.logFile, path.join(/*turbopackIgnore: true*/ folder, path.basename(layout.logFile)))) moved.push(path.basename(layout.logFile));
       const segments = await fs.readdir(layout.logSegmentsDir).catch(() => [] as string[]);
       if (segments.length) {
         await fs.mkdir(path.join(folder, "Log segments"));
