@@ -258,6 +258,10 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
     const preview = () => this.update({ journalPreview: formatBlock({ ...record, endingDate: this.now() }, { verbose, running: true }) });
 
     try {
+      // The structure lock comes before the settings are read: a save can't then slip in between, leaving the
+      // backup running on settings other than the Settings/ it archives. Let go at once if the structure isn't saved.
+      const releaseStructure = await this.locks.acquire("structure", { signal });
+      releases.push(releaseStructure);
       // 1. Startup: settings, destination, free space.
       try {
         ctx = await this.resolve();
@@ -281,8 +285,8 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
       await this.runStartupHook(ctx, record, signal);
 
       const { includeStructureFile, includeDataFile } = ctx.settings.general;
-      // 2. Lock: changes to Project/ and Settings/ (settings saves) wait for the whole backup.
-      if (includeStructureFile) releases.push(await this.locks.acquire("structure", { signal }));
+      // 2. Lock: changes to Project/ and Settings/ (settings saves) wait for the whole backup when it saves them.
+      if (!includeStructureFile) releaseStructure();
       const collected = await collect({ databaseDir: this.opts.databaseDir, includeStructure: includeStructureFile,
         includeData: includeDataFile, attachments: ctx.attachments });
       record.attachments = collected.attachmentResults;
