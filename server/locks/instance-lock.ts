@@ -19,6 +19,12 @@ export interface InstanceLock {
   release(): void;
 }
 
+/**
+ * Connections holding a lock. better-sqlite3 closes a connection that is garbage-collected, which would drop the
+ * lock silently if a caller let go of the InstanceLock object; this keeps each one alive until release().
+ */
+const held = new Set<Database.Database>();
+
 export function acquireInstanceLock(databaseDir: string, logsDir = path.join(databaseDir, "Logs")): InstanceLock {
   fs.mkdirSync(logsDir, { recursive: true });
   const file = path.join(logsDir, ".strongbox-server.lock");
@@ -39,11 +45,13 @@ export function acquireInstanceLock(databaseDir: string, logsDir = path.join(dat
     }
     throw err;
   }
+  held.add(db);
   let released = false;
   return {
     release() {
       if (released) return;
       released = true;
+      held.delete(db);
       db.close();
     },
   };

@@ -8,8 +8,9 @@ import { acquireInstanceLock } from "../../server/locks/instance-lock";
 const [mode, databaseDir, home, destination] = process.argv.slice(2) as [string, string, string, string];
 if (mode === "lock") {
   try {
-    acquireInstanceLock(databaseDir);
+    const lock = acquireInstanceLock(databaseDir);
     console.log("LOCKED");
+    process.on("SIGTERM", () => { lock.release(); process.exit(0); });
   } catch (err) {
     console.log(`REFUSED ${(err as Error).message}`);
   }
