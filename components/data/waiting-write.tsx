@@ -45,6 +45,9 @@ interface Waiting { requestId: string; what: string }
 
 export function useWaitingWrite() {
   const trpc = useTRPC();
+  // A slow write is not necessarily a waiting one (a busy machine): the dialog is for writes held by the data write
+  // lock, as the tab's event stream reports it (while the stream hasn't said, a slow write is assumed to wait).
+  const { locks } = useEventStream();
   const [waiting, setWaiting] = useState<Waiting | null>(null);
   const [cancelled, setCancelled] = useState<string | null>(null);
   const cancel = useMutation(trpc.data.cancel.mutationOptions());
@@ -72,7 +75,7 @@ export function useWaitingWrite() {
     }
   }, []);
 
-  const dialog = waiting && (
+  const dialog = waiting && (locks === null || locks.data.held) && (
     <WaitingDialog what={waiting.what} cancelling={cancel.isPending || cancel.data?.cancelled === true}
       cancelError={cancel.error?.message ?? (cancel.data?.cancelled === false ? "The change was no longer waiting: it is being applied." : null)}
       onCancel={() => { if (!cancel.isPending) cancel.mutate({ requestId: waiting.requestId }); }} />
