@@ -7,6 +7,8 @@ import os from "node:os";
 import path from "node:path";
 // @ts-expect-error plain .mjs helper without types
 import { buildIsStale } from "../scripts/build-state.mjs";
+// @ts-expect-error plain .mjs helper without types
+import { SERVER_NODE_FLAGS } from "../scripts/server-node-flags.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const next = path.join(root, "node_modules/next/dist/bin/next");
@@ -25,7 +27,7 @@ export async function backupThroughServer(databaseDir: string): Promise<{ wallMs
   const port = 3900 + Math.floor(Math.random() * 90);
   const url = `http://127.0.0.1:${port}`;
   const password = "bench-password";
-  const server = spawn(process.execPath, [next, "start", "-H", "127.0.0.1", "-p", String(port)], {
+  const server = spawn(process.execPath, [...SERVER_NODE_FLAGS, next, "start", "-H", "127.0.0.1", "-p", String(port)], {
     cwd: root, stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, STRONGBOX_HOME: home, STRONGBOX_DATABASE: databaseDir, STRONGBOX_ADMIN_PASSWORD: password, NEXTAUTH_URL: url, NEXT_TELEMETRY_DISABLED: "1" },
   });

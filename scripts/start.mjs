@@ -2,6 +2,7 @@
 // `npm start`: makes the production build when it is missing or older than the sources, then serves the console
 // with `next start -H HOST -p PORT` (next start ignores HOST by itself) and NEXTAUTH_URL matching the real port.
 import { spawn, spawnSync } from "node:child_process";
+import { SERVER_NODE_FLAGS } from "./server-node-flags.mjs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildIsStale } from "./build-state.mjs";
@@ -26,6 +27,6 @@ if (buildIsStale(root, distDir)) {
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 
-const server = spawn(process.execPath, [next, "start", "-H", host, "-p", port], { cwd: root, env, stdio: "inherit" });
+const server = spawn(process.execPath, [...SERVER_NODE_FLAGS, next, "start", "-H", host, "-p", port], { cwd: root, env, stdio: "inherit" });
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => server.kill(sig));
 server.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -5,6 +5,8 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { Page } from "@playwright/test";
+// @ts-expect-error plain .mjs helper without types
+import { SERVER_NODE_FLAGS } from "../../scripts/server-node-flags.mjs";
 
 export const ADMIN_PASSWORD = "admin-password-e2e";
 const root = path.resolve(import.meta.dirname, "../..");
@@ -35,7 +37,7 @@ export async function startServer(opts: { throttleBytesPerSecond?: number; env?:
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let log = "";
-  const child: ChildProcess = spawn(process.execPath, [path.join(root, "node_modules/next/dist/bin/next"), "start", "-H", "127.0.0.1", "-p", String(port)], {
+  const child: ChildProcess = spawn(process.execPath, [...SERVER_NODE_FLAGS, path.join(root, "node_modules/next/dist/bin/next"), "start", "-H", "127.0.0.1", "-p", String(port)], {
     cwd: root,
     env: {
       ...process.env,

@@ -1,0 +1,4 @@
+// Node flags for the server process (`npm start`, and the bench and end-to-end tests, which run it the same way).
+// A smaller young generation (V8's semi-spaces, 16 MiB each by default on 64-bit) keeps the server's peak RSS during a
+// backup about 30 MiB lower, under spec §12's 300 MB, for no measurable cost in backup time (`npm run bench`).
+export const SERVER_NODE_FLAGS = ["--max-semi-space-size=2"];
