@@ -339,3 +339,23 @@ describe("DataStore and the data write lock", () => {
     release();
   });
 });
+
+describe("another program holding the data file's write lock", () => {
+  it("makes a write wait without freezing the event loop, then apply", async () => {
+    await store.write({ kind: "update", table: "notes", key: 1, values: { score: 0 } }, { user: "a" }); // opens the store
+    const other = new Database(dataFile);
+    other.exec("BEGIN IMMEDIATE");
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    const pending = store.write({ kind: "update", table: "notes", key: 1, values: { score: 42 } }, { user: "a" });
+    await new Promise((r) => setTimeout(r, 150));
+    const ticksWhileBlocked = ticks;
+    other.exec("COMMIT");
+    other.close();
+    await pending;
+    clearInterval(timer);
+    // The loop went on turning while the write waited (a busy handler inside SQLite would have frozen it).
+    expect(ticksWhileBlocked).toBeGreaterThan(5);
+    expect(peek<{ score: number }>("SELECT score FROM notes WHERE rowid = 1")).toEqual({ score: 42 });
+  });
+});

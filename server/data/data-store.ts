@@ -112,7 +112,8 @@ export class DataStore {
     try {
       write.pragma("journal_mode = WAL");
       // Another program may write to the data file directly: wait for its transaction rather than fail at once.
-      write.pragma("busy_timeout = 5000");
+      // No busy wait inside SQLite for this connection: beginImmediate() waits in the event loop instead.
+      write.pragma("busy_timeout = 0");
       // Read-only, so no read can change anything; in WAL mode it reads the last commit without waiting for writers.
       const read = new Database(this.dataFile, { fileMustExist: true, readonly: true });
       read.pragma("busy_timeout = 5000");
@@ -237,7 +238,7 @@ export class DataStore {
   private async commit(write: Write, user: string | null): Promise<WriteResult> {
     this.checkOpen();
     const db = this.writeDb;
-    db.exec("BEGIN IMMEDIATE");
+    await beginImmediate(db);
     let op: number;
     let applied: Write;
     try {
@@ -304,4 +305,23 @@ function toRow(r: Record<string, unknown>): Row {
     else out[k] = v as Value;
   }
   return out;
+}
+
+/**
+ * BEGIN IMMEDIATE without blocking the event loop: another program holding the data file's write lock is waited for
+ * in short sleeps (up to 5 s, then SQLite's own busy error), rather than in SQLite's busy handler, which would
+ * freeze the server's progress, streams and Stop meanwhile.
+ */
+async function beginImmediate(db: Database.Database, limitMs = 5_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    try {
+      db.exec("BEGIN IMMEDIATE");
+      return;
+    } catch (err) {
+      const busy = (err as { code?: string }).code?.startsWith("SQLITE_BUSY");
+      if (!busy || Date.now() >= deadline) throw err;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
 }

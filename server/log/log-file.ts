@@ -201,7 +201,10 @@ export class OperationLog implements WriteLog {
       try {
         await fh.datasync();
       } catch (err) {
-        // After a failed flush the kernel may have dropped the pages: what is on disk is unknown.
+        // After a failed flush the kernel may have dropped the pages: what is on disk is unknown. The record is cut
+        // off as well as can be (the client is told its write failed, so the next start must not replay it), and the
+        // log refuses everything until a restart, since a later flush could report success for pages already lost.
+        await fh.truncate(at).then(() => fh.datasync()).catch(() => undefined);
         this.fail(`a flush failed (${(err as NodeJS.ErrnoException).code})`);
         throw this.appendError(record.op, err);
       }
