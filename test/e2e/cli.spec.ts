@@ -13,7 +13,7 @@ const CLI = path.resolve(import.meta.dirname, "../../bin/strongbox");
 let server: TestServer;
 let operatorSecret = "";
 // Test-only slowdown (e2e build only): the demo backup lasts a few seconds, so progress shows and Stop lands.
-test.beforeAll(async () => { server = await startServer({ throttleBytesPerSecond: 600_000 }); });
+test.beforeAll(async () => { server = await startServer({ throttleBytesPerSecond: 300_000 }); });
 test.afterAll(async () => { await server?.stop(); });
 test.describe.configure({ mode: "serial" });
 
