@@ -2,23 +2,14 @@
 // One operation of the history in full: paths, times, status and errors, attachments found or not, and every file
 // it saved — a page at a time, with a filter (a backup may hold tens of thousands of files).
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { Field } from "../backup/card";
 import { formatBytes, formatDate, formatDuration } from "../format";
 import { useTRPC } from "../trpc";
+import { useDebounced } from "../use-debounced";
 import { operationLabel, OUTCOME_TEXT } from "./history-format";
 
 const FILES_PAGE = 100;
-
-/** The filter as typed, sent once typing pauses, so each key press doesn't cost a request. */
-function useDebounced<T>(value: T, ms: number): T {
-  const [v, setV] = useState(value);
-  useEffect(() => {
-    const t = setTimeout(() => setV(value), ms);
-    return () => clearTimeout(t);
-  }, [value, ms]);
-  return v;
-}
 
 export function OperationDetails({ id, panelId, onClose }: { id: string; panelId: string; onClose: () => void }) {
   const trpc = useTRPC();

@@ -7,7 +7,7 @@ import { buttonClass, inputClass } from "../data/modal";
 import { formatBytes, formatDate } from "../format";
 import { useTRPC } from "../trpc";
 import type { ArchiveContents, OperationHandlers } from "./types";
-import { useDebounced } from "./use-debounced";
+import { useDebounced } from "../use-debounced";
 
 /** The folder is checked once typing pauses this long: a check per keystroke would mostly answer stale text. */
 const TARGET_CHECK_DELAY_MS = 300;

@@ -7,7 +7,7 @@ import { buttonClass, inputClass, Modal } from "../data/modal";
 import { formatDate } from "../format";
 import { useTRPC } from "../trpc";
 import type { LogOperation, OperationHandlers } from "./types";
-import { useDebounced } from "./use-debounced";
+import { useDebounced } from "../use-debounced";
 
 const PAGE_SIZE = 20;
 /** Same pause as the folder check: the search is sent once typing stops. */

@@ -3,10 +3,10 @@
 // the data file's commit), and the data API's store. Nothing here keeps the server from starting: a log that
 // can't be used is reported, and refuses writes and backups with its reason until it is dealt with.
 import fs from "node:fs";
-import path from "node:path";
 import type { DatabaseLayout } from "../database/layout";
 import type { BackupLocks } from "../locks/backup-locks";
 import { integrateLog } from "../log/integrate";
+import { removeLeftRestoreWork } from "../restore/data-file-tools";
 import { ensureBookkeeping } from "./bookkeeping";
 import { CurrentLog } from "./current-log";
 import { DataStore } from "./data-store";
@@ -22,12 +22,7 @@ export async function openDataAccess(layout: DatabaseLayout, locks: BackupLocks,
   const messages: string[] = [];
   // A restore in place that a crash interrupted leaves its work folder (as big as the data file) beside the data
   // file; the live file itself is untouched until the swap, which undoes itself on failure.
-  for (const name of fs.existsSync(layout.dataDir) ? fs.readdirSync(layout.dataDir, { withFileTypes: true }) : []) {
-    if (name.isDirectory() && name.name.startsWith(".restore-")) {
-      fs.rmSync(path.join(layout.dataDir, name.name), { recursive: true, force: true });
-      messages.push(`Removed ${name.name}, left in ${layout.dataDir} by a restore in place that was interrupted.`);
-    }
-  }
+  for (const name of await removeLeftRestoreWork(layout.dataDir)) messages.push(`Removed ${name}, left in ${layout.dataDir} by a restore that was interrupted.`);
   if (fs.existsSync(layout.dataFile)) {
     const bookkeeping = ensureBookkeeping(layout.dataFile);
     const { pending, notes } = await log.start(useLog, bookkeeping);

@@ -6,7 +6,7 @@ import Database from "better-sqlite3";
 import crypto from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { BOOKKEEPING_TABLE, readBookkeeping, type Bookkeeping } from "../data/bookkeeping";
+import type { Bookkeeping } from "../data/bookkeeping";
 import { listArchives } from "../engine/archives";
 import type { BackupEngine, ResolvedContext } from "../engine/backup-engine";
 import { defaultLogSources, logDatabaseId } from "../engine/log-integration";
@@ -17,6 +17,7 @@ import { collectOperations, integrateLog } from "../log/integrate";
 import type { OperationRecord, Trigger } from "../operation";
 import { BackupError, isBackupError, STATUS } from "../status";
 import { readArchiveContents, selectParts } from "./archive-contents";
+import { AUTOMATIC_RESTORE_WORK, bookkeepingOf, moveIfExists, removeLeftRestoreWork, setDatabaseId, stamp } from "./data-file-tools";
 import { restoreArchive } from "./restore-archive";
 
 export type DataFileCheck =
@@ -28,7 +29,6 @@ export type DataFileCheck =
   | { state: "damaged"; reason: string };
 
 /** The work folder inside Data/ (same file system as the data file, so the swap is a rename); a crash may leave one. */
-const WORK_PREFIX = ".automatic-restore-";
 /** quick_check lines quoted in a reason: enough to say what is wrong without pasting hundreds of "never used" lines. */
 const REASON_LINES = 3;
 
@@ -135,7 +135,7 @@ export async function automaticRestoreIfDamaged(opts: AutomaticRestoreOptions): 
   const { engine } = opts;
   const now = opts.now ?? (() => new Date());
   const { layout } = engine;
-  await removeLeftWork(layout.dataDir);
+  await removeLeftRestoreWork(layout.dataDir);
   const check = await checkDataFile(layout.dataFile);
   if (check.state === "ok") return null;
   if (check.state !== "damaged") return { outcome: check.state, message: check.message };
@@ -154,7 +154,7 @@ export async function automaticRestoreIfDamaged(opts: AutomaticRestoreOptions): 
       "(AutomaticRestore) is off: nothing was changed. Restore it in place from the Restore page, or turn automatic restore on and restart the server." };
   }
   run.ctx = ctx;
-  const work = path.join(layout.dataDir, `${WORK_PREFIX}${crypto.randomBytes(4).toString("hex")}`);
+  const work = path.join(layout.dataDir, `${AUTOMATIC_RESTORE_WORK}${crypto.randomBytes(4).toString("hex")}`);
   try {
     const chosen = await restoreNewestValid(run, ctx, work);
     const restored = path.join(work, "Data", "data.sqlite");
@@ -377,29 +377,8 @@ async function swapIn(run: AutomaticRun, restored: string, opts: { moveLog: bool
   return { folder, moved };
 }
 
-/** Work folders a crash during an earlier automatic restore left in Data/ (only ours, by their prefix). */
-async function removeLeftWork(dataDir: string): Promise<void> {
-  const names = await fs.readdir(dataDir).catch(() => [] as string[]);
-  for (const n of names) if (n.startsWith(WORK_PREFIX)) await fs.rm(path.join(dataDir, n), { recursive: true, force: true }).catch(() => undefined);
-}
 
-function bookkeepingOf(dataFile: string): Bookkeeping | null {
-  const db = new Database(dataFile, { readonly: true, fileMustExist: true });
-  try {
-    return readBookkeeping(db);
-  } finally {
-    db.close();
-  }
-}
 
-function setDatabaseId(dataFile: string, id: string): void {
-  const db = new Database(dataFile, { fileMustExist: true });
-  try {
-    db.prepare(`UPDATE ${BOOKKEEPING_TABLE} SET value = ? WHERE key = 'database_id'`).run(id);
-  } finally {
-    db.close();
-  }
-}
 
 /** The restored copy is on disk before it is renamed into place (integrateLog commits with synchronous=NORMAL). */
 async function syncFile(file: string): Promise<void> {
@@ -411,15 +390,6 @@ async function syncFile(file: string): Promise<void> {
   }
 }
 
-async function moveIfExists(from: string, to: string): Promise<boolean> {
-  try {
-    await fs.rename(from, to);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
-    throw err;
-  }
-}
 
 async function freeName(base: string): Promise<string> {
   if (!(await exists(base))) return base;
@@ -427,4 +397,3 @@ async function freeName(base: string): Promise<string> {
 }
 
 /** `20261126-030001`, in UTC like restore in place's `Replaced data file <time>` folders beside it. */
-const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);

@@ -30,10 +30,12 @@ afterEach(async () => {
 
 const alice = { kind: "manual" as const, user: "alice" };
 
-async function setUp() {
-  t = makeTestDatabase({ rows: 200 });
+async function setUp(opts: { rows?: number; useLog?: boolean } = {}) {
+  const useLog = opts.useLog ?? true;
+  t = makeTestDatabase({ rows: opts.rows ?? 200 });
+  if (!useLog) t.writeSettings({ advancedXml: "<UseLog>False</UseLog>" });
   const locks = new BackupLocks();
-  const data = await openDataAccess(databaseLayout(t.databaseDir), locks, true);
+  const data = await openDataAccess(databaseLayout(t.databaseDir), locks, useLog);
   store = data.store;
   log = data.log;
   engine = new BackupEngine({ databaseDir: t.databaseDir, home: t.home, defaultDestination: t.destination,
@@ -193,15 +195,7 @@ describe("restore in place, the hard cases (a review found these)", () => {
   });
 
   it("refuses, changing nothing, to restore 'with the log' when the log doesn't reach the live data file", async () => {
-    t = makeTestDatabase({ rows: 50 });
-    t.writeSettings({ advancedXml: "<UseLog>False</UseLog>" });
-    const locks = new BackupLocks();
-    const data = await openDataAccess(databaseLayout(t.databaseDir), locks, false);
-    store = data.store;
-    log = data.log;
-    engine = new BackupEngine({ databaseDir: t.databaseDir, home: t.home, defaultDestination: t.destination,
-      consoleDb: openConsoleDb(path.join(t.home, "console.sqlite")), locks, log });
-    await engine.init();
+    await setUp({ rows: 50, useLog: false });
     const b = await engine.start({ trigger: alice }).done;
     for (let i = 0; i < 5; i++) await write({ kind: "insert", table: "customers", values: { name: `acked ${i}` } });
     const o = await inPlace(b.archivePath!, true);

@@ -4,11 +4,10 @@
 // - restore in place: the live data file replaced while the server runs (writes wait), optionally brought forward
 //   by the log — or back to a chosen operation (rollback);
 // - verification: archives read back against their manifests.
-import Database from "better-sqlite3";
 import crypto from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { BOOKKEEPING_TABLE, readBookkeeping, type Bookkeeping } from "../data/bookkeeping";
+import type { Bookkeeping } from "../data/bookkeeping";
 import type { CurrentLog } from "../data/current-log";
 import type { DataStore } from "../data/data-store";
 import type { BackupEngine, ResolvedContext } from "../engine/backup-engine";
@@ -21,6 +20,7 @@ import { collectOperations, integrateLog } from "../log/integrate";
 import type { OperationRecord, Trigger } from "../operation";
 import { BackupError, STATUS } from "../status";
 import { readArchiveContents, selectParts, verifyArchiveFile, type PartSelection } from "./archive-contents";
+import { bookkeepingOf, moveIfExists, RESTORE_IN_PLACE_WORK, setDatabaseId, stamp } from "./data-file-tools";
 import { restoreArchive } from "./restore-archive";
 import type { VerificationStore } from "./verification-store";
 
@@ -101,21 +101,17 @@ class Run {
   }
 }
 
-function bookkeepingOf(dataFile: string): Bookkeeping {
-  const db = new Database(dataFile, { readonly: true, fileMustExist: true });
-  try {
-    const b = readBookkeeping(db);
-    if (!b) throw new BackupError(STATUS.FOREIGN_LOG_FILE, `${dataFile} has no Strongbox bookkeeping, so no log can be integrated into it.`);
-    return b;
-  } finally {
-    db.close();
-  }
+/** The bookkeeping a log integration needs: a data file without it can't take any log. */
+function requireBookkeeping(dataFile: string): Bookkeeping {
+  const b = bookkeepingOf(dataFile);
+  if (!b) throw new BackupError(STATUS.FOREIGN_LOG_FILE, `${dataFile} has no Strongbox bookkeeping, so no log can be integrated into it.`);
+  return b;
 }
 
 /** Replays the log after `dataFile`'s last operation (optionally up to one); returns a line for the console. */
 async function integrateInto(run: Run, dataFile: string, c: OperationControls, from: number, to: number,
   opts: { includeCurrentLog: boolean; upTo?: number | null; mustReach?: { databaseId: string; lastOperation: number } | null; cap?: Bookkeeping | null }): Promise<string> {
-  const bk = bookkeepingOf(dataFile);
+  const bk = requireBookkeeping(dataFile);
   const sources = await defaultLogSources(run.engine, run.ctx!, { databaseId: bk.databaseId, includeCurrentLog: opts.includeCurrentLog });
   // Read without the data lock (a restore to a folder), the current log may end with a write whose commit is still
   // running, or fails and is taken back: only operations the live data file has committed are integrated.
@@ -167,7 +163,7 @@ export async function runRestoreToFolder(engine: BackupEngine, req: RestoreToFol
     if (result.replaced) run.details.push(`The folder's previous content was moved to ${result.replaced}.`);
     if (req.integrateLog) {
       c.phase("integrate", 82);
-      const live = await fs.access(engine.layout.dataFile).then(() => bookkeepingOf(engine.layout.dataFile), () => null);
+      const live = await fs.access(engine.layout.dataFile).then(() => requireBookkeeping(engine.layout.dataFile), () => null);
       run.details.push(await integrateInto(run, path.join(result.target, "Data", "data.sqlite"), c, 82, 98, { includeCurrentLog: req.includeCurrentLog, cap: live }));
     }
   } catch (err) {
@@ -189,7 +185,7 @@ export async function runRestoreToFolder(engine: BackupEngine, req: RestoreToFol
 export async function runRestoreInPlace(engine: BackupEngine, req: RestoreInPlaceRequest, live: LiveData, operationId: string, c: OperationControls): Promise<OperationOutcome> {
   const run = new Run(engine, "restoreInPlace", operationId, req.trigger, req.archivePath, "restore");
   const { layout } = engine;
-  const work = path.join(layout.dataDir, `.restore-${operationId}`);
+  const work = path.join(layout.dataDir, `${RESTORE_IN_PLACE_WORK}${operationId}`);
   let release: (() => void) | null = null;
   try {
     const ctx = await run.resolve();
@@ -212,7 +208,7 @@ export async function runRestoreInPlace(engine: BackupEngine, req: RestoreInPlac
     release = await engine.locks.acquire("data", { signal: c.signal });
     if (integrate) {
       c.phase("integrate", 55);
-      const liveBk = await fs.access(layout.dataFile).then(() => bookkeepingOf(layout.dataFile), () => null);
+      const liveBk = await fs.access(layout.dataFile).then(() => requireBookkeeping(layout.dataFile), () => null);
       run.details.push(await integrateInto(run, restored, c, 55, 90, { includeCurrentLog: true, upTo: req.upToOperation, mustReach: liveBk }));
     }
     c.signal.throwIfAborted();
@@ -245,7 +241,7 @@ export async function runRestoreInPlace(engine: BackupEngine, req: RestoreInPlac
 /** The archive to roll back from: this database's newest backup whose snapshot ends at or before the operation. */
 export async function rollbackArchive(engine: BackupEngine, operation: number): Promise<string> {
   const ctx = await engine.resolve();
-  const liveId = bookkeepingOf(engine.layout.dataFile).databaseId;
+  const liveId = requireBookkeeping(engine.layout.dataFile).databaseId;
   const { listArchives } = await import("../engine/archives");
   for (const a of (await listArchives(ctx.destination, ctx.databaseName)).reverse()) {
     const contents = await readArchiveContents(a.path).catch(() => null);
@@ -300,15 +296,6 @@ async function finishVerification(run: Run): Promise<OperationOutcome> {
   };
 }
 
-function setDatabaseId(dataFile: string, id: string): Bookkeeping {
-  const db = new Database(dataFile, { fileMustExist: true });
-  try {
-    db.prepare(`UPDATE ${BOOKKEEPING_TABLE} SET value = ? WHERE key = 'database_id'`).run(id);
-    return readBookkeeping(db)!;
-  } finally {
-    db.close();
-  }
-}
 
 /**
  * The swap itself: the live data file, its -wal/-shm, the log file and closed segments go aside, the restored file
@@ -339,14 +326,4 @@ async function swapDataFile(layout: BackupEngine["layout"], restored: string, as
   }
 }
 
-async function moveIfExists(from: string, to: string): Promise<boolean> {
-  try {
-    await fs.rename(from, to);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
-    throw err;
-  }
-}
 
-const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);

@@ -3,31 +3,20 @@
 // the backup with the log, keeps the damaged file aside, writes the journal block, and the Backup page says so.
 import fs from "node:fs";
 import path from "node:path";
-import Database from "better-sqlite3";
 import { expect, test, type Page } from "@playwright/test";
 import { databaseLayout } from "../../server/database/layout";
 import { checkDataFile } from "../../server/restore/automatic-restore";
+import { tablesOf as readTables, trpcMutate } from "./api";
 import { login, startServer, type TestServer } from "./server";
 
 let server: TestServer | null = null;
 test.afterAll(async () => { await server?.stop(); });
 
-async function mutate(page: Page, proc: string, input: unknown = {}): Promise<void> {
-  const res = await page.request.post(`${server!.url}/api/trpc/${proc}`, { data: input });
-  expect(res.ok(), await res.text()).toBe(true);
-}
+const mutate = (page: Page, proc: string, input?: unknown) => trpcMutate(page, server!, proc, input);
+/** Read-write: the server is stopped when the tables are read, and closing leaves no -wal/-shm behind. */
+const tablesOf = (dataFile: string) => readTables(dataFile, { readWrite: true });
 
-/** The application's tables and their rows (a read-write connection: no -wal/-shm left behind once closed). */
-function tablesOf(dataFile: string): Record<string, unknown[]> {
-  const db = new Database(dataFile, { fileMustExist: true });
-  try {
-    const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'strongbox_%' ORDER BY name")
-      .pluck().all() as string[];
-    return Object.fromEntries(names.map((n) => [n, db.prepare(`SELECT * FROM "${n}" ORDER BY rowid`).all()]));
-  } finally {
-    db.close();
-  }
-}
+
 
 test("a damaged data file is restored at start from the last backup and the log; the Backup page and the journal say so", async ({ page }) => {
   server = await startServer();

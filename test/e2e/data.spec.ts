@@ -7,6 +7,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { expect, test, type Page } from "@playwright/test";
 import { databaseLayout } from "../../server/database/layout";
+import { historyEntries, trpcMutate, trpcQuery } from "./api";
 import { login, startServer, type TestServer } from "./server";
 
 let server: TestServer;
@@ -28,24 +29,9 @@ function sql<T>(query: string, ...params: unknown[]): T {
 }
 const customer = (id: number) => sql<Customer>("SELECT * FROM customers WHERE id = ?", id);
 
-async function query<T = any>(page: Page, proc: string, input?: unknown): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const q = input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`;
-  const res = await page.request.get(`${server.url}/api/trpc/${proc}${q}`);
-  expect(res.ok(), await res.text()).toBe(true);
-  return (await res.json()).result.data;
-}
-async function mutate(page: Page, proc: string, input: unknown = {}) {
-  const res = await page.request.post(`${server.url}/api/trpc/${proc}`, { data: input });
-  expect(res.ok(), await res.text()).toBe(true);
-  return (await res.json()).result.data;
-}
-
-function backups(): Array<{ backupNumber: number; status: number }> {
-  const file = path.join(server.destination, "backupHistory.json");
-  if (!fs.existsSync(file)) return [];
-  const history = JSON.parse(fs.readFileSync(file, "utf8"));
-  return history[path.join(server.databaseDir, "Project")] ?? [];
-}
+const query = <T = any>(page: Page, proc: string, input?: unknown) => trpcQuery<T>(page, server, proc, input); // eslint-disable-line @typescript-eslint/no-explicit-any
+const mutate = <T = any>(page: Page, proc: string, input?: unknown) => trpcMutate<T>(page, server, proc, input); // eslint-disable-line @typescript-eslint/no-explicit-any
+const backups = () => historyEntries(server);
 
 /** Starts a backup over the API and returns once it holds the data write lock (so a write now has to wait). */
 async function startBackupHoldingDataLock(page: Page) {

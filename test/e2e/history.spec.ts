@@ -2,10 +2,10 @@
 // partial backup (an attachment that does not exist) appear with their numbers and statuses, the chart and the
 // health summary; the details list the files saved and the attachments found or not; a backup that ends while the
 // page is open shows up without a reload.
-import fs from "node:fs";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { loadSettings, saveSettings } from "../../server/settings/backup-settings-file";
+import { historyEntries } from "./api";
 import { login, startServer, type TestServer } from "./server";
 
 let server: TestServer;
@@ -13,18 +13,14 @@ test.describe.configure({ mode: "serial" });
 test.beforeAll(async () => { server = await startServer(); });
 test.afterAll(async () => { await server?.stop(); });
 
-const historyEntries = (): Array<{ backupNumber: number; status: number; partial: boolean }> => {
-  const file = path.join(server.destination, "backupHistory.json");
-  if (!fs.existsSync(file)) return [];
-  return JSON.parse(fs.readFileSync(file, "utf8"))[path.join(server.databaseDir, "Project")] ?? [];
-};
+const entries = () => historyEntries(server);
 
 /** Starts a backup through the API (as the BACKUP command would) and waits until the history records it. */
 async function backupThroughApi(page: Page): Promise<void> {
-  const before = historyEntries().length;
+  const before = entries().length;
   const res = await page.request.post(`${server.url}/api/trpc/backup.start`, { data: {} });
   expect(res.ok()).toBe(true);
-  await expect.poll(() => historyEntries().length, { timeout: 60_000 }).toBe(before + 1);
+  await expect.poll(() => entries().length, { timeout: 60_000 }).toBe(before + 1);
 }
 
 async function setAttachments(change: (items: string[]) => string[]): Promise<void> {
@@ -48,7 +44,7 @@ test("the History page shows the operations, the chart, the health summary and e
   await backupThroughApi(page);
   await setAttachments((items) => [...items, missing]);
   await backupThroughApi(page);
-  expect(historyEntries().map((e) => [e.backupNumber, e.status, e.partial])).toEqual([[1, 0, false], [2, 1409, true]]);
+  expect(entries().map((e) => [e.backupNumber, e.status, e.partial])).toEqual([[1, 0, false], [2, 1409, true]]);
 
   await page.reload();
   const table = page.getByRole("region", { name: "Operations" }).getByRole("table");

@@ -5,9 +5,9 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import Database from "better-sqlite3";
 import { expect, test, type Page } from "@playwright/test";
 import { databaseLayout } from "../../server/database/layout";
+import { historyEntries, tablesOf, trpcMutate, trpcQuery } from "./api";
 import { login, startServer, type TestServer } from "./server";
 
 let server: TestServer;
@@ -23,25 +23,6 @@ test.afterAll(async () => {
 });
 test.describe.configure({ mode: "serial" });
 
-async function query<T = any>(page: Page, proc: string, input?: unknown): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const q = input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`;
-  const res = await page.request.get(`${server.url}/api/trpc/${proc}${q}`);
-  expect(res.ok(), await res.text()).toBe(true);
-  return (await res.json()).result.data;
-}
-async function mutate<T = any>(page: Page, proc: string, input: unknown = {}): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const res = await page.request.post(`${server.url}/api/trpc/${proc}`, { data: input });
-  expect(res.ok(), await res.text()).toBe(true);
-  return (await res.json()).result.data;
-}
-
-function backups(): Array<{ backupNumber: number; status: number }> {
-  const file = path.join(server.destination, "backupHistory.json");
-  if (!fs.existsSync(file)) return [];
-  const history = JSON.parse(fs.readFileSync(file, "utf8"));
-  return history[path.join(server.databaseDir, "Project")] ?? [];
-}
-
 /** Every file under `dir`, as paths relative to it, sorted. */
 function filesUnder(dir: string): string[] {
   return (fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
@@ -50,17 +31,9 @@ function filesUnder(dir: string): string[] {
     .sort();
 }
 
-/** The application's tables (not SQLite's nor Strongbox's bookkeeping) and all their rows, from a data file. */
-function tablesOf(dataFile: string): Record<string, unknown[]> {
-  const db = new Database(dataFile, { readonly: true, fileMustExist: true });
-  try {
-    const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'strongbox_%' ORDER BY name")
-      .pluck().all() as string[];
-    return Object.fromEntries(names.map((n) => [n, db.prepare(`SELECT * FROM "${n}" ORDER BY rowid`).all()]));
-  } finally {
-    db.close();
-  }
-}
+const query = <T = any>(page: Page, proc: string, input?: unknown) => trpcQuery<T>(page, server, proc, input); // eslint-disable-line @typescript-eslint/no-explicit-any
+const mutate = <T = any>(page: Page, proc: string, input?: unknown) => trpcMutate<T>(page, server, proc, input); // eslint-disable-line @typescript-eslint/no-explicit-any
+const backups = () => historyEntries(server);
 
 async function openRestore(page: Page) {
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Restore", exact: true }).click();
