@@ -219,3 +219,20 @@ test("rollback: an operation chosen in the log, confirmed, and the data is as ju
   expect(after).toContain("Kept by the rollback");
   expect(after).not.toContain("Undone by the rollback");
 });
+
+test("a restore into a refused folder is refused before it starts: a clear error, nothing recorded", async ({ page }) => {
+  await login(page, server);
+  const journal = () => fs.readFileSync(path.join(server.databaseDir, "Logs", "Backup Journal[001].txt"), "utf8");
+  const before = journal();
+  const historyBefore = backups().length;
+  const archive = (await query(page, "restore.archives")).archives[0].path;
+  const res = await page.request.post(`${server.url}/api/trpc/restore.start`, {
+    data: { archivePath: archive, target: server.databaseDir, parts: ["structure"], overwrite: true, integrateLog: false, includeCurrentLog: false },
+  });
+  expect(res.status()).toBe(400);
+  expect(await res.text()).toContain("the live database folder");
+  const missing = await page.request.post(`${server.url}/api/trpc/restore.verify`, { data: { archivePath: path.join(server.destination, "Nothing[0009].zip") } });
+  expect(missing.status()).toBe(404);
+  expect(journal()).toBe(before);
+  expect(backups()).toHaveLength(historyBefore);
+});

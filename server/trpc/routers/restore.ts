@@ -1,6 +1,7 @@
 // restoreRouter: the Restore page (admins) — archives and their contents, restore to a folder, restore in place,
 // rollback to an operation, verification and its schedule. Long operations run in the engine's one slot and
 // return their id at once; progress and the outcome come on the tab's event stream.
+import fs from "node:fs/promises";
 import path from "node:path";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
@@ -18,6 +19,14 @@ import { adminProcedure, router, type Principal } from "../init";
 const absolutePath = z.string().min(1).max(4096).refine((p) => path.isAbsolute(p), "Give an absolute path on the server.");
 const manual = (user: Principal) => ({ kind: user.kind === "token" ? ("command" as const) : ("manual" as const), user: user.username });
 const verifications = (s: Services) => new VerificationStore(s.consoleDb);
+
+/** The restore folder against the rules (restore-target.ts), with this server's places that are never a target. */
+async function targetCheck(services: Services, target: string, overwrite: boolean) {
+  const { engine } = services;
+  const destination = await engine.resolve().then((r) => r.destination, () => undefined);
+  return checkRestoreTarget({ target, overwrite,
+    forbidden: { databaseDir: engine.layout.databaseDir, home: engine.opts.home, dataFile: engine.layout.dataFile, destination } });
+}
 
 /** Reading an archive the user named: a plain bad request with the reader's own message. */
 async function contentsOf(archivePath: string) {
@@ -83,17 +92,18 @@ export const restoreRouter = router({
   }),
 
   checkTarget: adminProcedure.input(z.object({ target: absolutePath, overwrite: z.boolean() })).query(async ({ ctx, input }) => {
-    const { engine } = ctx.services;
-    const destination = await engine.resolve().then((r) => r.destination, () => undefined);
-    const r = await checkRestoreTarget({ target: input.target, overwrite: input.overwrite,
-      forbidden: { databaseDir: engine.layout.databaseDir, home: engine.opts.home, dataFile: engine.layout.dataFile, destination } });
+    const r = await targetCheck(ctx.services, input.target, input.overwrite);
     return r.ok ? { ok: true, problem: null, exists: r.exists, replaces: r.replaces } : { ok: false, problem: r.reason, exists: false, replaces: false };
   }),
 
   start: adminProcedure
     .input(z.object({ archivePath: absolutePath, target: absolutePath, parts: z.array(z.string()).min(1, "Tick at least one part to restore."),
       overwrite: z.boolean(), integrateLog: z.boolean(), includeCurrentLog: z.boolean() }))
-    .mutation(({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
+      // Bad input is refused here, before an operation starts and is recorded: the engine checks again as it runs.
+      await contentsOf(input.archivePath);
+      const target = await targetCheck(ctx.services, input.target, input.overwrite);
+      if (!target.ok) throw new TRPCError({ code: "BAD_REQUEST", message: target.reason });
       const attachments = input.parts.filter((p) => p.startsWith("attachment:")).map((p) => p.slice("attachment:".length));
       const parts = { structure: input.parts.includes("structure"), dataFile: input.parts.includes("dataFile"),
         dataSettings: input.parts.includes("dataSettings"), attachments };
@@ -105,7 +115,8 @@ export const restoreRouter = router({
 
   inPlace: adminProcedure
     .input(z.object({ archivePath: absolutePath, integrateLog: z.boolean(), confirm: z.literal(true) }))
-    .mutation(({ ctx, input }) => {
+    .mutation(async ({ ctx, input }) => {
+      await contentsOf(input.archivePath);
       const { engine, dataStore, currentLog } = ctx.services;
       const req = { archivePath: input.archivePath, integrateLog: input.integrateLog, trigger: manual(ctx.user) };
       return { operationId: engine.runOperation("restoreInPlace", req.trigger, (id, c) => runRestoreInPlace(engine, req, { store: dataStore, log: currentLog }, id, c)).operationId };
@@ -143,7 +154,11 @@ export const restoreRouter = router({
       return { operationId: engine.runOperation("restoreInPlace", req.trigger, (id, c) => runRestoreInPlace(engine, req, { store: dataStore, log: currentLog }, id, c)).operationId };
     }),
 
-  verify: adminProcedure.input(z.object({ archivePath: absolutePath })).mutation(({ ctx, input }) => {
+  verify: adminProcedure.input(z.object({ archivePath: absolutePath })).mutation(async ({ ctx, input }) => {
+    // A damaged archive is what Verify is for (its result is recorded); a path that names no file is a bad request.
+    await fs.access(input.archivePath).catch(() => {
+      throw new TRPCError({ code: "NOT_FOUND", message: `There is no archive at ${input.archivePath}.` });
+    });
     const { engine } = ctx.services;
     const trigger = manual(ctx.user);
     return { operationId: engine.runOperation("verify", trigger, (id, c) => runVerification(engine, [input.archivePath], verifications(ctx.services), trigger, id, c)).operationId };
