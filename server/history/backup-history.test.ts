@@ -5,7 +5,7 @@ import path from "node:path";
 import type { OperationRecord } from "../operation";
 import { BackupHistory, HISTORY_FILE_NAME, toHistoryEntry, type HistoryEntry } from "./backup-history";
 
-const FIXTURE = path.resolve(process.cwd(), "../shared/fixtures/4d/NexSIS-backupHistory.json");
+const FIXTURE = path.resolve(import.meta.dirname, "../../test/fixtures/4d/NexSIS-backupHistory.json");
 const NEXSIS_KEY = "C:\\Users\\Administrateur\\Desktop\\ETL_NexSIS\\Project\\Donnees NexSIS.4DProject";
 const KEY = "/srv/db/Project";
 

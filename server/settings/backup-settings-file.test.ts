@@ -13,7 +13,7 @@ import {
 } from "./backup-settings-file";
 import { defaultSettings } from "./defaults";
 
-const FIXTURE = path.resolve(process.cwd(), "../shared/fixtures/4d/AdminWindow-backup.4DSettings");
+const FIXTURE = path.resolve(import.meta.dirname, "../../test/fixtures/4d/AdminWindow-backup.4DSettings");
 const DEST = "/srv/strongbox/backups";
 
 const fixture = () => readFile(FIXTURE, "utf8");
