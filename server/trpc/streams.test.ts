@@ -104,7 +104,7 @@ describe("event streams", () => {
     const t = await openOne(token);
     new ApiTokens(db).revoke(token.id);
     const pending = t.it.next();
-    services.engine.emit("event", { type: "journal" });
+    services.engine.emit("event", { type: "journal", file: "Backup Journal[001].txt" });
     expect((await errorOf(pending)).message).toMatch(/revoked/);
     expect(openStreamCount(services, token)).toBe(0);
   });

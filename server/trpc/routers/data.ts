@@ -48,6 +48,11 @@ export const dataRouter = router({
       return ctx.services.dataStore.readRows(table, opts);
     })),
 
+  /** One cell's whole value (a page of rows cuts long texts, see `truncated`). */
+  cell: viewerProcedure
+    .input(z.object({ table: identifierSchema, key: valueSchema, column: identifierSchema }))
+    .query(({ ctx, input }) => dataErrors(() => ctx.services.dataStore.readCell(input.table, input.key, input.column))),
+
   insert: operatorProcedure
     .input(z.object({ table: identifierSchema, values: valuesSchema, ...waitOptions }))
     .mutation(({ ctx, input, signal }) => dataErrors(async () => {
