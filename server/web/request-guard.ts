@@ -14,11 +14,14 @@ export const MAX_AUTH_BODY_BYTES = 64 * 1024;
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-const refuse = (status: number, message: string, json: boolean) =>
-  json
-    ? new Response(JSON.stringify({ error: { message, code: -32600, data: { code: status === 413 ? "PAYLOAD_TOO_LARGE" : status === 415 ? "UNSUPPORTED_MEDIA_TYPE" : "FORBIDDEN", httpStatus: status } } }),
-      { status, headers: { "content-type": "application/json", "cache-control": "no-store" } })
-    : new Response(message + "\n", { status, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
+function refuse(status: number, message: string, json: boolean): Response {
+  // A body refused unread may still be arriving: the connection is closed after the answer rather than reused.
+  const headers: Record<string, string> = { "cache-control": "no-store", ...(status === 413 ? { connection: "close" } : {}) };
+  if (!json) return new Response(message + "\n", { status, headers: { ...headers, "content-type": "text/plain; charset=utf-8" } });
+  const code = status === 413 ? "PAYLOAD_TOO_LARGE" : status === 415 ? "UNSUPPORTED_MEDIA_TYPE" : "FORBIDDEN";
+  // tRPC's error shape, so that its clients show the message.
+  return new Response(JSON.stringify({ error: { message, code: -32600, data: { code, httpStatus: status } } }), { status, headers: { ...headers, "content-type": "application/json" } });
+}
 
 /** Whether the request authenticates with an API token rather than the session cookie. */
 export const hasBearerToken = (req: Request) => /^bearer(\s|$)/i.test(req.headers.get("authorization") ?? "");

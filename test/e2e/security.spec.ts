@@ -129,12 +129,12 @@ test("sign-in goes to a local callbackUrl only, never off-site", async ({ page }
   await page.waitForURL(`${server.url}/journal`);
 });
 
-test("guesses from another address, claiming the admin's in X-Forwarded-For, don't lock the admin out", async ({ page }) => {
+test("a burst of guesses from another address, claiming the admin's in X-Forwarded-For, gets 3 checks and doesn't lock the admin out", async ({ page }) => {
   const spoofed = { "x-forwarded-for": "127.0.0.1" };
-  const answers = [];
-  for (let i = 0; i < 5; i++) answers.push(await signInFrom("127.0.0.2", "wrong-password", spoofed));
-  expect(answers.slice(0, 3)).toEqual(Array(3).fill("Wrong user name or password."));
-  expect(answers[4]).toMatch(/Too many failed sign-in attempts/);
+  // Concurrent: each attempt is counted before its password is hashed, so the burst gets no more checks than 3.
+  const answers = await Promise.all(Array.from({ length: 10 }, () => signInFrom("127.0.0.2", "wrong-password", spoofed)));
+  expect(answers.filter((a) => a === "Wrong user name or password.")).toHaveLength(3);
+  expect(answers.filter((a) => /Too many failed sign-in attempts/.test(a))).toHaveLength(7);
   // The guesser's own address is slowed down, even with the right password…
   expect(await signInFrom("127.0.0.2", ADMIN_PASSWORD, spoofed)).toMatch(/Too many failed sign-in attempts/);
   // …but the admin, at 127.0.0.1, signs in as usual.

@@ -188,8 +188,8 @@ test("what an admin types before the saved webhook has loaded is what gets saved
   release();
   await answered;
   // The answer arrived: the field the admin typed in keeps its text, the one they didn't touch took the saved value.
-  await expect(notifications.getByLabel("Allow private and loopback addresses")).toBeChecked();
   await expect(url).toHaveValue("http://127.0.0.1:9/new-hook");
+  await expect(notifications.getByLabel("Allow private and loopback addresses")).toBeChecked();
   await notifications.getByRole("button", { name: "Save webhook" }).click();
   await expect(notifications.getByRole("status")).toContainText("Alerts will be sent to http://127.0.0.1:9/new-hook");
   expect(await trpcQuery(page, server, "automation.webhook")).toMatchObject({ url: "http://127.0.0.1:9/new-hook", allowPrivate: true });
