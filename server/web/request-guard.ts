@@ -9,6 +9,8 @@
 
 /** Largest tRPC request body: far above any console form, far below what would hurt the server. */
 export const MAX_API_BODY_BYTES = 1024 * 1024;
+/** Most procedure calls in one tRPC batch (the console's client batches no more): one request can't ask for 1,000 pages. */
+export const MAX_BATCH_CALLS = 20;
 /** next-auth's forms (sign in, sign out) are a few hundred bytes. */
 export const MAX_AUTH_BODY_BYTES = 64 * 1024;
 

@@ -197,10 +197,15 @@ test("request bodies over 1 MiB and cell values over 1 MB are refused and store 
   });
   const chunked = await call("data.insert", chunks, { duplex: "half" } as RequestInit);
   expect(chunked.status).toBe(413);
-  const value = await call("data.insert", JSON.stringify({ table: "notes", values: { body: "x".repeat(1_000_001) } }));
+  // Under the body limit, over the value limit: 500,001 characters of 2 bytes each in UTF-8.
+  const value = await call("data.insert", JSON.stringify({ table: "notes", values: { body: "é".repeat(500_001) } }));
   expect(value.status).toBe(400);
-  expect((await value.json()).error.message).toMatch(/notes\.body has 1000001 bytes; the data API takes at most 1000000 bytes/);
+  expect((await value.json()).error.message).toMatch(/notes\.body has 1000002 bytes; the data API takes at most 1000000 bytes/);
   expect((await trpcQuery(page, server, "data.rows", { table: "notes" })).total).toBe(0);
+  // Nor can one request ask for many pages at once.
+  const batch = await page.request.get(`${server.url}/api/trpc/${Array(21).fill("data.tables").join(",")}?batch=1&input=${encodeURIComponent("{}")}`);
+  expect(batch.status()).toBe(400);
+  expect(await batch.text()).toContain("Batch call exceeds maximum size");
 
   // A long text is cut in a page of rows; the edit form loads it whole before it can be changed.
   const long = "0123456789".repeat(1000);

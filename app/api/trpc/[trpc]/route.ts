@@ -3,7 +3,7 @@ import { appRouter } from "@/server/trpc/root";
 import { contextFor } from "@/server/trpc/init";
 import { getServices } from "@/server/services";
 import { currentUser } from "@/server/web/current-user";
-import { guardApiRequest } from "@/server/web/request-guard";
+import { guardApiRequest, MAX_BATCH_CALLS } from "@/server/web/request-guard";
 
 export const dynamic = "force-dynamic";
 
@@ -17,6 +17,7 @@ async function handler(original: Request) {
     endpoint: "/api/trpc",
     req,
     router: appRouter,
+    maxBatchSize: MAX_BATCH_CALLS,
     // A Bearer token (programs, the CLI) or else the console session; see contextFor.
     createContext: async () => contextFor(req, await getServices(), currentUser),
   });
