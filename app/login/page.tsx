@@ -1,25 +1,15 @@
 import { redirect } from "next/navigation";
 import { currentUser } from "@/server/web/current-user";
 import { LoginForm } from "@/components/login-form";
+import { safeLocalPath } from "@/server/web/safe-redirect";
 
 export const dynamic = "force-dynamic";
 
 export default async function LoginPage({ searchParams }: { searchParams: Promise<{ callbackUrl?: string }> }) {
   if (await currentUser()) redirect("/");
   const { callbackUrl } = await searchParams;
-  return <LoginLayout callbackUrl={safeCallback(callbackUrl)} />;
-}
-
-/** Only a path on this site: "//host" and "/\host" would send the browser to another origin. */
-function safeCallback(callbackUrl: string | undefined): string {
-  const base = "http://strongbox.invalid";
-  if (!callbackUrl || !callbackUrl.startsWith("/")) return "/";
-  try {
-    const url = new URL(callbackUrl, base);
-    return url.origin === base ? url.pathname + url.search : "/";
-  } catch {
-    return "/";
-  }
+  // Only a path on this site: "//host", "/.//host" or "/\\host" would send the browser to another origin.
+  return <LoginLayout callbackUrl={safeLocalPath(callbackUrl)} />;
 }
 
 function LoginLayout({ callbackUrl: target }: { callbackUrl: string }) {

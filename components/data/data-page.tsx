@@ -20,7 +20,7 @@ import { useWaitingWrite, type WriteOutcome } from "./waiting-write";
 
 type Dialog =
   | { kind: "add" }
-  | { kind: "edit"; row: Row; key: string | number }
+  | { kind: "edit"; row: Row; key: string | number; truncated: Record<string, number> }
   | { kind: "delete"; key: string | number }
   | { kind: "newTable" }
   | { kind: "addColumn" };
@@ -123,7 +123,7 @@ export function DataPage() {
             <TableView key={selected.name} table={selected.name} fallbackColumns={selected.columns} fallbackKey={selected.primaryKey}
               canWrite={canWrite} isAdmin={isAdmin}
               onAdd={() => open({ kind: "add" })} onAddColumn={() => open({ kind: "addColumn" })}
-              onEdit={(row, key) => open({ kind: "edit", row, key })} onDelete={(key) => open({ kind: "delete", key })} />
+              onEdit={(row, key, truncated) => open({ kind: "edit", row, key, truncated })} onDelete={(key) => open({ kind: "delete", key })} />
           ) : selectedName && tables.data ? (
             <p role="alert" className="rounded border border-red-200 bg-red-50 px-4 py-3 text-red-800">There is no table named {selectedName} in the data file.</p>
           ) : null}
@@ -139,7 +139,9 @@ export function DataPage() {
       )}
       {selected && dialog?.kind === "edit" && (
         <RowForm title={`Edit row ${dialog.key} of ${selected.name}`} columns={selected.columns} keyColumn={selected.primaryKey}
-          row={dialog.row} submitLabel="Save row" busy={busy} error={formError} onClose={close}
+          row={dialog.row} truncated={dialog.truncated}
+          loadWhole={async (column) => (await queryClient.fetchQuery(trpc.data.cell.queryOptions({ table: selected.name, key: dialog.key, column }, { staleTime: 0 }))).value}
+          submitLabel="Save row" busy={busy} error={formError} onClose={close}
           onSubmit={(values: Record<string, Cell>) => {
             if (Object.keys(values).length === 0) { close(); setNotice("Nothing to save: no field was changed."); return; }
             void write(`the change to row ${dialog.key} of ${selected.name}`,
@@ -204,7 +206,7 @@ function TableView({ table, fallbackColumns, fallbackKey, canWrite, isAdmin, onA
   isAdmin: boolean;
   onAdd: () => void;
   onAddColumn: () => void;
-  onEdit: (row: Row, key: string | number) => void;
+  onEdit: (row: Row, key: string | number, truncated: Record<string, number>) => void;
   onDelete: (key: string | number) => void;
 }) {
   const trpc = useTRPC();
@@ -252,7 +254,12 @@ function TableView({ table, fallbackColumns, fallbackKey, canWrite, isAdmin, onA
       ) : (
         <RowsTable table={table} columns={columns} rows={page.rows} primaryKey={primaryKey} orderBy={orderBy}
           onSort={(o) => { setOrderBy(o); setOffset(0); }} canWrite={canWrite}
-          onEdit={(row) => { const k = rowKey(row, primaryKey); if (k !== null) onEdit(row, k); }}
+          onEdit={(row) => {
+            const k = rowKey(row, primaryKey);
+            const index = page.rows.indexOf(row);
+            const cut = Object.fromEntries(page.truncated.filter((t) => t.row === index).map((t) => [t.column, t.chars]));
+            if (k !== null) onEdit(row, k, cut);
+          }}
           onDelete={(row) => { const k = rowKey(row, primaryKey); if (k !== null) onDelete(k); }} />
       )}
 

@@ -6,19 +6,23 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useId, useState } from "react";
 import { buttonClass, inputClass } from "../data/modal";
 import { useTRPC } from "../trpc";
+import { useSeededState } from "../use-seeded-state";
 import type { VerificationSchedule } from "./types";
 
 const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 const FREQUENCIES: ReadonlyArray<VerificationSchedule["frequency"]> = ["Never", "Daily", "Weekly"];
 
+/** `schedule` is the saved one as last loaded: a new answer never replaces what the user is changing. */
 export function VerificationScheduleForm({ schedule }: { schedule: VerificationSchedule }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const id = useId();
-  const [draft, setDraft] = useState(schedule);
+  const form = useSeededState(schedule, schedule);
+  const draft = form.value;
   const [notice, setNotice] = useState<string | null>(null);
   const save = useMutation(trpc.restore.setVerificationSchedule.mutationOptions({
-    onSuccess: () => {
+    onSuccess: (_r, sent) => {
+      form.saved(sent);
       setNotice("Verification schedule saved.");
       void queryClient.invalidateQueries({ queryKey: trpc.restore.archives.queryKey() });
       void queryClient.invalidateQueries({ queryKey: trpc.restore.verificationSchedule.queryKey() });
@@ -26,7 +30,7 @@ export function VerificationScheduleForm({ schedule }: { schedule: VerificationS
     onError: () => setNotice(null),
   }));
   const [invalid, setInvalid] = useState<string | null>(null);
-  const change = (patch: Partial<VerificationSchedule>) => { setNotice(null); setInvalid(null); setDraft((d) => ({ ...d, ...patch })); };
+  const change = (patch: Partial<VerificationSchedule>) => { setNotice(null); setInvalid(null); form.set((d) => ({ ...d, ...patch })); };
   function submit() {
     // Said here in words rather than sent: an emptied field would reach the server as null.
     if (!Number.isInteger(draft.hour) || draft.hour < 0 || draft.hour > 23) return setInvalid("The hour must be a whole number from 0 to 23.");

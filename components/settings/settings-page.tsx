@@ -3,10 +3,11 @@
 // One draft holds every tab; Save sends it whole with the file's revision, the server validates and writes.
 // Viewers and operators see the same form disabled; a malformed file is reported and no form is offered.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useRef, useState } from "react";
+import { useMemo, useState } from "react";
 import { useShellUser } from "../console-shell";
 import { useEventStream } from "../event-stream";
 import { useTRPC } from "../trpc";
+import { useSeededState } from "../use-seeded-state";
 import { BackupRestoreTab } from "./backup-restore-tab";
 import { VerificationScheduleSection } from "./verification-schedule-section";
 import { ConfigurationTab } from "./configuration-tab";
@@ -16,6 +17,9 @@ import { Tabs } from "./tabs";
 
 const toDraft = ({ databaseName: _, ...rest }: Draft & { databaseName: unknown }): Draft => structuredClone(rest);
 
+/** What the form edits: the settings, and the file's revision they were loaded from (a save checks it). */
+interface Edited { draft: Draft; revision: string | undefined }
+
 export function SettingsPage() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -24,25 +28,20 @@ export function SettingsPage() {
   const isAdmin = me.role === "admin";
   // No refetch on focus: it would look like edits being thrown away; the revision catches changes made meanwhile.
   const q = useQuery(trpc.settings.get.queryOptions(undefined, { refetchOnWindowFocus: false, retry: false }));
-  const [draft, setDraft] = useState<Draft | null>(null);
-  const [revision, setRevision] = useState<string | undefined>(undefined);
-  const dirty = useRef(false);
+  // The server's settings whenever they arrive, unless the user has unsaved edits (then the revision stays the
+  // one those edits started from, so a save can't overwrite a change made meanwhile).
+  const loaded = useMemo(() => (q.data?.settings ? { draft: toDraft(q.data.settings), revision: q.data.revision } : undefined), [q.data]);
+  const form = useSeededState<Edited | null>(loaded, null);
+  const draft = form.value?.draft ?? null;
+  const revision = form.value?.revision;
   const [errors, setErrors] = useState<string[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
 
-  // Take the server's settings whenever they arrive, unless the user has unsaved edits.
-  useEffect(() => {
-    if (q.data?.settings && !dirty.current) {
-      setDraft(toDraft(q.data.settings));
-      setRevision(q.data.revision);
-    }
-  }, [q.data]);
-
   const save = useMutation(trpc.settings.update.mutationOptions({
-    onSuccess: (r) => {
-      dirty.current = false;
+    onSuccess: (r, sent) => {
+      // What was sent is what the file now holds (the anchor aside, which the query's next answer brings).
+      form.saved({ draft: sent.settings as Draft, revision: r.revision });
       setErrors([]);
-      setRevision(r.revision);
       setNotice(`Settings saved.${r.anchor ? ` Scheduled backups count from ${r.anchor}.` : ""}`);
       void queryClient.invalidateQueries({ queryKey: trpc.settings.get.queryKey() });
       void queryClient.invalidateQueries({ queryKey: trpc.backup.overview.queryKey() });
@@ -52,13 +51,12 @@ export function SettingsPage() {
   }));
 
   const edit = (change: (d: Draft) => void) => {
-    dirty.current = true;
     setNotice(null);
-    setDraft((prev) => {
+    form.set((prev) => {
       if (!prev) return prev;
-      const next = structuredClone(prev);
+      const next = structuredClone(prev.draft);
       change(next);
-      return next;
+      return { ...prev, draft: next };
     });
   };
 

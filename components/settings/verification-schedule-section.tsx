@@ -10,5 +10,5 @@ export function VerificationScheduleSection() {
   const q = useQuery(trpc.restore.verificationSchedule.queryOptions());
   if (q.error) return <p role="alert" className="mt-4 text-sm text-red-700">The verification schedule can&apos;t be read: {q.error.message}</p>;
   if (!q.data) return null;
-  return <div className="mt-5"><VerificationScheduleForm key={JSON.stringify(q.data)} schedule={q.data} /></div>;
+  return <div className="mt-5"><VerificationScheduleForm schedule={q.data} /></div>;
 }

@@ -18,6 +18,12 @@ export function UsersPage() {
   const create = useMutation(trpc.users.create.mutationOptions({ onError, onSuccess: (u) => { setError(null); setNotice(`User ${u.username} added as ${u.role}.`); void refresh(); } }));
   const setRole = useMutation(trpc.users.setRole.mutationOptions({ onError, onSuccess: () => { setError(null); void refresh(); } }));
   const remove = useMutation(trpc.users.remove.mutationOptions({ onError, onSuccess: () => { setError(null); void refresh(); } }));
+  // The user whose new password is being typed (one at a time).
+  const [settingPassword, setSettingPassword] = useState<number | null>(null);
+  const setPassword = useMutation(trpc.users.setPassword.mutationOptions({
+    onError,
+    onSuccess: (u) => { setError(null); setSettingPassword(null); setNotice(`The password of ${u.username} was changed; their open sessions were ended.`); },
+  }));
 
   function onSubmit(e: React.FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -34,8 +40,8 @@ export function UsersPage() {
       <section aria-label="Add a user" className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
         <h2 className="mb-3 font-semibold">Add a user</h2>
         <form onSubmit={onSubmit} className="flex flex-wrap items-end gap-3">
-          <label className="text-sm">User name<input name="username" required className="mt-1 block rounded border border-slate-300 px-2 py-1" /></label>
-          <label className="text-sm">Password<input name="password" type="password" required minLength={8} className="mt-1 block rounded border border-slate-300 px-2 py-1" /></label>
+          <label className="text-sm">User name<input name="username" required maxLength={64} className="mt-1 block rounded border border-slate-300 px-2 py-1" /></label>
+          <label className="text-sm">Password<input name="password" type="password" required minLength={8} maxLength={200} className="mt-1 block rounded border border-slate-300 px-2 py-1" /></label>
           <label className="text-sm">Role
             <select name="role" defaultValue="viewer" className="mt-1 block rounded border border-slate-300 px-2 py-1">
               {ROLES.map((r) => <option key={r} value={r}>{r}</option>)}
@@ -60,8 +66,24 @@ export function UsersPage() {
               </td>
               <td className="px-4 py-2">{new Date(u.createdAt).toLocaleDateString()}</td>
               <td className="px-4 py-2 text-right">
-                <button type="button" onClick={() => { if (confirm(`Remove ${u.username}?`)) remove.mutate({ id: u.id }); }}
-                  className="rounded border border-slate-300 px-3 py-1 hover:bg-red-50">Remove {u.username}</button>
+                {settingPassword === u.id ? (
+                  <form aria-label={`New password for ${u.username}`} className="inline-flex items-center gap-2"
+                    onSubmit={(e) => { e.preventDefault(); setPassword.mutate({ id: u.id, password: String(new FormData(e.currentTarget).get("password")) }); }}>
+                    <label className="text-sm">New password
+                      <input name="password" type="password" required minLength={8} maxLength={200} autoComplete="new-password"
+                        className="ml-2 rounded border border-slate-300 px-2 py-1" />
+                    </label>
+                    <button type="submit" disabled={setPassword.isPending} className="rounded bg-blue-700 px-3 py-1 text-white hover:bg-blue-800">Save password</button>
+                    <button type="button" onClick={() => setSettingPassword(null)} className="rounded border border-slate-300 px-3 py-1">Cancel</button>
+                  </form>
+                ) : (
+                  <span className="inline-flex gap-2">
+                    <button type="button" onClick={() => setSettingPassword(u.id)}
+                      className="rounded border border-slate-300 px-3 py-1 hover:bg-slate-50">Set password of {u.username}</button>
+                    <button type="button" onClick={() => { if (confirm(`Remove ${u.username}?`)) remove.mutate({ id: u.id }); }}
+                      className="rounded border border-slate-300 px-3 py-1 hover:bg-red-50">Remove {u.username}</button>
+                  </span>
+                )}
               </td>
             </tr>
           ))}

@@ -4,7 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openConsoleDb } from "../console/console-db";
-import { FREE_FAILURES } from "./login-throttle";
+import Database from "better-sqlite3";
+import { FREE_FAILURES, GLOBAL_FREE_FAILURES } from "./login-throttle";
 import { Users } from "./users";
 
 let dir: string;
@@ -52,6 +53,72 @@ describe("users", () => {
     await expect(users.authenticate("alice", "alice-password")).rejects.toThrow(/Too many failed sign-in attempts/);
     now += 60_000;
     await expect(users.authenticate("alice", "alice-password")).resolves.toMatchObject({ username: "alice" });
+  });
+
+  it("counts an attempt before its hash: of 50 concurrent wrong guesses only the free ones are checked, and the right password after them is refused", async () => {
+    const users = setup(() => 1_000_000);
+    await users.create("admin", "admin-password", "admin");
+    const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => users.authenticate("admin", `guess-${i}-wrong`, "10.0.0.66")));
+    const messages = results.map((r) => (r.status === "rejected" ? (r.reason as Error).message : "signed in"));
+    expect(messages.filter((m) => m === "Wrong user name or password.")).toHaveLength(FREE_FAILURES);
+    expect(messages.filter((m) => /Too many failed sign-in attempts/.test(m))).toHaveLength(50 - FREE_FAILURES);
+    await expect(users.authenticate("admin", "admin-password", "10.0.0.66")).rejects.toThrow(/Too many failed sign-in attempts/);
+  });
+
+  it("keys the throttle by name and address: a stranger's failures elsewhere don't lock the user out", async () => {
+    const users = setup(() => 1_000_000);
+    await users.create("admin", "admin-password", "admin");
+    for (let i = 0; i < FREE_FAILURES + 2; i++) await expect(users.authenticate("admin", "wrong-one", "203.0.113.9")).rejects.toThrow();
+    await expect(users.authenticate("admin", "admin-password", "203.0.113.9")).rejects.toThrow(/Too many/);
+    await expect(users.authenticate("admin", "admin-password", "192.168.1.20")).resolves.toMatchObject({ username: "admin" });
+  });
+
+  it("caps guesses per name over all addresses, but not from an address the user signed in from", async () => {
+    let now = 1_000_000;
+    const users = setup(() => now);
+    await users.create("admin", "admin-password", "admin");
+    await users.authenticate("admin", "admin-password", "192.168.1.20");
+    // Guesses spread over many addresses, each below its own limit.
+    for (let i = 0; i < GLOBAL_FREE_FAILURES; i++) {
+      await expect(users.authenticate("admin", "wrong-one", `198.51.100.${i}`)).rejects.toThrow("Wrong user name or password.");
+      now += 10;
+    }
+    await expect(users.authenticate("admin", "admin-password", "198.51.100.250")).rejects.toThrow(/Too many/);
+    await expect(users.authenticate("admin", "admin-password", "192.168.1.20")).resolves.toMatchObject({ username: "admin" });
+    now += 60 * 60_000;
+    await expect(users.authenticate("admin", "admin-password", "198.51.100.250")).resolves.toMatchObject({ username: "admin" });
+  });
+
+  it("bumps the session version on sign-out, password change and a lower role, not on a higher one", async () => {
+    const users = setup();
+    await users.create("admin", "admin-password", "admin");
+    const bob = await users.create("bob", "bob-password", "operator");
+    const version = () => users.get(bob.id)!.sessionVersion;
+    expect(version()).toBe(0);
+    users.endSessions(bob.id);
+    expect(version()).toBe(1);
+    await users.setPassword(bob.id, "bob-new-password");
+    expect(version()).toBe(2);
+    await expect(users.authenticate("bob", "bob-password")).rejects.toThrow("Wrong");
+    expect((await users.authenticate("bob", "bob-new-password")).sessionVersion).toBe(2);
+    users.setRole(bob.id, "admin");
+    expect(version()).toBe(2);
+    users.setRole(bob.id, "viewer");
+    expect(version()).toBe(3);
+  });
+
+  it("adds the session version to a console.sqlite made before it existed", () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "strongbox-users-"));
+    const file = path.join(dir, "console.sqlite");
+    const old = new Database(file);
+    old.exec(`CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+      password_hash TEXT NOT NULL, role TEXT NOT NULL, created_at TEXT NOT NULL);
+      INSERT INTO users (username, password_hash, role, created_at) VALUES ('admin', 'x', 'admin', '2026-01-01')`);
+    old.close();
+    const users = new Users(openConsoleDb(file));
+    expect(users.list()).toMatchObject([{ username: "admin", sessionVersion: 0 }]);
+    users.endSessions(users.list()[0]!.id);
+    expect(users.list()[0]!.sessionVersion).toBe(1);
   });
 
   it("never gives a removed user's id to a new user (a session names its user by id)", async () => {

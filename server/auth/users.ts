@@ -1,5 +1,7 @@
 // Console users in console.sqlite. Roles are read from the current record on every request (spec §10), so a
-// role change or a removed user takes effect at once.
+// role change or a removed user takes effect at once. Each user has a session version: a session carries the
+// version it was signed in with and is valid only while it is still the user's current one, so bumping it (sign
+// out, password change, a lower role) ends every session of that user at once.
 import fs from "node:fs";
 import { z } from "zod";
 import type { ConsoleDb } from "../console/console-db";
@@ -7,7 +9,14 @@ import { hashPassword, randomPassword, verifyPassword } from "./passwords";
 import { LoginThrottle } from "./login-throttle";
 import { nameSchema, ROLES, type Role } from "./roles";
 
-export interface User { id: number; username: string; role: Role; createdAt: string }
+export interface User {
+  id: number;
+  username: string;
+  role: Role;
+  createdAt: string;
+  /** Sessions signed in with another version are no longer valid. */
+  sessionVersion: number;
+}
 
 export const usernameSchema = nameSchema("user");
 export const passwordSchema = z.string().min(8, "A password has at least 8 characters.").max(200);
@@ -20,8 +29,8 @@ export class UserError extends Error {
 /** By name, not instanceof: the services may come from another bundle entry (see isBackupError). */
 export const isUserError = (err: unknown): err is UserError => err instanceof Error && err.name === "UserError";
 
-interface Row { id: number; username: string; role: Role; created_at: string; password_hash: string }
-const toUser = (r: Row): User => ({ id: r.id, username: r.username, role: r.role, createdAt: r.created_at });
+interface Row { id: number; username: string; role: Role; created_at: string; password_hash: string; session_version: number }
+const toUser = (r: Row): User => ({ id: r.id, username: r.username, role: r.role, createdAt: r.created_at, sessionVersion: r.session_version });
 
 export class Users {
   readonly throttle: LoginThrottle;
@@ -55,11 +64,32 @@ export class Users {
     return this.get(Number(info.lastInsertRowid))!;
   }
 
+  /**
+   * A lower role also ends the user's sessions (an open console must not go on showing what the old role saw); a
+   * higher one takes effect on the next request without signing in again.
+   */
   setRole(id: number, role: Role): User {
     const user = this.requireUser(id);
     if (user.role === "admin" && role !== "admin") this.keepOneAdmin();
-    this.db.prepare("UPDATE users SET role = ? WHERE id = ?").run(role, id);
+    const lower = ROLES.indexOf(role) < ROLES.indexOf(user.role);
+    this.db.prepare(`UPDATE users SET role = ?${lower ? ", session_version = session_version + 1" : ""} WHERE id = ?`).run(role, id);
     return this.get(id)!;
+  }
+
+  /** A new password; every session of the user ends (whoever had the old password is signed out). */
+  async setPassword(id: number, password: string): Promise<User> {
+    this.requireUser(id);
+    passwordSchema.parse(password);
+    const hash = await hashPassword(password);
+    if (this.db.prepare("UPDATE users SET password_hash = ?, session_version = session_version + 1 WHERE id = ?").run(hash, id).changes === 0) {
+      throw new UserError("This user no longer exists.");
+    }
+    return this.get(id)!;
+  }
+
+  /** Ends every session of the user (sign-out): a session cookie used afterwards is refused. */
+  endSessions(id: number): void {
+    this.db.prepare("UPDATE users SET session_version = session_version + 1 WHERE id = ?").run(id);
   }
 
   remove(id: number): void {
@@ -68,22 +98,24 @@ export class Users {
     this.db.prepare("DELETE FROM users WHERE id = ?").run(id);
   }
 
-  /** Checks a password, with the throttle; throws UserError with a message for the login page. */
-  async authenticate(username: string, password: string): Promise<User> {
+  /**
+   * Checks a password, with the throttle (see login-throttle.ts: keyed by the name and the client's address, the
+   * attempt counted before the slow hash so concurrent guesses can't slip through); throws UserError with a
+   * message for the login page.
+   */
+  async authenticate(username: string, password: string, address = "unknown"): Promise<User> {
     const key = username.trim();
-    const wait = this.throttle.waitMs(key);
-    if (wait > 0) {
+    const { wait, attempt } = this.throttle.begin(key, address);
+    if (!attempt) {
       throw new UserError(`Too many failed sign-in attempts. Try again in ${Math.ceil(wait / 1000)} seconds.`);
     }
     const row = this.db.prepare("SELECT * FROM users WHERE username = ?").get(key) as Row | undefined;
     // Hash even for an unknown name so that timing does not tell which names exist.
     const ok = row ? await verifyPassword(password, row.password_hash) : (await hashPassword(password), false);
-    if (!row || !ok) {
-      this.throttle.failed(key);
-      throw new UserError("Wrong user name or password.");
-    }
-    this.throttle.succeeded(key);
-    return toUser(row);
+    if (!row || !ok) throw new UserError("Wrong user name or password.");
+    attempt.succeeded();
+    // The record as it is now: the version may have changed while the hash was computed.
+    return this.get(row.id) ?? toUser(row);
   }
 
   /**

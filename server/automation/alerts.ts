@@ -1,6 +1,7 @@
 // Alerts (spec §7): raised when an automatic backup can't be made, shown in every open console until someone
 // acknowledges them, and sent to the configured webhook. Kept in console.sqlite, never in the database folder.
 import type { ConsoleDb } from "../console/console-db";
+import type { WebhookSetting } from "./webhook";
 
 export interface Alert {
   id: number;
@@ -40,30 +41,22 @@ export class AlertStore {
       .run(now.toISOString(), user, id).changes > 0;
   }
 
-  /** The notification webhook (console setting, spec §6: never in Settings/, which goes into every archive). */
-  webhookUrl(): string | null {
-    const row = this.db.prepare("SELECT value FROM console_settings WHERE key = 'webhook_url'").get() as { value: string } | undefined;
-    return row?.value || null;
+  /**
+   * The notification webhook (console setting, spec §6: never in Settings/, which goes into every archive), and
+   * whether it may reach private and loopback addresses (see webhook.ts).
+   */
+  webhook(): WebhookSetting {
+    const get = (key: string) => (this.db.prepare("SELECT value FROM console_settings WHERE key = ?").get(key) as { value: string } | undefined)?.value;
+    return { url: get("webhook_url") || null, allowPrivate: get("webhook_allow_private") === "1" };
   }
 
-  setWebhookUrl(url: string | null): void {
-    if (url) this.db.prepare("INSERT INTO console_settings (key, value) VALUES ('webhook_url', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(url);
-    else this.db.prepare("DELETE FROM console_settings WHERE key = 'webhook_url'").run();
-  }
-}
-
-/** POSTs the alert as JSON; a webhook that fails is reported, never retried in a loop. */
-export async function sendWebhook(url: string, alert: Alert, extra: Record<string, unknown> = {}): Promise<{ ok: boolean; error?: string }> {
-  try {
-    const res = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ source: "strongbox", statusCode: alert.status, statusText: alert.text, database: alert.database,
-        scheduledDate: alert.scheduledDate, raisedAt: alert.createdAt, ...extra }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    return res.ok ? { ok: true } : { ok: false, error: `HTTP ${res.status}` };
-  } catch (err) {
-    return { ok: false, error: (err as Error).message };
+  /** Both together, in one transaction. Check the URL first (checkWebhook). */
+  setWebhook(setting: WebhookSetting): void {
+    const put = this.db.prepare("INSERT INTO console_settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    this.db.transaction(() => {
+      if (setting.url) put.run("webhook_url", setting.url);
+      else this.db.prepare("DELETE FROM console_settings WHERE key = 'webhook_url'").run();
+      put.run("webhook_allow_private", setting.allowPrivate ? "1" : "0");
+    })();
   }
 }

@@ -49,7 +49,7 @@ describe("a scheduled backup that can't be made", () => {
   it("is retried after the delay, then raises an alert that goes to the webhook", async () => {
     const { engine, alerts, automation } = setup(failure(false));
     const hook = await webhookServer();
-    alerts.setWebhookUrl(hook.url);
+    alerts.setWebhook({ url: hook.url, allowPrivate: true }); // the test's receiver is on loopback
     fs.rmSync(db.destination, { recursive: true }); // the destination is gone: backup impossible (1407)
     const scheduled = new Date("2026-11-26T02:00:00Z");
     await automation.onDue(scheduled);

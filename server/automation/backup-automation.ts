@@ -11,7 +11,8 @@ import { formatBlock } from "../journal/backup-journal";
 import type { OperationRecord, Trigger } from "../operation";
 import { isBackupError, STATUS, statusText } from "../status";
 import { DEFAULT_RETRY_AFTER_SECONDS } from "../settings/defaults";
-import { sendWebhook, type AlertStore } from "./alerts";
+import type { AlertStore } from "./alerts";
+import { sendWebhook } from "./webhook";
 import { classify, decideAfterFailure, MIN_RETRY_SECONDS } from "./failure-policy";
 import { firstMissedRun, type SchedulerSettings } from "../scheduler/next-run";
 import type { SettingsUnavailable } from "../scheduler/scheduler";
@@ -197,9 +198,9 @@ export class BackupAutomation {
     const database = this.opts.engine.opts.databaseDir;
     const alert = this.opts.alerts.raise({ status, text, database, scheduledDate, now: this.now() });
     this.publish();
-    const url = this.opts.alerts.webhookUrl();
+    const { url, allowPrivate } = this.opts.alerts.webhook();
     // Not awaited: a slow webhook must not hold up the engine or the server's start.
-    if (url) void sendWebhook(url, alert).then((sent) => { if (!sent.ok) this.opts.log?.(`The alert could not be sent to the webhook ${url}: ${sent.error}`); });
+    if (url) void sendWebhook({ url, allowPrivate }, alert).then((sent) => { if (!sent.ok) this.opts.log?.(`The alert could not be sent to the webhook ${url}: ${sent.error}`); });
   }
 
   private dataModified(): boolean {

@@ -12,7 +12,8 @@ CREATE TABLE IF NOT EXISTS users (
   username TEXT NOT NULL UNIQUE COLLATE NOCASE,
   password_hash TEXT NOT NULL,
   role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
-  created_at TEXT NOT NULL
+  created_at TEXT NOT NULL,
+  session_version INTEGER NOT NULL DEFAULT 0 -- bumped to end every session of the user (see server/auth/users.ts)
 );
 CREATE TABLE IF NOT EXISTS operations (
   id TEXT PRIMARY KEY,
@@ -47,5 +48,13 @@ export function openConsoleDb(file: string): ConsoleDb {
   db.pragma("journal_mode = WAL");
   db.pragma("busy_timeout = 5000");
   db.exec(SCHEMA);
+  addMissingColumns(db);
   return db;
+}
+
+/** Columns added since a file could have been created: a console.sqlite from an older version gets them here. */
+function addMissingColumns(db: ConsoleDb): void {
+  const has = (table: string, column: string) =>
+    (db.prepare(`SELECT name FROM pragma_table_info('${table}')`).all() as Array<{ name: string }>).some((c) => c.name === column);
+  if (!has("users", "session_version")) db.exec("ALTER TABLE users ADD COLUMN session_version INTEGER NOT NULL DEFAULT 0");
 }

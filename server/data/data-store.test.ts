@@ -12,7 +12,8 @@ import { readBookkeeping } from "./bookkeeping";
 import { createDemoDataFile, DEMO_COUNTS } from "../database/demo-data";
 import { BackupLocks } from "../locks/backup-locks";
 import { isBackupError, STATUS } from "../status";
-import type { Write } from "./write-ops";
+import { MAX_VALUE_BYTES, type Write } from "./write-ops";
+import { MAX_LISTED_CHARS } from "./data-store";
 
 /** A log record before its checksum, with the write's own fields (Omit over LogRecord's union would drop them). */
 type Logged = { op: number; time: string; user: string | null } & Write;
@@ -139,6 +140,40 @@ describe("DataStore reads", () => {
     const prices = cheap.rows.map((r) => r.unit_price_cents as number);
     expect(prices).toEqual([...prices].sort((a, b) => b - a));
     expect(prices.every((p) => p < 5000)).toBe(true);
+  });
+
+  it("refuses a value over the limit before anything is written, in a single write or a batch", async () => {
+    const big = "x".repeat(MAX_VALUE_BYTES + 1);
+    const err = await store.write({ kind: "insert", table: "notes", values: { body: big } }, { user: "u" }).catch((e: unknown) => e);
+    expect(isDataError(err) && err.code).toBe("BAD_REQUEST");
+    expect((err as Error).message).toMatch(/notes\.body has 1000001 bytes; the data API takes at most 1000000 bytes \(1 MB\) per value\. Nothing was written/);
+    // Counted in UTF-8 bytes: 400,000 "é" are 800,000 bytes (accepted), 600,000 are 1.2 MB (refused).
+    await expect(store.write({ kind: "batch", ops: [{ kind: "update", table: "notes", key: 1, values: { body: "é".repeat(600_000) } }] }, { user: "u" }))
+      .rejects.toThrow(/1200000 bytes/);
+    expect(log.records).toEqual([]);
+    expect(store.lastOperation()).toBe(0);
+    await store.write({ kind: "update", table: "notes", key: 1, values: { body: "é".repeat(400_000) } }, { user: "u" });
+    expect(store.lastOperation()).toBe(1);
+  });
+
+  it("cuts long texts in a page of rows (marked, with their length) and gives the whole value cell by cell", () => {
+    const db = new Database(dataFile);
+    const long = "long text ".repeat(20_000); // 200,000 characters, written by another program
+    db.prepare("UPDATE notes SET body = ? WHERE rowid = 2").run(long);
+    db.prepare("CREATE TABLE files (id INTEGER PRIMARY KEY, content BLOB)").run();
+    db.prepare("INSERT INTO files VALUES (1, ?)").run(Buffer.alloc(3000));
+    db.prepare("UPDATE notes SET body = ? WHERE rowid = 3").run("y".repeat(MAX_VALUE_BYTES + 10));
+    db.close();
+    const page = store.readRows("notes", { offset: 0, limit: 10 });
+    expect(page.rows[0]).toEqual({ rowid: 1, body: "first", score: 1.5 });
+    expect(page.rows[1]!.body).toBe(`${long.slice(0, MAX_LISTED_CHARS)}… [200000 characters in all]`);
+    expect(page.truncated).toEqual([{ row: 1, column: "body", chars: 200_000 }, { row: 2, column: "body", chars: MAX_VALUE_BYTES + 10 }]);
+    expect(store.readRows("files", { offset: 0, limit: 10 }).rows).toEqual([{ id: 1, content: "[BLOB, 3000 bytes]" }]);
+    expect(store.readCell("notes", 2, "body")).toEqual({ value: long });
+    expect(store.readCell("notes", 1, "score")).toEqual({ value: 1.5 });
+    expect(() => store.readCell("notes", 3, "body")).toThrow(/1000010 bytes, more than the 1000000 bytes the data API sends/);
+    expect(() => store.readCell("notes", 99, "body")).toThrow(/no longer a row of "notes" with rowid = 99/);
+    expect(() => store.readCell("notes", 1, "nope")).toThrow(/has no column "nope"/);
   });
 
   it("refuses bad names and page sizes with clear errors", () => {

@@ -5,7 +5,7 @@ import Database from "better-sqlite3";
 import fs from "node:fs";
 import { applyWrite, bindValue, columnOf, DataError, keyExpr, listTables, quote, refusal, tableInfo, type ColumnInfo, type TableInfo } from "./apply-write";
 import { BOOKKEEPING_TABLE, ensureBookkeeping, readLastOperation, setLastOperation } from "./bookkeeping";
-import { valueSchema, writeSchema, type LogRecord, type UnsignedLogRecord, type Value, type Write } from "./write-ops";
+import { MAX_VALUE_BYTES, oversizedValue, valueSchema, writeSchema, type LogRecord, type UnsignedLogRecord, type Value, type Write } from "./write-ops";
 import type { BackupLocks } from "../locks/backup-locks";
 
 /** The log file as the write path needs it (implemented by server/log). */
@@ -50,6 +50,11 @@ export interface RowsPage {
   columns: ColumnInfo[];
   /** Each row holds its key column; for a rowid table, also `rowid`. */
   rows: Row[];
+  /**
+   * The cells cut to MAX_LISTED_CHARS in `rows` (their text ends with a "… [N characters in all]" marker): by row
+   * index in `rows` and column, with their whole length in characters. `readCell` gives the whole value.
+   */
+  truncated: Array<{ row: number; column: string; chars: number }>;
   /** Rows matching the filter, over all pages. */
   total: number;
   offset: number;
@@ -58,6 +63,11 @@ export interface RowsPage {
 
 /** At most this many rows per page: a page is read into memory and sent in one answer. */
 export const MAX_PAGE_ROWS = 500;
+/**
+ * A text longer than this is cut in a page of rows (a page of 500 rows must stay small whatever the cells hold); the
+ * whole value comes from `readCell`. SQLite cuts it, so a long value is never read whole into memory for a page.
+ */
+export const MAX_LISTED_CHARS = 4_096;
 
 export interface WriteContext {
   /** Recorded in the log: the user's name, or the API token's. */
@@ -169,13 +179,57 @@ export class DataStore {
       order = `ORDER BY ${columnSql(t, opts.orderBy.column)} ${opts.orderBy.direction.toUpperCase()}, ${keyExpr(t)}`;
     }
     const from = `FROM ${quote(t.name)}${where}`;
-    const select = t.keyIsRowid ? `SELECT ${t.primaryKey} AS ${quote(t.primaryKey)}, *` : "SELECT *";
+    // Per column three values: the cell (a long text cut, a BLOB left out), its type and its length. Read as arrays
+    // (raw), so that these extra values need no names that could clash with a column's.
+    const cells = t.columns.map((c) => {
+      const q = quote(c.name);
+      const cut = c.name === t.primaryKey ? q
+        : `CASE WHEN typeof(${q}) = 'text' AND length(${q}) > ${MAX_LISTED_CHARS} THEN substr(${q}, 1, ${MAX_LISTED_CHARS}) WHEN typeof(${q}) = 'blob' THEN NULL ELSE ${q} END`;
+      return `${cut}, typeof(${q}), length(${q})`;
+    });
+    const select = `SELECT ${t.keyIsRowid ? `${t.primaryKey}, ` : ""}${cells.join(", ")}`;
     // One read transaction for the page and its count, so both see the same commit.
     const page = db.transaction(() => ({
-      rows: db.prepare(`${select} ${from} ${order} LIMIT ? OFFSET ?`).all(...params, limit, offset) as Array<Record<string, unknown>>,
+      rows: db.prepare(`${select} ${from} ${order} LIMIT ? OFFSET ?`).raw(true).all(...params, limit, offset) as unknown[][],
       total: (db.prepare(`SELECT count(*) AS n ${from}`).get(...params) as { n: number }).n,
     }))();
-    return { table: t.name, primaryKey: t.primaryKey, columns: t.columns, rows: page.rows.map(toRow), total: page.total, offset, limit };
+    const truncated: RowsPage["truncated"] = [];
+    const rows = page.rows.map((r, index) => {
+      const row: Row = {};
+      let at = 0;
+      if (t.keyIsRowid) row[t.primaryKey] = toValue(r[at++]);
+      for (const c of t.columns) {
+        const [value, type, length] = [r[at], r[at + 1], Number(r[at + 2])];
+        at += 3;
+        if (type === "blob") row[c.name] = `[BLOB, ${length} bytes]`;
+        else if (type === "text" && length > MAX_LISTED_CHARS && c.name !== t.primaryKey) {
+          row[c.name] = `${String(value)}… [${length} characters in all]`;
+          truncated.push({ row: index, column: c.name, chars: length });
+        } else row[c.name] = toValue(value);
+      }
+      return row;
+    });
+    return { table: t.name, primaryKey: t.primaryKey, columns: t.columns, rows, truncated, total: page.total, offset, limit };
+  }
+
+  /**
+   * One cell's whole value (a page of rows cuts long texts), up to MAX_VALUE_BYTES: a larger one (written before
+   * the limit, or by another program) is refused rather than sent.
+   */
+  readCell(table: string, key: Value, column: string): { value: Value } {
+    const db = this.readDb;
+    const t = tableInfo(db, table);
+    const col = columnSql(t, column);
+    const info = db.prepare(`SELECT typeof(${col}) AS type, length(CAST(${col} AS BLOB)) AS bytes FROM ${quote(t.name)} WHERE ${keyExpr(t)} = ?`)
+      .get(bindValue(key)) as { type: string; bytes: number | null } | undefined;
+    if (!info) throw new DataError("NOT_FOUND", `There is no longer a row of "${t.name}" with ${t.primaryKey} = ${JSON.stringify(key)}: it may have been deleted meanwhile. Reload the rows.`);
+    if (info.type === "blob") return { value: `[BLOB, ${info.bytes} bytes]` };
+    if ((info.bytes ?? 0) > MAX_VALUE_BYTES) {
+      throw new DataError("BAD_REQUEST", `The value of ${t.name}.${column} in row ${JSON.stringify(key)} has ${info.bytes} bytes, more than the ` +
+        `${MAX_VALUE_BYTES} bytes the data API sends. Read it with SQLite directly on the server.`);
+    }
+    const row = db.prepare(`SELECT ${col} AS v FROM ${quote(t.name)} WHERE ${keyExpr(t)} = ?`).get(bindValue(key)) as { v: unknown } | undefined;
+    return { value: toValue(row?.v ?? null) };
   }
 
   /**
@@ -189,6 +243,11 @@ export class DataStore {
       // Refused before it waits: a malformed write should not sit through a backup to be refused afterwards.
       const issue = parsed.error.issues[0];
       throw new DataError("BAD_REQUEST", `The write is not valid${issue?.path.length ? ` at ${issue.path.join(".")}` : ""}: ${issue?.message ?? "malformed"}`);
+    }
+    const big = oversizedValue(parsed.data);
+    if (big) {
+      throw new DataError("BAD_REQUEST", `The value for ${big.table}.${big.column} has ${big.bytes} bytes; the data API takes at most ` +
+        `${MAX_VALUE_BYTES} bytes (1 MB) per value. Nothing was written. Keep large content in files (attachments) and store its path.`);
     }
     this.checkOpen();
     return this.locks.runWrite("data", () => this.serial(() => this.commit(parsed.data, ctx.user)), {
@@ -296,15 +355,11 @@ function filterSql(t: TableInfo, f: NonNullable<ReadRowsOptions["filter"]>): { s
   }
 }
 
-/** Cells as the API sends them: BLOBs (not readable or writable through the API) are shown by their size. */
-function toRow(r: Record<string, unknown>): Row {
-  const out: Row = {};
-  for (const [k, v] of Object.entries(r)) {
-    if (Buffer.isBuffer(v)) out[k] = `[BLOB, ${v.length} bytes]`;
-    else if (typeof v === "bigint") out[k] = Number(v);
-    else out[k] = v as Value;
-  }
-  return out;
+/** A cell as the API sends it (BLOBs are not readable through the API: shown by their size). */
+function toValue(v: unknown): Value {
+  if (Buffer.isBuffer(v)) return `[BLOB, ${v.length} bytes]`;
+  if (typeof v === "bigint") return Number(v);
+  return v as Value;
 }
 
 /**

@@ -13,6 +13,30 @@ export const identifierSchema = z
 export const valueSchema = z.union([z.string(), z.number().finite(), z.boolean(), z.null()]);
 export type Value = z.infer<typeof valueSchema>;
 
+/**
+ * The largest text value (UTF-8 bytes) the data API writes. Not part of the schema above: a log written before the
+ * limit must still replay; the data API checks new writes with `oversizedValue`.
+ */
+export const MAX_VALUE_BYTES = 1_000_000;
+
+/** The first value of a write over MAX_VALUE_BYTES (where it goes and its size), or null. */
+export function oversizedValue(write: Write): { table: string; column: string; bytes: number } | null {
+  const ops = write.kind === "batch" ? write.ops : [write];
+  for (const op of ops) {
+    const cells: Array<[string, Value | undefined]> = [];
+    if (op.kind === "insert" || op.kind === "update") cells.push(...Object.entries(op.values));
+    if (op.kind === "update" || op.kind === "delete" || op.kind === "insert") cells.push(["(key)", op.key]);
+    for (const [column, v] of cells) {
+      // A character takes at most 3 bytes in UTF-8 (4 for a pair of UTF-16 units): only long texts are measured.
+      if (typeof v === "string" && v.length * 3 > MAX_VALUE_BYTES) {
+        const bytes = Buffer.byteLength(v, "utf8");
+        if (bytes > MAX_VALUE_BYTES) return { table: op.table, column, bytes };
+      }
+    }
+  }
+  return null;
+}
+
 export const COLUMN_TYPES = ["INTEGER", "REAL", "TEXT", "NUMERIC", "BLOB"] as const;
 export const columnDefSchema = z.object({
   name: identifierSchema,

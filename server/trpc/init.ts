@@ -22,7 +22,7 @@ export interface Context {
 
 /** The token store over the console database (stateless, so one per call is fine; no change to the services). */
 export const apiTokens = (services: Services) => new ApiTokens(services.consoleDb);
-const tokenPrincipal = (t: ApiToken): Principal => ({ kind: "token", id: t.id, username: t.name, role: t.role, createdAt: t.createdAt });
+const tokenPrincipal = (t: ApiToken): Principal => ({ kind: "token", id: t.id, username: t.name, role: t.role, createdAt: t.createdAt, sessionVersion: 0 });
 
 /** The context for one request: a Bearer token if one is sent, else the next-auth session. */
 export async function contextFor(req: Request, services: Services, sessionUser: () => Promise<User | null>): Promise<Context> {
@@ -43,7 +43,8 @@ export function currentPrincipal(services: Services, p: Principal): Principal | 
     return token && tokenPrincipal(token);
   }
   const user = services.users.get(p.id);
-  return user && user.username === p.username ? { ...user, kind: "user" } : null;
+  // The session's version too: a stream opened before a sign-out ends with it.
+  return user && user.username === p.username && user.sessionVersion === p.sessionVersion ? { ...user, kind: "user" } : null;
 }
 
 const t = initTRPC.context<Context>().create({

@@ -5,6 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { loadSettings } from "../../server/settings/backup-settings-file";
+import { trpcMutate, trpcQuery } from "./api";
 import { login, startServer, type TestServer } from "./server";
 
 let server: TestServer;
@@ -166,4 +167,34 @@ test("a malformed file is reported with its line and is not overwritten", async 
   expect(refused.status()).toBe(412);
   expect(await refused.text()).toContain("won't overwrite it");
   expect(fs.readFileSync(settingsFile(), "utf8")).toBe(broken);
+});
+
+test("what an admin types before the saved webhook has loaded is what gets saved", async ({ page }) => {
+  await login(page, server);
+  await trpcMutate(page, server, "automation.setWebhook", { url: "http://127.0.0.1:9/old-hook", allowPrivate: true });
+  // The saved webhook answers only after the admin has typed (a slow machine, a slow network).
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const webhookQuery = /\/api\/trpc\/[^?]*automation\.webhook/;
+  await page.route(webhookQuery, async (route) => {
+    if (route.request().method() === "GET") await held;
+    await route.continue();
+  });
+  await page.goto(`${server.url}/settings`);
+  const notifications = page.getByRole("region", { name: "Notifications" });
+  const url = notifications.getByLabel("Alert webhook URL");
+  await url.fill("http://127.0.0.1:9/new-hook");
+  const answered = page.waitForResponse(/automation\.webhook/);
+  release();
+  await answered;
+  // The answer arrived: the field the admin typed in keeps its text, the one they didn't touch took the saved value.
+  await expect(url).toHaveValue("http://127.0.0.1:9/new-hook");
+  await expect(notifications.getByLabel("Allow private and loopback addresses")).toBeChecked();
+  await notifications.getByRole("button", { name: "Save webhook" }).click();
+  await expect(notifications.getByRole("status")).toContainText("Alerts will be sent to http://127.0.0.1:9/new-hook");
+  expect(await trpcQuery(page, server, "automation.webhook")).toMatchObject({ url: "http://127.0.0.1:9/new-hook", allowPrivate: true });
+  // A refetch after the save shows the saved value, not an older one.
+  await page.unroute(webhookQuery);
+  await page.reload();
+  await expect(notifications.getByLabel("Alert webhook URL")).toHaveValue("http://127.0.0.1:9/new-hook");
 });

@@ -4,9 +4,13 @@ import { hasRole } from "@/server/auth/roles";
 import { getServices, type Services } from "@/server/services";
 import { contextFor } from "@/server/trpc/init";
 import { currentUser } from "@/server/web/current-user";
+import { guardRouteRequest } from "@/server/web/request-guard";
 
 /** The services when the caller may download, else the 401/403 response to send. */
 export async function authorizeDownload(req: Request): Promise<{ services: Services } | { refused: Response }> {
+  // A page of another origin can't make the signed-in browser fetch the journal (a link opened from elsewhere can).
+  const guarded = await guardRouteRequest(req);
+  if ("refused" in guarded) return guarded;
   const services = await getServices();
   const { user, authError } = await contextFor(req, services, currentUser);
   const refuse = (status: number, text: string) =>

@@ -6,7 +6,7 @@ import { TRPCError } from "@trpc/server";
 import { backupOverview } from "../../engine/overview";
 import type { EngineEvent } from "../../engine/progress";
 import { operatorProcedure, router, viewerProcedure } from "../init";
-import { recheck, streamSignal } from "./events";
+import { openStream } from "../streams";
 
 /** What `onProgress` yields: progress of the operation, then its outcome, after which the stream ends. */
 export type ProgressEvent = Extract<EngineEvent, { type: "progress" | "finished" }>;
@@ -42,24 +42,32 @@ export const backupRouter = router({
    * backup that ends in between is not missed.
    */
   onProgress: viewerProcedure
-    .input(z.object({ operationId: z.string().min(1) }))
+    .input(z.object({ operationId: z.string().min(1).max(200) }))
     .subscription(async function* ({ ctx, input, signal }): AsyncGenerator<ProgressEvent> {
       const { engine } = ctx.services;
-      const events = on(engine, "event", { signal: streamSignal(ctx.services, signal) });
-      const running = engine.running;
-      const last = engine.lastResult;
-      if (running?.operationId === input.operationId) yield { type: "progress", progress: running };
-      else if (last?.operationId === input.operationId) {
-        yield { type: "finished", outcome: last };
-        return;
-      } else throw new TRPCError({ code: "NOT_FOUND", message: "This operation is neither running nor the last one." });
-      for await (const [event] of events as AsyncIterable<[EngineEvent]>) {
-        recheck(ctx.services, ctx.user, "viewer");
-        if (event.type === "progress" && event.progress.operationId === input.operationId) yield event;
-        if (event.type === "finished" && event.outcome.operationId === input.operationId) {
-          yield event;
+      const stream = openStream(ctx.services, ctx.user, "viewer", signal);
+      try {
+        const events = on(engine, "event", { signal: stream.signal });
+        const running = engine.running;
+        const last = engine.lastResult;
+        if (running?.operationId === input.operationId) yield { type: "progress", progress: running };
+        else if (last?.operationId === input.operationId) {
+          yield { type: "finished", outcome: last };
           return;
+        } else throw new TRPCError({ code: "NOT_FOUND", message: "This operation is neither running nor the last one." });
+        for await (const [event] of events as AsyncIterable<[EngineEvent]>) {
+          stream.recheck();
+          if (event.type === "progress" && event.progress.operationId === input.operationId) yield event;
+          if (event.type === "finished" && event.outcome.operationId === input.operationId) {
+            yield event;
+            return;
+          }
         }
+      } catch (err) {
+        stream.throwIfRefused();
+        throw err;
+      } finally {
+        stream.release();
       }
     }),
 });

@@ -6,7 +6,7 @@ import { TRPCError } from "@trpc/server";
 import { hasRole } from "../../auth/roles";
 import { isDataError } from "../../data/apply-write";
 import { FILTER_OPS, MAX_PAGE_ROWS, type WriteContext } from "../../data/data-store";
-import { columnDefSchema, identifierSchema, isSchemaChange, valueSchema, writeOpSchema } from "../../data/write-ops";
+import { columnDefSchema, identifierSchema, isSchemaChange, MAX_VALUE_BYTES, writeOpSchema } from "../../data/write-ops";
 import { adminProcedure, operatorProcedure, router, viewerProcedure, type Principal } from "../init";
 
 /** What every write takes besides its content: an id to cancel it by while it waits, and whether to wait at all. */
@@ -15,6 +15,13 @@ const waitOptions = {
   /** false: refuse at once with -9976 rather than wait for a backup's data write lock. */
   wait: z.boolean().default(true),
 };
+/**
+ * A value as a request gives it: a text of at most MAX_VALUE_BYTES characters (the store then counts its UTF-8
+ * bytes, which also covers batches; the log's own schema has no such limit, so that an old log still replays).
+ */
+const valueSchema = z.union([
+  z.string().max(MAX_VALUE_BYTES, `A value may have at most ${MAX_VALUE_BYTES} bytes (1 MB).`), z.number().finite(), z.boolean(), z.null(),
+]);
 const valuesSchema = z.record(identifierSchema, valueSchema);
 
 /** DataErrors carry the transport code they mean; their text says what was wrong. */
@@ -47,6 +54,11 @@ export const dataRouter = router({
       const { table, ...opts } = input;
       return ctx.services.dataStore.readRows(table, opts);
     })),
+
+  /** One cell's whole value (a page of rows cuts long texts, see `truncated`). */
+  cell: viewerProcedure
+    .input(z.object({ table: identifierSchema, key: valueSchema, column: identifierSchema }))
+    .query(({ ctx, input }) => dataErrors(() => ctx.services.dataStore.readCell(input.table, input.key, input.column))),
 
   insert: operatorProcedure
     .input(z.object({ table: identifierSchema, values: valuesSchema, ...waitOptions }))

@@ -97,7 +97,7 @@ export const restoreRouter = router({
   }),
 
   start: adminProcedure
-    .input(z.object({ archivePath: absolutePath, target: absolutePath, parts: z.array(z.string()).min(1, "Tick at least one part to restore."),
+    .input(z.object({ archivePath: absolutePath, target: absolutePath, parts: z.array(z.string().max(4200)).min(1, "Tick at least one part to restore.").max(10_000),
       overwrite: z.boolean(), integrateLog: z.boolean(), includeCurrentLog: z.boolean() }))
     .mutation(async ({ ctx, input }) => {
       // Bad input is refused here, before an operation starts and is recorded: the engine checks again as it runs.

@@ -86,7 +86,7 @@ export const settingsRouter = router({
 
   update: adminProcedure
     // Typed for the client, checked in settingsToSave so every problem gets a plain-English message.
-    .input(z.object({ settings: z.custom<SettingsInput>((v) => typeof v === "object" && v !== null), revision: z.string().optional(), wait: z.boolean().optional() }))
+    .input(z.object({ settings: z.custom<SettingsInput>((v) => typeof v === "object" && v !== null), revision: z.string().max(64).optional(), wait: z.boolean().optional() }))
     // Settings/ goes into the archive: while a backup holds the structure lock, a save waits for its end (spec §9),
     // and checks the revision only then, so it never overwrites what it hasn't seen.
     .mutation(({ ctx, input, signal }) => ctx.services.engine.locks.runWrite("structure", async () => {
