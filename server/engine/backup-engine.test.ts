@@ -11,7 +11,7 @@ import { STATUS } from "../status";
 import { readEntry } from "../zip/zip-reader";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
 import { BackupEngine } from "./backup-engine";
-import { parseManifest } from "./manifest";
+import { readArchiveManifest } from "../restore/archive-contents";
 import type { OperationProgress } from "./progress";
 
 let db: TestDatabase;
@@ -48,7 +48,7 @@ describe("a full backup", () => {
     expect(fs.readdirSync(db.destination).sort()).toEqual(["TestDb[0001].zip", "backupHistory.json"]);
     execFileSync("unzip", ["-tq", archive]);
 
-    const manifest = parseManifest(await readEntry(archive, "manifest.json"));
+    const manifest = await readArchiveManifest(archive);
     expect(manifest.backupNumber).toBe(1);
     expect(manifest.databaseName).toBe("TestDb");
     expect(manifest.databaseId).toMatch(/^[0-9a-f-]{36}$/);
