@@ -15,7 +15,7 @@ import { BackupHistory, toHistoryEntry, type HistoryEntry } from "../history/bac
 import { BackupJournal, formatBlock } from "../journal/backup-journal";
 import { findHook, hookEnv, hookSummary, isHookError, runHook, startupDecision, type HookContext } from "../hooks/backup-hooks";
 import type { OperationRecord, Trigger } from "../operation";
-import { formatLimit } from "../fs/safe-open";
+import { formatLimit, isUnsafeFileError } from "../fs/safe-open";
 import { MAX_MANIFEST_BYTES } from "../restore/manifest-schema";
 import { loadSettings } from "../settings/backup-settings-file";
 import type { BackupSettings } from "../settings/model";
@@ -624,6 +624,8 @@ function toBackupError(err: unknown, signal: AbortSignal): BackupError {
     return reason instanceof BackupError ? reason : new BackupError(STATUS.CANCELED_BY_USER);
   }
   if (isBackupError(err)) return err;
+  // A link, FIFO or oversized file where the server keeps its own (history, journal…): its message says which.
+  if (isUnsafeFileError(err)) return new BackupError(STATUS.BACKUP_ERROR, err.message);
   const e = err as NodeJS.ErrnoException;
   if (e?.code === "ENOSPC") return new BackupError(STATUS.BACKUP_ERROR, `Disk full while writing the backup: ${e.message}`);
   if (e?.code) return new BackupError(STATUS.BACKUP_ERROR, `I/O error during the backup (${e.code}): ${e.message}`);

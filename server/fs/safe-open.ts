@@ -67,17 +67,26 @@ export async function openNoFollow(file: string, how: OpenMode): Promise<FileHan
     const code = (err as NodeJS.ErrnoException).code;
     // ELOOP is what O_NOFOLLOW gives for a link; with O_CREAT|O_EXCL a dangling link is EEXIST.
     if (code === "ELOOP" || (how === "create" && code === "EEXIST" && (await isLink(file)))) throw new UnsafeFileError(file, "ELOOP", LINK_REASON);
+    // A FIFO with no reader (opened for writing) or a socket: ENXIO. Say what it is.
+    if (code === "ENXIO") {
+      const st = await lstat(file).catch(() => null);
+      if (st && !st.isFile()) throw notRegular(file, st);
+    }
     throw err;
   }
   try {
     const st = await fh.stat();
-    if (!st.isFile()) throw new UnsafeFileError(file, "ENOTREG", `is ${kindOf(st)}, not a regular file: the server only reads and writes regular files here.`);
+    if (!st.isFile()) throw notRegular(file, st);
     if (how === "replace") await fh.chmod(PRIVATE_FILE_MODE);
     return fh;
   } catch (err) {
     await fh.close().catch(() => undefined);
     throw err;
   }
+}
+
+function notRegular(file: string, st: Parameters<typeof kindOf>[0]): UnsafeFileError {
+  return new UnsafeFileError(file, "ENOTREG", `is ${kindOf(st)}, not a regular file: the server only reads and writes regular files here.`);
 }
 
 async function isLink(file: string): Promise<boolean> {
@@ -98,24 +107,29 @@ export async function readFileNoFollow(file: string, maxBytes: number): Promise<
   const fh = await openNoFollow(file, "read");
   try {
     const stat = await fh.stat();
-    const tooLarge = () => new UnsafeFileError(file, "EFBIG",
-      `is larger than ${formatLimit(maxBytes)}, the most the server reads of this file: it is not a file the server wrote. Replace it by the right file, or remove it.`);
-    if (stat.size > maxBytes) throw tooLarge();
-    // Read to the end, not to the size seen: a file that grew past the cap since the fstat is caught too.
-    const parts: Buffer[] = [];
-    let n = 0;
-    for (;;) {
-      const buf = Buffer.allocUnsafe(Math.min(maxBytes + 1 - n, Math.max(stat.size - n + 1, 64 << 10)));
-      const { bytesRead } = await fh.read(buf, 0, buf.length, n);
-      if (bytesRead === 0) break;
-      n += bytesRead;
-      if (n > maxBytes) throw tooLarge();
-      parts.push(buf.subarray(0, bytesRead));
-    }
-    return { data: parts.length === 1 ? parts[0]! : Buffer.concat(parts, n), stat };
+    return { data: await readOpened(fh, file, maxBytes, stat.size), stat };
   } finally {
     await fh.close().catch(() => undefined);
   }
+}
+
+/** The whole content of a file opened by openNoFollow (`size`: its fstat size), capped as readFileNoFollow does. */
+export async function readOpened(fh: FileHandle, file: string, maxBytes: number, size: number): Promise<Buffer> {
+  const tooLarge = () => new UnsafeFileError(file, "EFBIG",
+    `is larger than ${formatLimit(maxBytes)}, the most the server reads of this file: it is not a file the server wrote. Replace it by the right file, or remove it.`);
+  if (size > maxBytes) throw tooLarge();
+  // Read to the end, not to the size seen: a file that grew past the cap since the fstat is caught too.
+  const parts: Buffer[] = [];
+  let n = 0;
+  for (;;) {
+    const buf = Buffer.allocUnsafe(Math.min(maxBytes + 1 - n, Math.max(size - n + 1, 64 << 10)));
+    const { bytesRead } = await fh.read(buf, 0, buf.length, n);
+    if (bytesRead === 0) break;
+    n += bytesRead;
+    if (n > maxBytes) throw tooLarge();
+    parts.push(buf.subarray(0, bytesRead));
+  }
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
 }
 
 export function formatLimit(bytes: number): string {
