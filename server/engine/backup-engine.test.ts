@@ -175,6 +175,19 @@ describe("refusals and failures", () => {
     expect((await engine.start(manual).done).backupNumber).toBe(1);
   });
 
+  it("fails with 1407 and the reason when a hand-edited destination lies inside the database, writing nothing there", async () => {
+    db = makeTestDatabase();
+    const inside = path.join(db.databaseDir, "Project", "Backups");
+    fs.mkdirSync(inside);
+    db.writeSettings({ destination: inside });
+    const outcome = await engineFor(db).start(manual).done;
+    expect(outcome.status).toBe(STATUS.DESTINATION_INVALID);
+    expect(outcome.statusText).toContain(`The destination folder ${inside} (General/DestinationFolder in the settings) is inside the database folder`);
+    expect(fs.readdirSync(inside)).toEqual([]);
+    db.writeSettings({ destination: db.home });
+    expect((await engineFor(db).start(manual).done).statusText).toContain("is STRONGBOX_HOME");
+  });
+
   it("fails with 1407 when the destination is a file, not a folder", async () => {
     db = makeTestDatabase();
     const file = path.join(db.root, "a-file");

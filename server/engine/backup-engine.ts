@@ -296,7 +296,7 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
       }
       verbose = ctx.settings.advanced.backupJournalVerboseMode;
       for (const r of ctx.refusedAttachments) record.notes.push(`Attachment refused: ${r.path} (${r.reason})`);
-      await checkDestination(ctx.destination);
+      await checkDestination(ctx.destination, { databaseDir: this.opts.databaseDir, home: this.opts.home });
       const history = this.history(ctx);
       const number = await this.nextNumber(ctx, history, record);
       record.backupNumber = number;

@@ -14,6 +14,7 @@ import type { BackupEngine, ResolvedContext } from "../engine/backup-engine";
 import { defaultLogSources, type OperationControls } from "../engine/log-integration";
 import type { EngineOperationKind, OperationOutcome } from "../engine/progress";
 import { fsyncDir } from "../fs/atomic-write";
+import { makePrivateDir } from "../fs/safe-open";
 import { toHistoryEntry } from "../history/backup-history";
 import { formatBlock, formatSize } from "../journal/backup-journal";
 import { collectOperations, integrateLog } from "../log/integrate";
@@ -309,7 +310,7 @@ async function swapDataFile(layout: BackupEngine["layout"], restored: string, as
   };
   await live.store.releaseFile();
   try {
-    await fs.mkdir(path.join(aside, "Log segments"), { recursive: true });
+    await makePrivateDir(path.join(aside, "Log segments"));
     for (const f of [layout.dataFile, `${layout.dataFile}-wal`, `${layout.dataFile}-shm`, layout.logFile]) await move(f, path.join(aside, path.basename(f)));
     const segments = await fs.readdir(layout.logSegmentsDir).catch(() => [] as string[]);
     for (const s of segments) await move(path.join(layout.logSegmentsDir, s), path.join(aside, "Log segments", s));

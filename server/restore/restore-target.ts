@@ -1,15 +1,12 @@
 // Where a restore may write (issue 6): a folder chosen by an admin, never the live database, STRONGBOX_HOME, a system
 // folder, a file, or a non-empty folder unless overwriting was confirmed. Symbolic links are resolved first, so
 // a link that leads into a refused place is refused too.
-//
-// System folders — refused even with "overwrite", since overwriting moves the folder aside:
-//   - `/`, every folder directly under `/` (`/var`, `/home`, `/root`, `/tmp`, `/srv`…) and directly under `/var`
-//     (`/var/lib`, `/var/tmp`, `/var/log`…): each holds things the system or other users rely on;
-//   - anything at any depth inside the operating system's own trees: /bin /boot /dev /etc /lib* /proc /run /sbin
-//     /sys /usr (files there belong to the OS or to virtual file systems).
-//   Deeper folders elsewhere are ordinary places to restore to: `/var/tmp/x`, `/root/restores`, `/srv/restore`.
+// System folders (../fs/system-folders.ts) are refused even with "overwrite", since overwriting moves the folder aside.
 import fs from "node:fs/promises";
 import path from "node:path";
+import { systemFolderProblem } from "../fs/system-folders";
+
+export { systemFolderProblem };
 
 export interface ForbiddenPlaces {
   /** The live database folder: neither it, anything inside it, nor a folder containing it. */
@@ -40,22 +37,8 @@ export type TargetCheck =
     }
   | { ok: false; reason: string };
 
-const OS_TREES = ["/bin", "/boot", "/dev", "/etc", "/proc", "/run", "/sbin", "/sys", "/usr"];
-
 const isInside = (p: string, dir: string) => dir === "/" ? p !== "/" : p.startsWith(dir + "/");
 const sameOrInside = (p: string, dir: string) => p === dir || isInside(p, dir);
-
-/** Why `p` (absolute, normalised) is a system folder, or null. */
-export function systemFolderProblem(p: string): string | null {
-  if (p === "/") return "is the root of the file system";
-  const top = "/" + p.split("/")[1];
-  if (OS_TREES.includes(top) || /^\/lib/.test(top)) {
-    return p === top ? `is the system folder ${top}` : `is inside the system folder ${top}`;
-  }
-  if (path.dirname(p) === "/") return `is the top-level folder ${p}, which the system or other users rely on`;
-  if (path.dirname(p) === "/var") return `is the system folder ${p}`;
-  return null;
-}
 
 /**
  * The real path of `p` (absolute): the nearest existing ancestor's realpath followed by the parts that don't exist

@@ -7,6 +7,7 @@ import os from "node:os";
 import crypto from "node:crypto";
 import zlib from "node:zlib";
 import { promisify } from "node:util";
+import { PRIVATE_FILE_MODE } from "../fs/safe-open";
 import { BufferPool, ZlibPool, storedBlocks, type FileItem, type FilesReply } from "./compress";
 import {
   centralHeader, dataDescriptor, endRecords, localHeader, unixAttrs,
@@ -19,6 +20,7 @@ const fsClose = promisify(fs.close);
 const fsFsync = promisify(fs.fsync);
 const fsFdatasync = promisify(fs.fdatasync);
 const fsWritev = promisify(fs.writev);
+const fsFchmod = promisify(fs.fchmod);
 
 export type ZipSource =
   | { kind: "file"; name: string; path: string; size: number; mtime: Date; mode: number }
@@ -463,7 +465,11 @@ export class ZipWriter {
   private async run(): Promise<ZipWriteResult> {
     let fd: number | undefined;
     try {
-      fd = await fsOpen(this.outPath, "w"); // not raced with an abort: the fd must not leak
+      // Not raced with an abort: the fd must not leak. The archive is readable by the server's user only (0600, also
+      // when a leftover file had other bits), and never written through a link planted at its name.
+      const { O_WRONLY, O_CREAT, O_TRUNC, O_NOFOLLOW } = fs.constants;
+      fd = await fsOpen(this.outPath, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, PRIVATE_FILE_MODE);
+      await fsFchmod(fd, PRIVATE_FILE_MODE);
       if (this.error) throw this.error;
       this.out = new Output(fd, (e) => this.fail(e));
       for (;;) {
