@@ -121,6 +121,8 @@ async function createServices(): Promise<Services> {
     locks,
     log: null,
     throttleBytesPerSecond: testThrottleFromEnv(process.env.STRONGBOX_E2E_BUILD === "1"),
+    // The server's own code: never a restore's target (npm start sets STRONGBOX_APP_ROOT; next start runs from it).
+    appDirs: [...new Set([process.cwd(), process.env.STRONGBOX_APP_ROOT].filter((d): d is string => !!d))],
   });
   const startupRestore = await automaticRestoreIfDamaged({ engine }).catch((err: Error): StartupRestore =>
     ({ outcome: "failed", damage: "unknown", message: `The check of the data file at start failed: ${err.message}`, notes: [] }));

@@ -54,6 +54,8 @@ export interface EngineOptions {
   log?: CurrentLog | null;
   /** How long the snapshot waits for writes already running to end before 1405 (spec §7 step 3). */
   drainTimeoutMs?: number;
+  /** The running application's own folders (working directory, app root): never a restore's target. */
+  appDirs?: string[];
 }
 
 export interface StartRequest {

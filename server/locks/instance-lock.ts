@@ -67,7 +67,12 @@ export function acquireInstanceLock(databaseDir: string, logsDir = path.join(dat
  * not a regular file, or not a lock at all is not held. Opened read-only: nothing is created or changed.
  */
 export function isInstanceLockHeld(file: string): boolean {
-  const st = fs.lstatSync(file, { throwIfNoEntry: false });
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.lstatSync(file, { throwIfNoEntry: false });
+  } catch {
+    return false; // a path through a file (ENOTDIR), or a folder we may not look into
+  }
   if (!st?.isFile()) return false;
   let db: Database.Database | null = null;
   try {
