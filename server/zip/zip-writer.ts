@@ -21,6 +21,7 @@ const fsFsync = promisify(fs.fsync);
 const fsFdatasync = promisify(fs.fdatasync);
 const fsWritev = promisify(fs.writev);
 const fsFchmod = promisify(fs.fchmod);
+const fsFstat = promisify(fs.fstat);
 
 export type ZipSource =
   | { kind: "file"; name: string; path: string; size: number; mtime: Date; mode: number }
@@ -65,7 +66,7 @@ const MAX_QUEUED = 4096; // entries accepted but not yet written (add() waits be
 const BATCH_FILES = 256;
 const FLUSH_BYTES = 1 << 20;
 const SYNC_BYTES = 32 << 20; // flush to disk as we go: the final fsync stays short even on slow disks
-const SKIPPABLE = new Set(["ENOENT", "ENOTDIR", "ELOOP", "EISDIR"]);
+const SKIPPABLE = new Set(["ENOENT", "ENOTDIR", "ELOOP", "EISDIR", "ENOTREG"]);
 
 /** What the writer gets for a piece of an entry. `raw` source bytes became `pieces` (`size` bytes). */
 interface Piece {
@@ -400,9 +401,13 @@ export class ZipWriter {
     if (s.kind === "file") {
       try {
         fd = await this.wait(fsOpen(s.path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK));
+        // Replaced since the listing by a FIFO or a device: skipped, like a vanished file, never read.
+        if (!(await fsFstat(fd)).isFile()) throw Object.assign(new Error("no longer a regular file"), { code: "ENOTREG" });
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code ?? "";
         if (!SKIPPABLE.has(code)) throw e;
+        if (fd !== undefined) await fsClose(fd).catch(() => {});
+        fd = undefined;
         job.chunks.push({ reserved: 0, last: true, out: Promise.resolve({ pieces: [], size: 0, raw: 0, stored: true, skip: `${code}: ${(e as Error).message}` }) });
         return;
       }
