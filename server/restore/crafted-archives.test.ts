@@ -15,6 +15,7 @@ import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-dat
 import { readArchiveContents, verifyArchiveFile } from "./archive-contents";
 import { MAX_MANIFEST_BYTES } from "./manifest-schema";
 import { runRestoreToFolder, runVerification } from "./restore-operations";
+import { runScheduledVerification } from "./scheduled-verification";
 import { entryDataSpan, manifestEntry, manifestFor, writeRawZip, zerosBomb, type RawEntry } from "./test-helpers";
 import { VerificationStore } from "./verification-store";
 
@@ -170,6 +171,27 @@ describe("crafted and damaged archives", () => {
     const after = await engine.start({ trigger: alice }).done;
     expect(after.status).toBe(0);
     expect(escaped).toEqual([]);
+  });
+});
+
+describe("the scheduled verification", () => {
+  it("picks a crafted archive up by itself, fails it, and leaves the engine free for the next backup", { timeout: 30_000 }, async () => {
+    const bomb = path.join(db.destination, "TestDb[0050].zip"); // named like one of ours: listed with the others
+    writeRawZip(bomb, [manifestBomb(MAX_MANIFEST_BYTES + (1 << 20), 9 << 20)]);
+    try {
+      const now = new Date();
+      store.setSchedule({ frequency: "Daily", hour: now.getHours(), weekday: 0 }, new Date(now.getTime() - 24 * 3600_000));
+      expect(await runScheduledVerification(engine, store, now)).toBe(true);
+      await engine.waitForIdle();
+      expect(engine.lastResult).toMatchObject({ kind: "verify", status: STATUS.ARCHIVE_CHECK_FAILED });
+      expect(store.get(bomb)?.problems.join("\n")).toMatch(/manifest\.json/);
+      expect(store.get(good)?.ok).toBe(true);
+      expect(engine.running).toBeNull();
+      expect(escaped).toEqual([]);
+    } finally {
+      fs.rmSync(bomb);
+      store.setSchedule({ frequency: "Never", hour: 0, weekday: 0 }, new Date());
+    }
   });
 });
 

@@ -219,14 +219,13 @@ export async function destinationProblem(destination: string, ctx: { databaseDir
     const a = relation(real, g.real);
     return a !== "none" ? a : relation(lexical, g.lexical);
   };
-  switch (rel(database)) {
-    case "same": return "is the database folder itself: each archive would hold the archives before it. Choose a folder outside the database";
-    case "inside": return `is inside the database folder ${database.lexical}: each archive would hold the archives before it. Choose a folder outside the database`;
-    case "contains": return `contains the database folder ${database.lexical}. Choose a folder of its own for the backups`;
-  }
-  switch (rel(home)) {
-    case "same": return `is STRONGBOX_HOME, the server's own folder (console database, secrets). Use a folder inside it, such as ${path.join(home.lexical, "backups")}, or one elsewhere`;
-    case "contains": return `contains STRONGBOX_HOME ${home.lexical}, the server's own folder. Choose a folder of its own for the backups`;
-  }
+  // The most telling reason first: being the place, then being inside it, then containing it (the default
+  // database, <home>/database, is inside the home: the home itself is "STRONGBOX_HOME", not "contains the database").
+  const toDatabase = rel(database), toHome = rel(home);
+  if (toDatabase === "same") return "is the database folder itself: each archive would hold the archives before it. Choose a folder outside the database";
+  if (toHome === "same") return `is STRONGBOX_HOME, the server's own folder (console database, secrets). Use a folder inside it, such as ${path.join(home.lexical, "backups")}, or one elsewhere`;
+  if (toDatabase === "inside") return `is inside the database folder ${database.lexical}: each archive would hold the archives before it. Choose a folder outside the database`;
+  if (toDatabase === "contains") return `contains the database folder ${database.lexical}. Choose a folder of its own for the backups`;
+  if (toHome === "contains") return `contains STRONGBOX_HOME ${home.lexical}, the server's own folder. Choose a folder of its own for the backups`;
   return null;
 }
