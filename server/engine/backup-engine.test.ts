@@ -188,6 +188,17 @@ describe("refusals and failures", () => {
     expect((await engineFor(db).start(manual).done).statusText).toContain("is STRONGBOX_HOME");
   });
 
+  it("never writes the archive through a link planted at its temporary name: refused, the link's target untouched", async () => {
+    db = makeTestDatabase();
+    const target = path.join(db.root, "precious.txt");
+    fs.writeFileSync(target, "precious");
+    fs.symlinkSync(target, path.join(db.destination, "TestDb[0001].zip.tmp"));
+    const outcome = await engineFor(db).start(manual).done;
+    expect(outcome.status).toBe(STATUS.BACKUP_ERROR);
+    expect(outcome.statusText).toMatch(/TestDb\[0001\]\.zip\.tmp is a symbolic link: the server does not follow links/);
+    expect(fs.readFileSync(target, "utf8")).toBe("precious");
+  });
+
   it("fails with 1407 when the destination is a file, not a folder", async () => {
     db = makeTestDatabase();
     const file = path.join(db.root, "a-file");

@@ -36,6 +36,9 @@ function kindOf(st: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boo
 
 const LINK_REASON = "is a symbolic link: the server does not follow links for this file. Replace the link by the file itself, or remove it.";
 
+/** The refusal of a symbolic link found where the server keeps one of its files. */
+export const linkRefused = (file: string) => new UnsafeFileError(file, "ELOOP", LINK_REASON);
+
 /**
  * How a file is opened:
  * - `read`: an existing file, for reading;
@@ -66,7 +69,7 @@ export async function openNoFollow(file: string, how: OpenMode): Promise<FileHan
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     // ELOOP is what O_NOFOLLOW gives for a link; with O_CREAT|O_EXCL a dangling link is EEXIST.
-    if (code === "ELOOP" || (how === "create" && code === "EEXIST" && (await isLink(file)))) throw new UnsafeFileError(file, "ELOOP", LINK_REASON);
+    if (code === "ELOOP" || (how === "create" && code === "EEXIST" && (await isLink(file)))) throw linkRefused(file);
     // A FIFO with no reader (opened for writing) or a socket: ENXIO. Say what it is.
     if (code === "ENXIO") {
       const st = await lstat(file).catch(() => null);

@@ -7,7 +7,7 @@ import os from "node:os";
 import crypto from "node:crypto";
 import zlib from "node:zlib";
 import { promisify } from "node:util";
-import { PRIVATE_FILE_MODE } from "../fs/safe-open";
+import { linkRefused, PRIVATE_FILE_MODE } from "../fs/safe-open";
 import { BufferPool, ZlibPool, storedBlocks, type FileItem, type FilesReply } from "./compress";
 import {
   centralHeader, dataDescriptor, endRecords, localHeader, unixAttrs,
@@ -473,7 +473,9 @@ export class ZipWriter {
       // Not raced with an abort: the fd must not leak. The archive is readable by the server's user only (0600, also
       // when a leftover file had other bits), and never written through a link planted at its name.
       const { O_WRONLY, O_CREAT, O_TRUNC, O_NOFOLLOW } = fs.constants;
-      fd = await fsOpen(this.outPath, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, PRIVATE_FILE_MODE);
+      fd = await fsOpen(this.outPath, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, PRIVATE_FILE_MODE).catch((e: NodeJS.ErrnoException) => {
+        throw e.code === "ELOOP" ? linkRefused(this.outPath) : e;
+      });
       await fsFchmod(fd, PRIVATE_FILE_MODE);
       if (this.error) throw this.error;
       this.out = new Output(fd, (e) => this.fail(e));
