@@ -193,7 +193,14 @@ describe("refusals and failures", () => {
     const target = path.join(db.root, "precious.txt");
     fs.writeFileSync(target, "precious");
     fs.symlinkSync(target, path.join(db.destination, "TestDb[0001].zip.tmp"));
+    // The writer fails before writing anything, with entries queued: nothing it leaves behind may go unhandled.
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on("unhandledRejection", onUnhandled);
     const outcome = await engineFor(db).start(manual).done;
+    await new Promise((r) => setImmediate(r)); // unhandled rejections are reported once the microtasks have run
+    process.off("unhandledRejection", onUnhandled);
+    expect(unhandled).toEqual([]);
     expect(outcome.status).toBe(STATUS.BACKUP_ERROR);
     expect(outcome.statusText).toMatch(/TestDb\[0001\]\.zip\.tmp is a symbolic link: the server does not follow links/);
     expect(fs.readFileSync(target, "utf8")).toBe("precious");

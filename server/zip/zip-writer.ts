@@ -370,7 +370,13 @@ export class ZipWriter {
       const pieces = reply.then(splitFiles);
       pieces.catch(() => {}); // surfaced where the writer awaits it
       // The batch's buffer (and its budget) is released with its last entry.
-      jobs.forEach((job, i) => job.chunks.push({ reserved: i === jobs.length - 1 ? bufSize : 0, last: true, out: pieces.then((p) => p[i]!) }));
+      jobs.forEach((job, i) => {
+        const out = pieces.then((p) => p[i]!);
+        // Awaited only when the writer reaches this entry: a writer that fails or is stopped first (the pool then
+        // rejects what is queued) must not leave the rejection unhandled.
+        out.catch(() => {});
+        job.chunks.push({ reserved: i === jobs.length - 1 ? bufSize : 0, last: true, out });
+      });
       items = []; jobs = []; bytes = 0;
     };
     for (;;) {
