@@ -3,6 +3,7 @@
 import crypto from "node:crypto";
 import { constants } from "node:fs";
 import fs from "node:fs/promises";
+import { assertRegular } from "../fs/safe-open";
 import type { OperationRecord } from "../operation";
 import { readArchiveManifest } from "../restore/archive-contents";
 import { STATUS, statusText } from "../status";
@@ -12,7 +13,7 @@ import { verifyArchive } from "../zip/zip-reader";
 export async function sha256File(file: string): Promise<{ sha256: string; size: number }> {
   const fh = await fs.open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
-    if (!(await fh.stat()).isFile()) throw new Error(`${file} is not a regular file`);
+    assertRegular(file, await fh.stat(), "an archive file");
     const hash = crypto.createHash("sha256");
     const buf = Buffer.allocUnsafe(1 << 20);
     let size = 0;

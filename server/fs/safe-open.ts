@@ -4,9 +4,8 @@
 // (O_NONBLOCK: the open of a FIFO with no writer would otherwise hang a threadpool thread for good); and a file read
 // whole is refused past a size cap instead of being read into memory. Only the last part of the path is checked:
 // the folders on the way are the administrator's to arrange.
-import { constants } from "node:fs";
+import { constants, mkdirSync } from "node:fs";
 import { lstat, mkdir, open, type FileHandle } from "node:fs/promises";
-import { mkdirSync } from "node:fs";
 
 /** What the server writes is readable by its own user only. */
 export const PRIVATE_FILE_MODE = 0o600;
@@ -26,7 +25,9 @@ export class UnsafeFileError extends Error {
 export const isUnsafeFileError = (err: unknown): err is UnsafeFileError =>
   err instanceof Error && err.name === "UnsafeFileError";
 
-function kindOf(st: { isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean }): string {
+type FileKind = { isFile(): boolean; isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean };
+
+function kindOf(st: FileKind): string {
   if (st.isDirectory()) return "a folder";
   if (st.isFIFO()) return "a FIFO (named pipe)";
   if (st.isSocket()) return "a socket";
@@ -88,8 +89,16 @@ export async function openNoFollow(file: string, how: OpenMode): Promise<FileHan
   }
 }
 
-function notRegular(file: string, st: Parameters<typeof kindOf>[0]): UnsafeFileError {
-  return new UnsafeFileError(file, "ENOTREG", `is ${kindOf(st)}, not a regular file: the server only reads and writes regular files here.`);
+function notRegular(file: string, st: FileKind, expected = "a regular file: the server only reads and writes regular files here"): UnsafeFileError {
+  return new UnsafeFileError(file, "ENOTREG", `is ${kindOf(st)}, not ${expected}.`);
+}
+
+/**
+ * Throws an UnsafeFileError (ENOTREG) saying what `file` is instead, unless `st` (its fstat) is a regular file.
+ * For files opened O_NONBLOCK that may be links (an archive the user named): a FIFO or a device is refused at once.
+ */
+export function assertRegular(file: string, st: FileKind, expected?: string): void {
+  if (!st.isFile()) throw notRegular(file, st, expected);
 }
 
 async function isLink(file: string): Promise<boolean> {

@@ -116,7 +116,7 @@ export async function openArchiveFile(archivePath: string): Promise<OpenedArchiv
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT") throw new BackupError(STATUS.BACKUP_ERROR, `The archive ${archivePath} does not exist.`);
     if (code === "EISDIR") throw new BackupError(STATUS.BACKUP_ERROR, `${archivePath} is a folder, not an archive.`);
-    if (code === "ENOTREG") throw new BackupError(STATUS.BACKUP_ERROR, `${(err as Error).message}. Choose the archive file itself.`);
+    if (code === "ENOTREG") throw new BackupError(STATUS.BACKUP_ERROR, `${(err as Error).message} Choose the archive file itself.`);
     if (code) throw new BackupError(STATUS.BACKUP_ERROR, `The archive ${archivePath} can't be opened (${code}).`);
     throw new BackupError(STATUS.ARCHIVE_CHECK_FAILED, `${archivePath} is not a readable ZIP archive (${(err as Error).message}).`);
   }

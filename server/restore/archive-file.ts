@@ -8,6 +8,7 @@ import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
 import yauzl from "yauzl";
+import { assertRegular } from "../fs/safe-open";
 import { CachedReader } from "../zip/zip-reader";
 
 export interface ArchiveEntry {
@@ -77,10 +78,7 @@ export async function openArchive(path: string): Promise<OpenedArchive> {
   const fh = await fs.open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const st = await fh.stat();
-    if (!st.isFile()) {
-      const what = st.isDirectory() ? "a folder" : st.isFIFO() ? "a FIFO (named pipe)" : "a device or other special file";
-      throw Object.assign(new Error(`${path} is ${what}, not an archive file`), { code: st.isDirectory() ? "EISDIR" : "ENOTREG" });
-    }
+    assertRegular(path, st, "an archive file");
     const entries = await listCentralDirectory(fh.fd, st.size);
     return makeArchive(path, fh, st.size, entries);
   } catch (err) {

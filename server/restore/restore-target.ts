@@ -134,8 +134,9 @@ export async function checkRestoreTarget(input: TargetCheckInput): Promise<Targe
     }
   }
 
-  // Another running server's database (its instance lock is held): nothing is restored into it, or over it.
-  const runningAbove = runningServerAt(real);
+  // A folder a user chose (forbidden places given; the server's own work folders are not): nothing is restored into
+  // another running server's database (its instance lock is held), or over it.
+  const runningAbove = forbidden ? runningServerAt(real) : null;
   if (runningAbove) return refuse(`The destination folder ${shown} ${runningAbove === real ? "is" : "is inside"} the database folder ${runningAbove}, which a running Strongbox server manages. Choose another folder.`);
 
   if (!resolved.exists) return { ok: true, target: real, exists: false, replaces: false };
@@ -148,7 +149,7 @@ export async function checkRestoreTarget(input: TargetCheckInput): Promise<Targe
     return refuse(`The destination folder ${shown} is not empty. Choose an empty or new folder, or confirm overwriting it (its current content is moved aside, not deleted).`);
   }
   // Replacing moves the whole folder aside: never one that holds a running server's database, at any depth.
-  const below = await runningServerBelow(real);
+  const below = forbidden ? await runningServerBelow(real) : null;
   if (below === "too large") {
     return refuse(`The destination folder ${shown} holds more than ${SCAN_MAX_FOLDERS} folders: too many to make sure no running Strongbox server's database is among them. Restore into a new or empty folder instead.`);
   }

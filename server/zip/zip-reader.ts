@@ -8,6 +8,7 @@ import zlib from "node:zlib";
 import { Readable } from "node:stream";
 import { promisify } from "node:util";
 import yauzl from "yauzl";
+import { assertRegular } from "../fs/safe-open";
 import { BufferPool, ZlibPool, type CheckItem, type CheckResult } from "./compress";
 
 export interface ListedEntry {
@@ -96,7 +97,7 @@ export async function openArchiveFd(path: string): Promise<{ fd: number; size: n
   const fd = await promisify(fs.open)(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
     const st = await promisify(fs.fstat)(fd);
-    if (!st.isFile()) throw new Error(`${path} is ${st.isDirectory() ? "a folder" : st.isFIFO() ? "a FIFO (named pipe)" : "a device or other special file"}, not an archive file`);
+    assertRegular(path, st, "an archive file");
     return { fd, size: st.size };
   } catch (e) {
     fs.close(fd, () => {});
