@@ -4,6 +4,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import { pathsFromEnv, testThrottleFromEnv, type StrongboxPaths } from "./config";
 import { openConsoleDb, type ConsoleDb } from "./console/console-db";
+import { makePrivateDirSync, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "./fs/safe-open";
 import { createDemoDatabaseIfAbsent } from "./database/demo-database";
 import { loadSettings, writeDefaultSettingsIfMissing } from "./settings/backup-settings-file";
 import { BackupEngine } from "./engine/backup-engine";
@@ -57,7 +58,7 @@ export function getServices(): Promise<Services> {
 function loadSecret(paths: StrongboxPaths): string {
   if (process.env.NEXTAUTH_SECRET) return process.env.NEXTAUTH_SECRET;
   try {
-    return fs.readFileSync(paths.secretFile, "utf8").trim();
+    return readPrivateFileSync(paths.secretFile);
   } catch {
     const secret = crypto.randomBytes(32).toString("base64url");
     fs.writeFileSync(paths.secretFile, secret + "\n", { mode: 0o600, flag: "wx" });
@@ -65,15 +66,43 @@ function loadSecret(paths: StrongboxPaths): string {
   }
 }
 
+/**
+ * A secret file of the home folder: never through a link (the read fails, and a new secret is written in its
+ * place, which fails too while the link is there), tightened to 0600 if an earlier version left it readable.
+ */
+function readPrivateFileSync(file: string): string {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw new Error(`${file} is not a regular file`);
+    if (st.mode & 0o077) fs.fchmodSync(fd, PRIVATE_FILE_MODE);
+    return fs.readFileSync(fd, "utf8").trim();
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 async function createServices(): Promise<Services> {
+  // Belt and braces: whatever this process creates without an explicit mode (SQLite's files, Next's cache, the
+  // demo database) is readable by the server's user only. The modules set 0600/0700 themselves as well, since
+  // tests and the bench drive them without this. Hooks inherit it.
+  process.umask(0o077);
   const paths = pathsFromEnv();
   const messages: string[] = [];
-  fs.mkdirSync(paths.home, { recursive: true });
+  // The home holds the console's database and secrets: 0700, also when an earlier version made it 0755.
+  makePrivateDirSync(paths.home);
+  if (fs.statSync(paths.home).mode & 0o077) {
+    try {
+      fs.chmodSync(paths.home, PRIVATE_DIR_MODE);
+    } catch (err) {
+      messages.push(`Warning: ${paths.home} could not be made private to this user (${(err as NodeJS.ErrnoException).code}): other users may read the console's state.`);
+    }
+  }
   // The lock first: a second server must not touch the database at all, not even to create the demo.
   const lock = acquireInstanceLock(paths.databaseDir);
   const demo = await createDemoDatabaseIfAbsent(paths.databaseDir, paths.home);
   if (demo.created) messages.push(`Created the demo database in ${paths.databaseDir}`);
-  fs.mkdirSync(paths.defaultDestination, { recursive: true });
+  makePrivateDirSync(paths.defaultDestination);
   await writeDefaultSettingsIfMissing(paths.databaseDir, paths.defaultDestination);
   const consoleDb = openConsoleDb(paths.consoleDb);
   const users = new Users(consoleDb);
@@ -92,6 +121,8 @@ async function createServices(): Promise<Services> {
     locks,
     log: null,
     throttleBytesPerSecond: testThrottleFromEnv(process.env.STRONGBOX_E2E_BUILD === "1"),
+    // The server's own code: never a restore's target (npm start sets STRONGBOX_APP_ROOT; next start runs from it).
+    appDirs: [...new Set([process.cwd(), process.env.STRONGBOX_APP_ROOT].filter((d): d is string => !!d))],
   });
   const startupRestore = await automaticRestoreIfDamaged({ engine }).catch((err: Error): StartupRestore =>
     ({ outcome: "failed", damage: "unknown", message: `The check of the data file at start failed: ${err.message}`, notes: [] }));

@@ -3,6 +3,7 @@
 import Database from "better-sqlite3";
 import fs from "node:fs";
 import path from "node:path";
+import { makePrivateDirSync, PRIVATE_FILE_MODE } from "../fs/safe-open";
 
 export type ConsoleDb = Database.Database;
 
@@ -42,8 +43,22 @@ CREATE TABLE IF NOT EXISTS api_tokens (
 );
 `;
 
+/**
+ * Opens (creating it when missing) the console's database. It holds password hashes and token hashes: the file and
+ * its -wal/-shm are readable by the server's user only (0600, also for files an earlier version made 0644; SQLite
+ * gives -wal/-shm the main file's mode), its folder is created 0700, and a symbolic link at any of the three names
+ * is refused rather than followed.
+ */
 export function openConsoleDb(file: string): ConsoleDb {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  makePrivateDirSync(path.dirname(file));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    const st = fs.lstatSync(f, { throwIfNoEntry: false });
+    if (st?.isSymbolicLink()) throw new Error(`${f} is a symbolic link: the server does not follow links for its console database. Replace it by the file itself, or remove it.`);
+    if (st && !st.isFile()) throw new Error(`${f} is not a regular file: the console database must be one.`);
+    if (st && (st.mode & 0o077) !== 0) fs.chmodSync(f, PRIVATE_FILE_MODE);
+  }
+  // Created here first, 0600, so that SQLite opens an existing private file rather than making one by the umask.
+  fs.closeSync(fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, PRIVATE_FILE_MODE));
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
   db.pragma("busy_timeout = 5000");

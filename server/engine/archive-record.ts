@@ -1,26 +1,36 @@
 // Rebuilds an operation record from an archive on disk and its manifest.json: used after a crash between the
 // commit and the history write, and to rebuild a damaged backupHistory.json.
 import crypto from "node:crypto";
-import { createReadStream } from "node:fs";
+import { constants } from "node:fs";
 import fs from "node:fs/promises";
+import { assertRegular } from "../fs/safe-open";
 import type { OperationRecord } from "../operation";
+import { readArchiveManifest } from "../restore/archive-contents";
 import { STATUS, statusText } from "../status";
-import { readEntry, verifyArchive } from "../zip/zip-reader";
-import { MANIFEST_NAME, parseManifest, type Manifest } from "./manifest";
+import { verifyArchive } from "../zip/zip-reader";
 
-export async function readManifest(archivePath: string): Promise<Manifest> {
-  return parseManifest(await readEntry(archivePath, MANIFEST_NAME));
-}
-
-export async function sha256File(file: string): Promise<string> {
-  const hash = crypto.createHash("sha256");
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest("hex");
+/** SHA-256 and size of a regular file (a FIFO or device is refused at once, never waited on). */
+export async function sha256File(file: string): Promise<{ sha256: string; size: number }> {
+  const fh = await fs.open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    assertRegular(file, await fh.stat(), "an archive file");
+    const hash = crypto.createHash("sha256");
+    const buf = Buffer.allocUnsafe(1 << 20);
+    let size = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, size);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+      size += bytesRead;
+    }
+    return { sha256: hash.digest("hex"), size };
+  } finally {
+    await fh.close();
+  }
 }
 
 export async function recordFromArchive(archivePath: string, opts: { verify: boolean; note?: string }): Promise<OperationRecord> {
-  const manifest = await readManifest(archivePath);
-  const st = await fs.stat(archivePath);
+  const manifest = await readArchiveManifest(archivePath);
   const files = manifest.entries.filter((e) => e.kind !== "directory");
   let status: number = STATUS.OK;
   let text = statusText(STATUS.OK);
@@ -53,12 +63,13 @@ export async function recordFromArchive(archivePath: string, opts: { verify: boo
     operation: "backup", backupNumber: manifest.backupNumber, trigger: manifest.trigger, archivePath,
     logBackupPath: null, structurePath: manifest.structurePath, dataPath: manifest.dataPath,
     content: {
-      projectFiles: manifest.settings.general.includeStructureFile ? structure : null,
+      // The manifest's settings are informative and only checked to be an object: read them with care.
+      projectFiles: (manifest.settings as Partial<typeof manifest.settings>).general?.includeStructureFile ? structure : null,
       dataFile: data ? { bytes: data.size } : null,
       attachmentFiles: attachments.count ? attachments : null,
     },
     attachments: manifest.attachments, files: files.map((e) => e.originalPath),
-    archive: { size: st.size, sha256: await sha256File(archivePath), verified },
+    archive: { ...(await sha256File(archivePath)), verified },
     scheduledDate: manifest.scheduledDate ? new Date(manifest.scheduledDate) : null,
     startingDate: new Date(manifest.startingDate), endingDate: new Date(manifest.endingDate),
     status, statusText: text, partial, errors, notes: opts.note ? [opts.note] : [],

@@ -30,7 +30,8 @@ async function listMatching(destination: string, pattern: RegExp): Promise<Archi
     const m = pattern.exec(name);
     if (!m) continue;
     const p = path.join(destination, name);
-    const st = await fs.stat(p).catch(() => null);
+    // lstat: the server's archives are regular files; a link or FIFO under an archive's name is none of ours.
+    const st = await fs.lstat(p).catch(() => null);
     if (st?.isFile()) found.push({ number: Number(m[1]), path: p, size: st.size, mtime: st.mtime });
   }
   return found.sort((a, b) => a.number - b.number);

@@ -11,7 +11,7 @@ import { STATUS } from "../status";
 import { readEntry } from "../zip/zip-reader";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
 import { BackupEngine } from "./backup-engine";
-import { parseManifest } from "./manifest";
+import { readArchiveManifest } from "../restore/archive-contents";
 import type { OperationProgress } from "./progress";
 
 let db: TestDatabase;
@@ -48,7 +48,7 @@ describe("a full backup", () => {
     expect(fs.readdirSync(db.destination).sort()).toEqual(["TestDb[0001].zip", "backupHistory.json"]);
     execFileSync("unzip", ["-tq", archive]);
 
-    const manifest = parseManifest(await readEntry(archive, "manifest.json"));
+    const manifest = await readArchiveManifest(archive);
     expect(manifest.backupNumber).toBe(1);
     expect(manifest.databaseName).toBe("TestDb");
     expect(manifest.databaseId).toMatch(/^[0-9a-f-]{36}$/);
@@ -173,6 +173,37 @@ describe("refusals and failures", () => {
     expect(journalOf(db)).toMatch(/\*\*\* Full Backup aborted\n[\s\S]*Error reported : 1407/);
     db.writeSettings();
     expect((await engine.start(manual).done).backupNumber).toBe(1);
+  });
+
+  it("fails with 1407 and the reason when a hand-edited destination lies inside the database, writing nothing there", async () => {
+    db = makeTestDatabase();
+    const inside = path.join(db.databaseDir, "Project", "Backups");
+    fs.mkdirSync(inside);
+    db.writeSettings({ destination: inside });
+    const outcome = await engineFor(db).start(manual).done;
+    expect(outcome.status).toBe(STATUS.DESTINATION_INVALID);
+    expect(outcome.statusText).toContain(`The destination folder ${inside} (General/DestinationFolder in the settings) is inside the database folder`);
+    expect(fs.readdirSync(inside)).toEqual([]);
+    db.writeSettings({ destination: db.home });
+    expect((await engineFor(db).start(manual).done).statusText).toContain("is STRONGBOX_HOME");
+  });
+
+  it("never writes the archive through a link planted at its temporary name: refused, the link's target untouched", async () => {
+    db = makeTestDatabase();
+    const target = path.join(db.root, "precious.txt");
+    fs.writeFileSync(target, "precious");
+    fs.symlinkSync(target, path.join(db.destination, "TestDb[0001].zip.tmp"));
+    // The writer fails before writing anything, with entries queued: nothing it leaves behind may go unhandled.
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on("unhandledRejection", onUnhandled);
+    const outcome = await engineFor(db).start(manual).done;
+    await new Promise((r) => setImmediate(r)); // unhandled rejections are reported once the microtasks have run
+    process.off("unhandledRejection", onUnhandled);
+    expect(unhandled).toEqual([]);
+    expect(outcome.status).toBe(STATUS.BACKUP_ERROR);
+    expect(outcome.statusText).toMatch(/TestDb\[0001\]\.zip\.tmp is a symbolic link: the server does not follow links/);
+    expect(fs.readFileSync(target, "utf8")).toBe("precious");
   });
 
   it("fails with 1407 when the destination is a file, not a folder", async () => {

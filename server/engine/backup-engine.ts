@@ -15,10 +15,12 @@ import { BackupHistory, toHistoryEntry, type HistoryEntry } from "../history/bac
 import { BackupJournal, formatBlock } from "../journal/backup-journal";
 import { findHook, hookEnv, hookSummary, isHookError, runHook, startupDecision, type HookContext } from "../hooks/backup-hooks";
 import type { OperationRecord, Trigger } from "../operation";
+import { formatLimit, isUnsafeFileError } from "../fs/safe-open";
+import { MAX_MANIFEST_BYTES } from "../restore/manifest-schema";
 import { loadSettings } from "../settings/backup-settings-file";
 import type { BackupSettings } from "../settings/model";
 import { resolveAttachments, resolveDatabaseName, resolveDestination } from "../settings/resolve";
-import { BackupError, STATUS, statusText } from "../status";
+import { BackupError, isBackupError, STATUS, statusText } from "../status";
 import { ZipWriter, type ZipSource } from "../zip/zip-writer";
 import { verifyArchive } from "../zip/zip-reader";
 import { applyRetention, archiveName, listArchives, tempArchiveName, tempSnapshotName } from "./archives";
@@ -52,6 +54,8 @@ export interface EngineOptions {
   log?: CurrentLog | null;
   /** How long the snapshot waits for writes already running to end before 1405 (spec §7 step 3). */
   drainTimeoutMs?: number;
+  /** The running application's own folders (working directory, app root): never a restore's target. */
+  appDirs?: string[];
 }
 
 export interface StartRequest {
@@ -73,6 +77,10 @@ export interface ResolvedContext {
 const RUNNING_TEXT: Record<EngineOperationKind, string> = {
   backup: "A backup is already in progress.", logIntegration: "A log integration is running.", restore: "A restore is in progress.",
   restoreInPlace: "A restore of the data file is in progress.", verify: "An archive verification is in progress.",
+};
+
+const OPERATION_NAME: Record<EngineOperationKind, string> = {
+  backup: "backup", logIntegration: "log integration", restore: "restore", restoreInPlace: "restore of the data file", verify: "verification",
 };
 
 /** One running operation: its progress record (streamed), its Stop, and its end. */
@@ -180,11 +188,31 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
     const slot: Slot = { progress, abort, done: null as unknown as Promise<OperationOutcome> };
     this.current = slot;
     this.emitNow();
-    slot.done = run(slot).finally(() => {
-      this.current = null;
-      this.stopTimer();
-    });
+    // Every operation ends with an outcome: one that throws instead of reporting its failure still frees the slot,
+    // tells every console, and rejects nobody (no caller awaits `done` for a console-started operation).
+    slot.done = run(slot)
+      .catch((err: unknown) => this.finishOperation(this.failedOutcome(slot, err)))
+      .finally(() => {
+        this.current = null;
+        this.stopTimer();
+      });
     return { operationId, done: slot.done };
+  }
+
+  /** The outcome of an operation that threw rather than returning one: its error as a status, or 1406 on Stop. */
+  private failedOutcome(slot: Slot, err: unknown): OperationOutcome {
+    const p = slot.progress;
+    const signal = slot.abort.signal;
+    let e: BackupError;
+    if (signal.aborted || isBackupError(err)) e = toBackupError(err, signal);
+    else {
+      console.error(`[strongbox] the ${OPERATION_NAME[p.kind]} failed unexpectedly:`, err);
+      e = new BackupError(STATUS.BACKUP_ERROR, `The ${OPERATION_NAME[p.kind]} failed: ${(err as Error)?.message ?? String(err)}`);
+    }
+    return {
+      operationId: p.operationId, kind: p.kind, trigger: p.trigger, backupNumber: p.backupNumber ?? 0, status: e.status, statusText: e.message,
+      partial: false, archivePath: null, startingDate: p.startedAt, endingDate: this.now().toISOString(),
+    };
   }
 
   /** Ends an operation: the outcome is kept as the last result and every console is told. */
@@ -270,7 +298,7 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
       }
       verbose = ctx.settings.advanced.backupJournalVerboseMode;
       for (const r of ctx.refusedAttachments) record.notes.push(`Attachment refused: ${r.path} (${r.reason})`);
-      await checkDestination(ctx.destination);
+      await checkDestination(ctx.destination, { databaseDir: this.opts.databaseDir, home: this.opts.home });
       const history = this.history(ctx);
       const number = await this.nextNumber(ctx, history, record);
       record.backupNumber = number;
@@ -384,7 +412,14 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
         log: snapshotOperations(bookkeeping),
         attachments: record.attachments, entries: manifestEntries,
       };
-      await writer.add({ kind: "buffer", name: MANIFEST_NAME, data: Buffer.from(JSON.stringify(manifest, null, 2)), mtime: this.now() });
+      const manifestData = Buffer.from(JSON.stringify(manifest, null, 2));
+      // Readers refuse a larger manifest (it is what a zip bomb would claim): an archive no restore could read is
+      // a failed backup, said plainly, not a surprise on the day of the restore.
+      if (manifestData.length > MAX_MANIFEST_BYTES) {
+        throw new BackupError(STATUS.BACKUP_ERROR, `This backup holds ${manifestEntries.length} entries: their list (manifest.json, ${formatMB(manifestData.length)}) ` +
+          `is over the ${formatLimit(MAX_MANIFEST_BYTES)} an archive's manifest may have, so the archive could not be read back. Save fewer files per backup (attachments).`);
+      }
+      await writer.add({ kind: "buffer", name: MANIFEST_NAME, data: manifestData, mtime: this.now() });
       const result = await writer.finish();
       await fs.rm(tempSnapshot, { force: true });
 
@@ -590,7 +625,9 @@ function toBackupError(err: unknown, signal: AbortSignal): BackupError {
     const reason = signal.reason;
     return reason instanceof BackupError ? reason : new BackupError(STATUS.CANCELED_BY_USER);
   }
-  if (err instanceof BackupError) return err;
+  if (isBackupError(err)) return err;
+  // A link, FIFO or oversized file where the server keeps its own (history, journal…): its message says which.
+  if (isUnsafeFileError(err)) return new BackupError(STATUS.BACKUP_ERROR, err.message);
   const e = err as NodeJS.ErrnoException;
   if (e?.code === "ENOSPC") return new BackupError(STATUS.BACKUP_ERROR, `Disk full while writing the backup: ${e.message}`);
   if (e?.code) return new BackupError(STATUS.BACKUP_ERROR, `I/O error during the backup (${e.code}): ${e.message}`);

@@ -16,7 +16,7 @@ import { STATUS } from "../status";
 import { readEntry } from "../zip/zip-reader";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
 import { BackupEngine } from "./backup-engine";
-import { parseManifest } from "./manifest";
+import { readArchiveManifest } from "../restore/archive-contents";
 import type { Phase } from "./progress";
 
 let t: TestDatabase;
@@ -104,7 +104,7 @@ describe("writes during a backup", () => {
     expect(customer(2)).toMatchObject({ city: "Write 10" });
     expect(customer(3)).toMatchObject({ city: "Write 11" });
     // None of them is in the snapshot: it was taken before.
-    const manifest = parseManifest(await readEntry(outcome.archivePath!, "manifest.json"));
+    const manifest = await readArchiveManifest(outcome.archivePath!);
     expect(manifest.log.lastOperation).toBe(0);
     // All of them are in the log file, as applied.
     const log = await readLog(databaseLayout(t.databaseDir).logFile, { allowTornTail: false });
@@ -141,7 +141,7 @@ describe("writes during a backup", () => {
     // Nothing lost: every write is in the data file and in the log.
     const ops = store.lastOperation();
     expect(ops).toBe(log.length);
-    const manifest = parseManifest(await readEntry(outcome.archivePath!, "manifest.json"));
+    const manifest = await readArchiveManifest(outcome.archivePath!);
     const current = await readLog(databaseLayout(t.databaseDir).logFile, { allowTornTail: false });
     expect(current.header.firstOperation).toBe((manifest.log.lastOperation ?? 0) + 1);
     expect(current.records.at(-1)?.op ?? manifest.log.lastOperation).toBe(ops);

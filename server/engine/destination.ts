@@ -3,11 +3,18 @@
 import crypto from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
+import { destinationProblem } from "../settings/resolve";
 import { BackupError, STATUS } from "../status";
 
 export { fsyncDir } from "../fs/atomic-write";
 
-export async function checkDestination(destination: string): Promise<void> {
+/**
+ * At each backup, whatever the settings page allowed: the settings file may have been edited by hand. `places`: the
+ * database folder and STRONGBOX_HOME, which the destination must keep away from (destinationProblem).
+ */
+export async function checkDestination(destination: string, places: { databaseDir: string; home: string }): Promise<void> {
+  const refused = await destinationProblem(destination, places);
+  if (refused) throw new BackupError(STATUS.DESTINATION_INVALID, `The destination folder ${destination} (General/DestinationFolder in the settings) ${refused}.`);
   const st = await fs.stat(destination).catch((err: NodeJS.ErrnoException) => {
     throw new BackupError(STATUS.DESTINATION_INVALID,
       err.code === "ENOENT" || err.code === "ENOTDIR"
@@ -19,7 +26,7 @@ export async function checkDestination(destination: string): Promise<void> {
   }
   const probe = path.join(destination, `.strongbox-probe-${crypto.randomBytes(6).toString("hex")}`);
   try {
-    const fh = await fs.open(probe, "wx");
+    const fh = await fs.open(probe, "wx", 0o600);
     try {
       await fh.write("probe");
       await fh.sync();

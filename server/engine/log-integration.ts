@@ -6,6 +6,7 @@ import Database from "better-sqlite3";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { readBookkeeping } from "../data/bookkeeping";
+import { openNoFollow } from "../fs/safe-open";
 import { toHistoryEntry } from "../history/backup-history";
 import { formatBlock } from "../journal/backup-journal";
 import { collectOperations, integrateLog } from "../log/integrate";
@@ -56,7 +57,7 @@ export async function defaultLogSources(engine: BackupEngine, ctx: ResolvedConte
 export async function logDatabaseId(file: string): Promise<string | null> {
   let fh;
   try {
-    fh = await fs.open(file, "r");
+    fh = await openNoFollow(file, "read");
     const buf = Buffer.alloc(4096);
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
     const line = buf.subarray(0, bytesRead).toString("utf8").split("\n")[0];

@@ -1,4 +1,5 @@
 // manifest.json at the archive's root (spec §3): enough to verify the archive and to rebuild its history entry.
+// It is read back (validated, size-capped) by readArchiveManifest in ../restore/archive-contents.ts.
 import type { BackupSettings } from "../settings/model";
 import type { AttachmentResult, Trigger } from "../operation";
 
@@ -31,12 +32,4 @@ export interface Manifest {
   log: { firstOperation: number | null; lastOperation: number | null };
   attachments: AttachmentResult[];
   entries: ManifestEntry[];
-}
-
-export function parseManifest(buf: Buffer): Manifest {
-  const m = JSON.parse(buf.toString("utf8")) as Manifest;
-  if (m?.generator !== "strongbox" || typeof m.backupNumber !== "number" || !Array.isArray(m.entries)) {
-    throw new Error("manifest.json is not a Strongbox manifest");
-  }
-  return m;
 }

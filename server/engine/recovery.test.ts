@@ -8,6 +8,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { openConsoleDb } from "../console/console-db";
 import { acquireInstanceLock, InstanceLockError } from "../locks/instance-lock";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
+import { writeRawZip, zerosBomb } from "../restore/test-helpers";
+import { recordFromArchive } from "./archive-record";
 import { BackupEngine } from "./backup-engine";
 
 let db: TestDatabase;
@@ -117,5 +119,25 @@ describe("one engine per database", () => {
     // The kernel drops the lock as the process dies; poll a little, as a loaded machine may report the exit first.
     const free = () => { try { acquireInstanceLock(db.databaseDir).release(); return true; } catch { return false; } };
     await expect.poll(free, { timeout: 5_000 }).toBe(true);
+  });
+});
+
+describe("an unknown archive found at start", () => {
+  it("has its manifest capped: a declared size over the cap is refused unread, an inflated one stops at the declared size", async () => {
+    db = makeTestDatabase({ rows: 50 });
+    // Declares 1 GiB; its data is not even valid deflate: the declared size alone refuses it, nothing is inflated.
+    const declared = path.join(db.destination, "TestDb[0007].zip");
+    writeRawZip(declared, [{ name: "manifest.json", deflated: Buffer.alloc(4096, 0xff), declaredSize: 1 << 30 }]);
+    await expect(recordFromArchive(declared, { verify: true })).rejects.toThrow(/manifest\.json can't be read \(declares 1073741824 bytes, more than the \d+ allowed/);
+    // Declares 1 KiB and inflates to 512 MiB (a 512 KiB zip bomb): stopped just past 1 KiB.
+    const bomb = path.join(db.destination, "TestDb[0008].zip");
+    writeRawZip(bomb, [{ name: "manifest.json", deflated: zerosBomb(512 << 20), declaredSize: 1024 }]);
+    await expect(recordFromArchive(bomb, { verify: true })).rejects.toThrow(/manifest\.json can't be read \(inflates to more than the 1024 bytes recorded/);
+    // The start goes on; neither is recorded, both are left where they are.
+    const messages = await engineFor(db).init();
+    expect(messages.join("\n")).not.toMatch(/TestDb\[000[78]\]/);
+    expect(fs.existsSync(declared) && fs.existsSync(bomb)).toBe(true);
+    const next = await engineFor(db).start({ trigger: { kind: "manual", user: "me" } }).done;
+    expect(next).toMatchObject({ status: 0, backupNumber: 9 });
   });
 });

@@ -4,6 +4,9 @@
 // runs as it is under the tests and beside the Next server.
 import Database from "better-sqlite3";
 
+// Whatever SQLite creates here (the copy, its journal) is readable by the server's user only.
+process.umask(0o077);
+
 process.once("message", ({ source, target, table }) => {
   try {
     const db = new Database(source, { readonly: true, fileMustExist: true });

@@ -3,6 +3,7 @@ import { fork } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { BOOKKEEPING_TABLE, type Bookkeeping } from "../data/bookkeeping";
+import { openNoFollow } from "../fs/safe-open";
 
 /** The child is a plain .mjs file on disk; the Next bundle can't carry it, so we find it from the app root. */
 function workerPath(): string {
@@ -15,6 +16,10 @@ export const snapshotSidecars = (target: string) => [target, `${target}-journal`
 
 export async function snapshotDataFile(source: string, target: string, signal: AbortSignal): Promise<{ bookkeeping: Bookkeeping | null }> {
   signal.throwIfAborted();
+  // The copy of the data is the server's alone: created here 0600 (never through a link at its name), and VACUUM INTO
+  // fills the empty file, keeping its mode (SQLite gives its rollback journal the same).
+  await fs.rm(target, { force: true });
+  await (await openNoFollow(target, "create")).close();
   const child = fork(/*turbopackIgnore: true*/ workerPath(), [], { stdio: ["ignore", "inherit", "inherit", "ipc"], serialization: "json" });
   try {
     return await new Promise((resolve, reject) => {

@@ -1,8 +1,10 @@
 // Crash-safe file writes for the files people and tools read back (backupHistory.json, the backup journal):
-// a reader sees either the old content or the new, never a torn one.
-import { open, rename, unlink, stat } from "node:fs/promises";
+// a reader sees either the old content or the new, never a torn one. What is written is the server's own: 0600,
+// and never through a symbolic link (a rename over a link replaces the link; an append refuses one).
+import { lstat, open, rename, unlink } from "node:fs/promises";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
+import { openNoFollow, PRIVATE_FILE_MODE } from "./safe-open";
 
 /** Writes a whole buffer, looping on short writes (rare for regular files, but allowed by POSIX). */
 async function writeAll(fh: import("node:fs/promises").FileHandle, buf: Uint8Array): Promise<void> {
@@ -38,7 +40,7 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
   const dir = path.dirname(target);
   const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
-  const fh = await open(tmp, "wx");
+  const fh = await open(tmp, "wx", PRIVATE_FILE_MODE);
   try {
     try {
       await writeAll(fh, buf);
@@ -56,17 +58,18 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
 
 /**
  * Appends one whole record (one write call for any record the kernel accepts at once) and fsyncs it. If the
- * write fails part-way (disk full), the file is cut back to its previous length so no half record stays.
+ * write fails part-way (disk full), the file is cut back to its previous length so no half record stays. A link
+ * or anything but a regular file at `target` is refused (UnsafeFileError), its target untouched.
  */
 export async function appendWhole(target: string, text: string): Promise<void> {
-  const created = await stat(target).then(
+  const created = await lstat(target).then(
     () => false,
     (err: NodeJS.ErrnoException) => {
       if (err.code === "ENOENT") return true;
       throw err;
     },
   );
-  const fh = await open(target, "a");
+  const fh = await openNoFollow(target, "append");
   try {
     const before = (await fh.stat()).size;
     try {

@@ -1,13 +1,19 @@
 // backupHistory.json (spec §4): in the destination folder, in the shape 4D writes — an object keyed by the
 // structure's path, each value a list of operations — plus our fields. We own one key; every other key (other
 // databases sharing the destination, or 4D itself) is written back as it was read.
-import { readFile, rename } from "node:fs/promises";
+import { rename } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomic } from "../fs/atomic-write";
+import { readFileNoFollow } from "../fs/safe-open";
 import type { AttachmentResult, OperationKind, OperationRecord, TriggerKind } from "../operation";
 import { STATUS, statusText } from "../status";
 
 export const HISTORY_FILE_NAME = "backupHistory.json";
+/**
+ * The most of backupHistory.json the server reads: far more than years of entries (each lists its files, so a
+ * backup of 5,000 files adds about 400 KB; "keep only the last X" prunes them). Past it the file is refused, not read.
+ */
+export const MAX_HISTORY_BYTES = 256 << 20;
 
 /** One operation as written in the file; field order follows spec §4. */
 export interface HistoryEntry {
@@ -235,7 +241,9 @@ export class BackupHistory {
   private async load(): Promise<{ pairs: RawHistory; damaged: DamagedHistory | null }> {
     let text: string;
     try {
-      text = await readFile(this.filePath, "utf8");
+      // Never through a link, never a FIFO or device, never past the cap: such a file is refused (UnsafeFileError,
+      // saying what it is), and nothing is written over it.
+      text = (await readFileNoFollow(this.filePath, MAX_HISTORY_BYTES)).data.toString("utf8");
     } catch (err) {
       // No file: numbering starts again, as in 4D (the engine still never overwrites an archive).
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return { pairs: [], damaged: null };

@@ -1,8 +1,9 @@
 // The backup journal (spec §5): `Logs/Backup Journal[NNN].txt`, one block per operation, rotated at 10 MiB
 // with numbering that wraps after [999] — as 4D does. Blocks are rendered by ./format-block.ts.
-import { mkdir, open, readdir, stat } from "node:fs/promises";
+import { lstat, readdir } from "node:fs/promises";
 import path from "node:path";
 import { appendWhole, writeFileAtomic } from "../fs/atomic-write";
+import { makePrivateDir, openNoFollow } from "../fs/safe-open";
 
 export { formatBlock, formatRunningBlock, formatSize, formatLocalTime, formatDuration, formatTrigger, splitBlocks } from "./format-block";
 export type { BlockOptions, RunningRecord } from "./format-block";
@@ -49,7 +50,7 @@ export function pickCurrent(files: JournalFile[]): JournalFile | null {
 /** The separator to write before a block so that exactly one blank line sits between blocks. */
 async function separatorFor(file: string, size: number): Promise<string> {
   if (size === 0) return "";
-  const fh = await open(file, "r");
+  const fh = await openNoFollow(file, "read");
   try {
     const tail = Buffer.alloc(Math.min(2, size));
     await fh.read(tail, 0, tail.length, size - tail.length);
@@ -76,7 +77,11 @@ export class BackupJournal {
   /** Told after every block written, whoever wrote it (engine, automation, recovery): the console refreshes. */
   private readonly onAppend?: (file: string) => void;
 
-  /** The journal files, by number. A missing Logs/ folder means no journal yet. */
+  /**
+   * The journal files, by number. A missing Logs/ folder means no journal yet. Only regular files count: a symbolic
+   * link (or a FIFO) under a journal's name is not a journal file, so nothing ever reads or appends through it; a
+   * block that would start a file of that number replaces the link instead (its target untouched).
+   */
   async list(): Promise<JournalFile[]> {
     let names: string[];
     try {
@@ -90,7 +95,7 @@ export class BackupJournal {
       const m = NAME_RE.exec(name);
       if (!m || Number(m[1]) < 1) continue;
       const p = path.join(this.logsDir, name);
-      const st = await stat(p).catch(() => null); // removed meanwhile: not a journal file any more
+      const st = await lstat(p).catch(() => null); // removed meanwhile: not a journal file any more
       if (st?.isFile()) files.push({ number: Number(m[1]), name, path: p, size: st.size, mtime: st.mtime });
     }
     return files.sort((a, b) => a.number - b.number);
@@ -115,7 +120,7 @@ export class BackupJournal {
   }
 
   private async appendNow(block: string): Promise<{ file: string }> {
-    await mkdir(this.logsDir, { recursive: true });
+    await makePrivateDir(this.logsDir);
     const text = block.replace(/\s+$/, "") + "\n";
     const current = pickCurrent(await this.list());
     if (current && current.size < this.maxBytes) {

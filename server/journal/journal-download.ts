@@ -1,9 +1,9 @@
 // Downloads of the backup journal (spec §10): one file exactly as it is on disk, or every file as one ZIP streamed
 // by archiver. A file is named by its number only and found in the Logs folder's listing: nothing from a request
 // is ever joined to a path. Answers are web-standard Responses so the route handlers stay a few lines.
-import { constants } from "node:fs";
-import { lstat, open, type FileHandle } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { Readable } from "node:stream";
+import { isUnsafeFileError, openNoFollow } from "../fs/safe-open";
 import { ZipArchive } from "archiver";
 import { BackupJournal, formatLocalTime, type JournalFile } from "./backup-journal";
 
@@ -71,17 +71,13 @@ export async function journalFileDownload(logsDir: string, param: string): Promi
   if (found instanceof Response) return found;
   let fh: FileHandle;
   try {
-    fh = await open(found.path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    fh = await openNoFollow(found.path, "read");
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ELOOP") return textResponse(404, `The journal file ${found.name} is no longer in the Logs folder.`);
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return textResponse(404, `The journal file ${found.name} is no longer in the Logs folder.`);
+    if (isUnsafeFileError(err)) return textResponse(404, `${found.name} is no longer a journal file: it ${err.reason}`);
     throw err;
   }
   const st = await fh.stat();
-  if (!st.isFile()) {
-    await fh.close();
-    return textResponse(404, `${found.name} is not a regular file.`);
-  }
   return new Response(fileStream(fh, st.size), {
     headers: {
       "content-type": "text/plain; charset=utf-8",
@@ -90,6 +86,32 @@ export async function journalFileDownload(logsDir: string, param: string): Promi
       "last-modified": st.mtime.toUTCString(),
       "cache-control": "no-store",
       "x-content-type-options": "nosniff",
+    },
+  });
+}
+
+/**
+ * A file's content, opened only when archiver comes to it (one file open at a time) and without following a link:
+ * a link or FIFO planted under the name since the listing ends the download instead of being read.
+ */
+function noFollowStream(file: string): Readable {
+  let fh: FileHandle | null = null;
+  let pos = 0;
+  return new Readable({
+    highWaterMark: READ_BYTES,
+    read() {
+      (async () => {
+        fh ??= await openNoFollow(file, "read");
+        const buf = Buffer.allocUnsafe(READ_BYTES);
+        const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+        pos += bytesRead;
+        this.push(bytesRead ? buf.subarray(0, bytesRead) : null);
+      })().catch((err: Error) => this.destroy(err));
+    },
+    destroy(err, cb) {
+      const closing = fh ? fh.close() : Promise.resolve();
+      fh = null;
+      closing.then(() => cb(err), () => cb(err));
     },
   });
 }
@@ -104,12 +126,8 @@ export function allJournalsFileName(databaseName: string, now: Date, timeZone?: 
  * disk or held whole in memory. Entries are the files' own names at the ZIP's root, with their times.
  */
 export async function allJournalsDownload(logsDir: string, opts: { databaseName: string; now: Date; timeZone?: string }): Promise<Response> {
-  const files = await new BackupJournal(logsDir).list();
-  const regular: JournalFile[] = [];
-  for (const f of files) {
-    // Only regular files of the Logs folder itself: a link under a journal's name is left out.
-    if ((await lstat(f.path).catch(() => null))?.isFile()) regular.push(f);
-  }
+  // Only regular files are listed: a link under a journal's name is left out.
+  const regular = await new BackupJournal(logsDir).list();
   if (regular.length === 0) return textResponse(404, "There is no backup journal yet: one is written when the first backup ends.");
 
   const archive = new ZipArchive({ zlib: { level: 6 } });
@@ -118,7 +136,7 @@ export async function allJournalsDownload(logsDir: string, opts: { databaseName:
     if (err.code !== "ENOENT") archive.destroy(err);
   });
   archive.on("error", (err) => archive.destroy(err));
-  for (const f of regular) archive.file(f.path, { name: f.name, date: f.mtime });
+  for (const f of regular) archive.append(noFollowStream(f.path), { name: f.name, date: f.mtime });
   // Not awaited: finalize resolves once everything has been read, which needs the client to be reading.
   archive.finalize().catch((err: Error) => archive.destroy(err));
   return new Response(Readable.toWeb(archive) as ReadableStream<Uint8Array>, {

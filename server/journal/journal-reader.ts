@@ -1,7 +1,8 @@
 // Reads the backup journal for the console's Journal page (spec §10) one page at a time, so the browser never
 // receives a whole file: a full file is 10 MiB, tens of thousands of blocks. Each file gets an index of where its
 // blocks start, with each block's kind and status, kept while the file is unchanged and extended when it only grew.
-import { open, stat, type FileHandle } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import { isUnsafeFileError, openNoFollow } from "../fs/safe-open";
 import type { OperationKind } from "../operation";
 import { BackupJournal, pickCurrent, type JournalFile } from "./backup-journal";
 import { BLOCK_KINDS, BLOCK_STATUSES, parseBlock, summarizeBlock, type BlockStatus, type ParsedBlock } from "./parse-block";
@@ -100,8 +101,9 @@ export class JournalReader {
     const current = pickCurrent(files);
     const file = number === undefined ? current : files.find((f) => f.number === number);
     if (!file) return null;
-    const fh = await open(file.path, "r").catch((err: NodeJS.ErrnoException) => {
-      if (err.code === "ENOENT") return null; // replaced or removed since the listing
+    // Without following a link: one planted under the name since the listing is refused, its target never read.
+    const fh = await openNoFollow(file.path, "read").catch((err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT" || isUnsafeFileError(err)) return null; // replaced or removed since the listing
       throw err;
     });
     if (!fh) return null;

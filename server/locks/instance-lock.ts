@@ -4,6 +4,7 @@
 import Database from "better-sqlite3";
 import fs from "node:fs";
 import path from "node:path";
+import { makePrivateDirSync, PRIVATE_FILE_MODE } from "../fs/safe-open";
 
 export class InstanceLockError extends Error {
   constructor(databaseDir: string) {
@@ -25,9 +26,13 @@ export interface InstanceLock {
  */
 const held = new Set<Database.Database>();
 
+export const INSTANCE_LOCK_FILE = ".strongbox-server.lock";
+
 export function acquireInstanceLock(databaseDir: string, logsDir = path.join(databaseDir, "Logs")): InstanceLock {
-  fs.mkdirSync(logsDir, { recursive: true });
-  const file = path.join(logsDir, ".strongbox-server.lock");
+  makePrivateDirSync(logsDir);
+  const file = path.join(logsDir, INSTANCE_LOCK_FILE);
+  // Created 0600 and never through a link (SQLite would follow one); an existing regular file is opened as it is.
+  fs.closeSync(fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, PRIVATE_FILE_MODE));
   const db = new Database(file, { timeout: 0 });
   try {
     db.pragma("journal_mode = DELETE");
@@ -55,4 +60,28 @@ export function acquireInstanceLock(databaseDir: string, logsDir = path.join(dat
       db.close();
     },
   };
+}
+
+/**
+ * Whether a server (any process, this one included) holds the instance lock file `file` now. A file that is missing,
+ * not a regular file, or not a lock at all is not held. Opened read-only: nothing is created or changed.
+ */
+export function isInstanceLockHeld(file: string): boolean {
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.lstatSync(file, { throwIfNoEntry: false });
+  } catch {
+    return false; // a path through a file (ENOTDIR), or a folder we may not look into
+  }
+  if (!st?.isFile()) return false;
+  let db: Database.Database | null = null;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true, timeout: 0 });
+    db.prepare("SELECT count(*) FROM sqlite_master").get();
+    return false;
+  } catch (err) {
+    return ((err as { code?: string }).code ?? "").startsWith("SQLITE_BUSY");
+  } finally {
+    db?.close();
+  }
 }

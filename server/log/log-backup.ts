@@ -4,6 +4,7 @@ import fs from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { fsyncDir } from "../fs/atomic-write";
+import { openNoFollow } from "../fs/safe-open";
 import { BackupError, isBackupError, STATUS } from "../status";
 import type { ClosedSegment } from "./log-file";
 import { formatHeader, LOG_FORMAT, scanLog } from "./read-log";
@@ -57,7 +58,7 @@ export async function writeLogBackup(opts: WriteLogBackupOptions): Promise<Writt
         `the segments stay in ${path.dirname(next.path)}.`);
     }
   }
-  if (await fs.stat(target).then(() => true, () => false)) {
+  if (await fs.lstat(target).then(() => true, () => false)) {
     throw new BackupError(STATUS.LOG_BACKUP_ERROR, `The log backup ${target} already exists and is never replaced; ` +
       "the closed log segments are kept for the next log backup.");
   }
@@ -67,7 +68,7 @@ export async function writeLogBackup(opts: WriteLogBackupOptions): Promise<Writt
   let records = 0;
   let fh: FileHandle | null = null;
   try {
-    fh = await fs.open(temp, "w");
+    fh = await openNoFollow(temp, "replace"); // 0600, and never written through a link
     const out = new BufferedWriter(fh);
     const now = (opts.now ?? (() => new Date()))();
     await out.write(formatHeader({ type: "header", format: LOG_FORMAT, databaseId, firstOperation: first, createdAt: now.toISOString() }) + "\n");

@@ -6,6 +6,7 @@ import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import type { LogHeader, LogRecord } from "../data/write-ops";
 import { fsyncDir, writeFileAtomic } from "../fs/atomic-write";
+import { isUnsafeFileError, makePrivateDir, openNoFollow } from "../fs/safe-open";
 import { BackupError, STATUS } from "../status";
 import { formatHeader, formatRecord, LOG_FORMAT, readLog, type UnsignedLogRecord } from "./read-log";
 
@@ -108,7 +109,8 @@ export class OperationLog implements WriteLog {
     const notes: string[] = [];
     await removeStaleTemps(logFile, segmentsDir);
 
-    const exists = await fs.stat(logFile).then(() => true, (err: NodeJS.ErrnoException) => {
+    // lstat: a link under the log's name exists (and readLog refuses it, 1403) rather than counting as no log.
+    const exists = await fs.lstat(logFile).then(() => true, (err: NodeJS.ErrnoException) => {
       if (err.code === "ENOENT") return false;
       throw new BackupError(STATUS.NO_LOG_FILE, `The log file ${logFile} can't be reached (${err.code}).`);
     });
@@ -133,7 +135,7 @@ export class OperationLog implements WriteLog {
       }
       const header = newHeader(databaseId, L + 1, opts.now());
       await createLogFile(logFile, header);
-      const fh = await fs.open(logFile, "r+");
+      const fh = await openLogFile(logFile);
       const size = (await fh.stat()).size;
       return { log: new OperationLog(opts, fh, header, size, L, 0, null), pending: [], notes };
     }
@@ -152,7 +154,7 @@ export class OperationLog implements WriteLog {
         "the next log backup will report the mismatch.");
     }
 
-    const fh = await fs.open(logFile, "r+");
+    const fh = await openLogFile(logFile);
     try {
       if (contents.tornTail) {
         await fh.truncate(contents.validLength);
@@ -262,7 +264,7 @@ export class OperationLog implements WriteLog {
       try {
         await moveFile(logFile, segment.path);
       } catch (err) {
-        this.fh = await fs.open(logFile, "r+").catch(() => null);
+        this.fh = await openNoFollow(logFile, "update").catch(() => null);
         if (!this.fh) this.fail("it could not be reopened after a failed rotation");
         throw new BackupError(STATUS.LOG_BACKUP_ERROR, `The log file ${logFile} could not be closed into ${segment.path} ` +
           `(${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); it goes on as it is.`);
@@ -274,7 +276,7 @@ export class OperationLog implements WriteLog {
         await fsyncDir(path.dirname(logFile));
         const header = newHeader(this.opts.databaseId, segment.lastOperation + 1, this.opts.now());
         await createLogFile(logFile, header);
-        this.fh = await fs.open(logFile, "r+");
+        this.fh = await openNoFollow(logFile, "update");
         this.header = header;
         this.size = (await this.fh.stat()).size;
         this.count = 0;
@@ -366,8 +368,18 @@ async function writeAllAt(fh: FileHandle, buf: Buffer, position: number): Promis
   }
 }
 
+/** The log file, for appends in place: never through a link (refused with 1403), never a FIFO or device. */
+async function openLogFile(logFile: string): Promise<FileHandle> {
+  try {
+    return await openNoFollow(logFile, "update");
+  } catch (err) {
+    throw new BackupError(STATUS.NO_LOG_FILE, isUnsafeFileError(err) ? `The log file ${err.message}`
+      : `The log file ${logFile} can't be opened (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
+  }
+}
+
 async function ensureFolder(dir: string): Promise<void> {
-  const created = await fs.mkdir(dir, { recursive: true });
+  const created = await makePrivateDir(dir);
   if (created) await fsyncDir(path.dirname(dir));
 }
 
@@ -384,8 +396,8 @@ async function moveFile(from: string, to: string): Promise<void> {
   }
   const tmp = `${to}.tmp`;
   try {
-    await fs.copyFile(from, tmp);
-    const fh = await fs.open(tmp, "r+");
+    await fs.copyFile(from, tmp, fs.constants.COPYFILE_EXCL); // never through something already at that name
+    const fh = await openNoFollow(tmp, "update");
     try {
       await fh.sync();
     } finally {

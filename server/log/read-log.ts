@@ -1,12 +1,17 @@
 // Reading and checking a log file (spec §9): the current `Data/data.journal`, a closed segment or a `.4BL` log
 // backup — all the same JSON Lines format, a header line then one checksummed record per operation, gapless.
 import crypto from "node:crypto";
-import fs from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { writeSchema, type LogHeader, type LogRecord } from "../data/write-ops";
+import { formatLimit, isUnsafeFileError, openNoFollow } from "../fs/safe-open";
 import { BackupError, isBackupError, STATUS } from "../status";
 
 export const LOG_FORMAT = 1;
+/**
+ * The longest line read: far longer than any record the data API writes (a batch of 1,000 writes), short enough
+ * that a file with no line breaks (damage, or not a log at all) is refused instead of filling the memory.
+ */
+export const MAX_LOG_LINE_BYTES = 64 << 20;
 
 /** A record before it is signed: what the data API hands to the log. */
 export type { UnsignedLogRecord } from "../data/write-ops";
@@ -77,6 +82,10 @@ export async function readLog(file: string, opts: ReadLogOptions): Promise<LogCo
 
 interface Line { text: string; offset: number; lineNo: number; bytes: number; terminated: boolean }
 
+class OverlongLine extends Error {
+  constructor(readonly lineNo: number) { super(`line ${lineNo} is longer than ${formatLimit(MAX_LOG_LINE_BYTES)}`); }
+}
+
 /** The file's lines with their byte offsets, 1 MiB at a time; the last one may lack its newline. */
 async function* lines(fh: FileHandle): AsyncGenerator<Line> {
   const chunk = Buffer.allocUnsafe(1 << 20);
@@ -96,6 +105,7 @@ async function* lines(fh: FileHandle): AsyncGenerator<Line> {
       if (nl === -1) {
         carry.push(Buffer.from(view.subarray(start)));
         carried += bytesRead - start;
+        if (carried > MAX_LOG_LINE_BYTES) throw new OverlongLine(lineNo + 1);
         break;
       }
       const piece = view.subarray(start, nl);
@@ -123,9 +133,11 @@ async function* lines(fh: FileHandle): AsyncGenerator<Line> {
 export async function scanLog(file: string, opts: ReadLogOptions, onRecord?: (record: LogRecord, line: string) => void | Promise<void>): Promise<LogScan> {
   let fh: FileHandle;
   try {
-    fh = await fs.open(file, "r");
+    // Never through a link, never blocking on a FIFO: the log files are the server's own.
+    fh = await openNoFollow(file, "read");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    if (isUnsafeFileError(err)) throw new BackupError(STATUS.NO_LOG_FILE, `The log file ${err.message}`);
     throw new BackupError(STATUS.NO_LOG_FILE, code === "ENOENT"
       ? `The log file ${file} does not exist.`
       : `The log file ${file} can't be opened (${code ?? (err as Error).message}).`);
@@ -172,6 +184,7 @@ export async function scanLog(file: string, opts: ReadLogOptions, onRecord?: (re
       }
     } catch (err) {
       if (isBackupError(err)) throw err;
+      if (err instanceof OverlongLine) throw damaged(err.lineNo, `${err.message}: it is not a log record (the file is damaged, or not a log file)`);
       throw new BackupError(STATUS.NO_LOG_FILE, `The log file ${file} can't be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
     }
     if (!header) throw damaged(1, "the file is empty (it has no header line)");

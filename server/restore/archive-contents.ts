@@ -116,12 +116,17 @@ export async function openArchiveFile(archivePath: string): Promise<OpenedArchiv
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT") throw new BackupError(STATUS.BACKUP_ERROR, `The archive ${archivePath} does not exist.`);
     if (code === "EISDIR") throw new BackupError(STATUS.BACKUP_ERROR, `${archivePath} is a folder, not an archive.`);
+    if (code === "ENOTREG") throw new BackupError(STATUS.BACKUP_ERROR, `${(err as Error).message} Choose the archive file itself.`);
     if (code) throw new BackupError(STATUS.BACKUP_ERROR, `The archive ${archivePath} can't be opened (${code}).`);
     throw new BackupError(STATUS.ARCHIVE_CHECK_FAILED, `${archivePath} is not a readable ZIP archive (${(err as Error).message}).`);
   }
 }
 
-/** Reads and validates manifest.json; a missing or garbled manifest is a 1411 naming the archive. */
+/**
+ * Reads and validates manifest.json: the one way the server reads a manifest. Its declared size and what it really
+ * inflates to are both capped (MAX_MANIFEST_BYTES), so a crafted archive can't make the server inflate a zip bomb.
+ * A missing, oversized or garbled manifest is a 1411 naming the archive.
+ */
 export async function loadManifest(archive: OpenedArchive, opts: { signal?: AbortSignal } = {}): Promise<Manifest> {
   const found = archive.entries.filter((e) => e.name === MANIFEST_NAME);
   const fail = (why: string) => new BackupError(STATUS.ARCHIVE_CHECK_FAILED,
@@ -139,6 +144,16 @@ export async function loadManifest(archive: OpenedArchive, opts: { signal?: Abor
     return parseArchiveManifest(buf);
   } catch (err) {
     throw fail((err as Error).message);
+  }
+}
+
+/** The manifest of the archive at `archivePath` (see loadManifest). */
+export async function readArchiveManifest(archivePath: string, opts: { signal?: AbortSignal } = {}): Promise<Manifest> {
+  const archive = await openArchiveFile(archivePath);
+  try {
+    return await loadManifest(archive, opts);
+  } finally {
+    await archive.close();
   }
 }
 

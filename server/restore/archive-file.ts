@@ -1,12 +1,15 @@
 // An archive opened for restoring: its central directory read by yauzl with name decoding off, so that every
 // name is judged by our own rules (entry-checks.ts) and a crafted one is reported by name rather than failing the
 // listing; and each entry's data read by positional reads bounded by the next entry, inflated off the event loop.
+import { constants } from "node:fs";
 import fs from "node:fs/promises";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
 import yauzl from "yauzl";
+import { assertRegular } from "../fs/safe-open";
+import { CachedReader } from "../zip/zip-reader";
 
 export interface ArchiveEntry {
   /** The entry's name as the archive spells it (UTF-8, or CP437 without the UTF-8 flag), unchecked. */
@@ -66,20 +69,26 @@ function kindOf(e: yauzl.Entry, name: string): { kind: ArchiveEntry["kind"]; mod
   return { kind, mode: unix & 0o7777 };
 }
 
+/**
+ * Opens an archive the user named. It must be a regular file (a link to one is fine: the archive is the user's
+ * choice, not a file the server owns); a FIFO or a device is refused at once — opened O_NONBLOCK, so a FIFO with no
+ * writer can't hang the open — and the central directory is read from that same descriptor.
+ */
 export async function openArchive(path: string): Promise<OpenedArchive> {
-  const fh = await fs.open(path, "r");
+  const fh = await fs.open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
-    const size = (await fh.stat()).size;
-    const entries = await listCentralDirectory(path);
-    return makeArchive(path, fh, size, entries);
+    const st = await fh.stat();
+    assertRegular(path, st, "an archive file");
+    const entries = await listCentralDirectory(fh.fd, st.size);
+    return makeArchive(path, fh, st.size, entries);
   } catch (err) {
     await fh.close().catch(() => undefined);
     throw err;
   }
 }
 
-async function listCentralDirectory(path: string): Promise<ArchiveEntry[]> {
-  const zip = await promisify<string, yauzl.Options, yauzl.ZipFile>(yauzl.open)(path, {
+async function listCentralDirectory(fd: number, size: number): Promise<ArchiveEntry[]> {
+  const zip = await promisify<yauzl.RandomAccessReader, number, yauzl.Options, yauzl.ZipFile>(yauzl.fromRandomAccessReader)(new CachedReader(fd, false), size, {
     lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true, strictFileNames: true,
   });
   // Before the first readEntry, yauzl's cursor is the central directory's offset: the last entry's data ends there.
@@ -152,9 +161,17 @@ function makeArchive(path: string, fh: fs.FileHandle, size: number, entries: Arc
     if (e.compressedSize <= SMALL_ENTRY && e.size <= SMALL_ENTRY_OUT) return readSmall(e, sink, opts.signal);
     const start = dataStart(e, await pread(30 + e.rawName.length, e.offset));
     const source = Readable.from(compressed(e, start, opts.signal), { objectMode: false });
+    let produced = 0;
     const out = new Writable({
       highWaterMark: READ_SIZE,
-      write(chunk: Buffer, _enc, cb) { Promise.resolve(sink(chunk)).then(() => cb(), cb); },
+      write(chunk: Buffer, _enc, cb) {
+        // Past the size the central directory records: damage, or a zip bomb. Stopped here, not inflated to the end.
+        produced += chunk.length;
+        if (produced > e.size) return cb(new EntryDataError(e.name, `inflates to more than the ${e.size} bytes recorded (the archive is damaged or crafted)`));
+        // Whatever the sink does — throw at once or reject later — reaches `cb`, and so the pipeline: an exception
+        // thrown out of a stream callback would escape every caller and leave the operation waiting for ever.
+        new Promise<void>((resolve) => resolve(sink(chunk))).then(() => cb(), cb);
+      },
     });
     try {
       if (e.method === 8) await pipeline(source, zlib.createInflateRaw({ chunkSize: 256 << 10 }), out, { signal: opts.signal });
@@ -177,19 +194,23 @@ function makeArchive(path: string, fh: fs.FileHandle, size: number, entries: Arc
     if (start + e.compressedSize > span.length) throw new EntryDataError(e.name, "the archive ends in the middle of this entry (truncated)");
     const data = span.subarray(start, start + e.compressedSize);
     let out = data;
+    const tooLong = () => new EntryDataError(e.name, `inflates to more than the ${e.size} bytes recorded (the archive is damaged or crafted)`);
     if (e.method === 8) {
       try {
         out = await inflateRaw(data, { maxOutputLength: e.size + 1 });
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") throw new EntryDataError(e.name, `inflates to more than the ${e.size} bytes recorded`);
+        if ((err as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") throw tooLong();
         throw new EntryDataError(e.name, `its compressed data is damaged (${(err as Error).message})`);
       }
+      if (out.length > e.size) throw tooLong();
     }
     signal?.throwIfAborted();
     if (out.length) await sink(out);
   }
 
   async function readAll(e: ArchiveEntry, maxBytes: number, opts: { signal?: AbortSignal } = {}): Promise<Buffer> {
+    // The declared size first: nothing is inflated for an entry that says it is too large.
+    if (e.size > maxBytes) throw new EntryDataError(e.name, `declares ${e.size} bytes, more than the ${maxBytes} allowed for it`);
     const parts: Buffer[] = [];
     let total = 0;
     await read(e, (b) => {

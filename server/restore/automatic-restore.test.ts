@@ -14,12 +14,14 @@ import { logDatabaseId } from "../engine/log-integration";
 import { BackupLocks } from "../locks/backup-locks";
 import { readEntry } from "../zip/zip-reader";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
+import { acquireInstanceLock, type InstanceLock } from "../locks/instance-lock";
 import { automaticRestoreIfDamaged, checkDataFile } from "./automatic-restore";
 import { entryDataSpan, flipBit } from "./test-helpers";
 
 let t: TestDatabase;
 let consoleDb: ConsoleDb | null = null;
 let open: DataAccess[] = [];
+let lock: InstanceLock | undefined;
 
 afterEach(async () => {
   for (const d of open) {
@@ -29,6 +31,7 @@ afterEach(async () => {
   open = [];
   consoleDb?.close();
   consoleDb = null;
+  lock?.release();
   t?.cleanup();
 });
 
@@ -40,6 +43,8 @@ const KEPT = "Damaged data file 20261125-030001";
 
 function setUp(opts: { automaticRestore?: boolean; logIntegration?: boolean } = {}) {
   t = makeTestDatabase({ rows: 300 });
+  // As the server holds it during the start: the restore into Data/'s work folder must not take it for another server's.
+  lock = acquireInstanceLock(t.databaseDir);
   const b = (v: boolean) => (v ? "True" : "False");
   t.writeSettings({ advancedXml: `<AutomaticRestore>${b(opts.automaticRestore ?? true)}</AutomaticRestore>` +
     `<AutomaticLogIntegration>${b(opts.logIntegration ?? true)}</AutomaticLogIntegration>` });

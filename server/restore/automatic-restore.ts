@@ -19,6 +19,7 @@ import { BackupError, isBackupError, STATUS } from "../status";
 import { readArchiveContents, selectParts } from "./archive-contents";
 import { AUTOMATIC_RESTORE_WORK, bookkeepingOf, moveIfExists, removeLeftRestoreWork, setDatabaseId, stamp } from "./data-file-tools";
 import { restoreArchive } from "./restore-archive";
+import { PRIVATE_DIR_MODE } from "../fs/safe-open";
 
 export type DataFileCheck =
   | { state: "ok" }
@@ -325,7 +326,7 @@ async function chainFiles(engine: BackupEngine): Promise<Array<string | null>> {
 async function swapIn(run: AutomaticRun, restored: string, opts: { moveLog: boolean }): Promise<{ folder: string; moved: string[] }> {
   const { layout } = run.engine;
   const folder = await freeName(path.join(layout.dataDir, `Damaged data file ${stamp(run.now())}`));
-  await fs.mkdir(folder);
+  await fs.mkdir(folder, { mode: PRIVATE_DIR_MODE });
   const name = path.basename(layout.dataFile);
   const kept = path.join(/*turbopackIgnore: true*/ folder, name);
   const undo: Array<[from: string, to: string]> = [];
@@ -360,7 +361,7 @@ async function swapIn(run: AutomaticRun, restored: string, opts: { moveLog: bool
       if (await moveIfExists(layout.logFile, path.join(/*turbopackIgnore: true*/ folder, path.basename(layout.logFile)))) moved.push(path.basename(layout.logFile));
       const segments = await fs.readdir(layout.logSegmentsDir).catch(() => [] as string[]);
       if (segments.length) {
-        await fs.mkdir(path.join(folder, "Log segments"));
+        await fs.mkdir(path.join(folder, "Log segments"), { mode: PRIVATE_DIR_MODE });
         for (const s of segments) await fs.rename(path.join(layout.logSegmentsDir, s), path.join(folder, "Log segments", s));
         moved.push(`${segments.length} closed log segment(s) in Log segments/`);
         await fsyncDir(layout.logSegmentsDir);

@@ -36,8 +36,12 @@ export const manifestSchema = z.object({
   entries: z.array(manifestEntrySchema),
 }) satisfies z.ZodType<Manifest>;
 
-/** manifest.json larger than this is refused rather than read into memory (~700,000 entries at ~350 bytes each). */
-export const MAX_MANIFEST_BYTES = 256 << 20;
+/**
+ * manifest.json larger than this is refused rather than read into memory: about 190,000 entries at ~350 bytes each.
+ * The engine refuses to write a larger one, so every archive it makes can be read back; a crafted archive costs the
+ * reader at most this much (it once took start-up to 1.5 GB).
+ */
+export const MAX_MANIFEST_BYTES = 64 << 20;
 
 /** Parses manifest.json's bytes; throws an Error saying what is wrong (the caller names the archive). */
 export function parseArchiveManifest(buf: Buffer): Manifest {

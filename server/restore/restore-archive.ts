@@ -7,6 +7,7 @@ import crypto from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { fsyncDir } from "../fs/atomic-write";
+import { makePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "../fs/safe-open";
 import type { Manifest, ManifestEntry } from "../engine/manifest";
 import { BackupError, STATUS } from "../status";
 import { loadManifest, openArchiveFile } from "./archive-contents";
@@ -154,10 +155,15 @@ async function checkFreeSpace(target: string, needed: number): Promise<void> {
 
 const formatMB = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 
-/** Unix permission bits as restored: setuid, setgid and sticky bits from an archive are dropped. */
+/**
+ * Unix permission bits as restored: the archived ones, so a database comes back as it was (setuid, setgid and
+ * sticky bits from an archive are dropped); without any in the archive, the server's own 0600 / 0700. The restore
+ * folder itself, and the folders the archive holds no entry for, are 0700: nothing restored is reachable by other
+ * users until the administrator opens the folder up.
+ */
 function modeOf(p: PlannedEntry): number {
   const bits = p.zip.mode & 0o777;
-  return bits || (p.manifest.kind === "directory" ? 0o755 : 0o644);
+  return bits || (p.manifest.kind === "directory" ? PRIVATE_DIR_MODE : PRIVATE_FILE_MODE);
 }
 
 /** The writing half: one temporary folder, its entries, and the commit. */
@@ -187,9 +193,9 @@ class RestoreWriter {
   async run(now: () => Date, replaces: boolean): Promise<string | null> {
     const parent = path.dirname(this.target);
     // Parents of a new target are created, and removed again if the restore fails.
-    const firstCreated = await writing(parent, fs.mkdir(parent, { recursive: true }));
+    const firstCreated = await writing(parent, makePrivateDir(parent));
     try {
-      await writing(this.temp, fs.mkdir(this.temp));
+      await writing(this.temp, fs.mkdir(this.temp, { mode: PRIVATE_DIR_MODE }));
       this.made.add(this.temp);
       this.progress();
       await this.writeAll();
@@ -284,7 +290,7 @@ class RestoreWriter {
     if (this.made.has(dir)) return;
     if (!dir.startsWith(this.temp + "/")) throw new Error(`refusing to create ${dir} outside the restore folder`);
     await this.folder(path.dirname(dir));
-    await writing(dir, fs.mkdir(dir).catch((err: NodeJS.ErrnoException) => { if (err.code !== "EEXIST") throw err; }));
+    await writing(dir, fs.mkdir(dir, { mode: PRIVATE_DIR_MODE }).catch((err: NodeJS.ErrnoException) => { if (err.code !== "EEXIST") throw err; }));
     this.made.add(dir);
   }
 
@@ -293,7 +299,7 @@ class RestoreWriter {
     const m = p.manifest;
     const dest = this.place(m.path);
     await this.folder(path.dirname(dest));
-    const fh = await writing(dest, fs.open(dest, "wx", 0o600));
+    const fh = await writing(dest, fs.open(dest, "wx", PRIVATE_FILE_MODE));
     try {
       const hash = crypto.createHash("sha256");
       let size = 0;

@@ -12,6 +12,7 @@ import { openDataAccess } from "../data/open-data";
 import { databaseLayout } from "../database/layout";
 import { BackupEngine } from "../engine/backup-engine";
 import { BackupLocks } from "../locks/backup-locks";
+import { acquireInstanceLock, type InstanceLock } from "../locks/instance-lock";
 import { STATUS } from "../status";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
 import { runRestoreInPlace, runRestoreToFolder, rollbackArchive, runVerification } from "./restore-operations";
@@ -21,10 +22,12 @@ let t: TestDatabase;
 let store: DataStore;
 let log: CurrentLog;
 let engine: BackupEngine;
+let lock: InstanceLock | undefined;
 
 afterEach(async () => {
   await engine?.waitForIdle();
   await store?.close();
+  lock?.release();
   t?.cleanup();
 });
 
@@ -33,6 +36,8 @@ const alice = { kind: "manual" as const, user: "alice" };
 async function setUp(opts: { rows?: number; useLog?: boolean } = {}) {
   const useLog = opts.useLog ?? true;
   t = makeTestDatabase({ rows: opts.rows ?? 200 });
+  // As the server holds it: restores into the database's own work folders must not take it for another server's.
+  lock = acquireInstanceLock(t.databaseDir);
   if (!useLog) t.writeSettings({ advancedXml: "<UseLog>False</UseLog>" });
   const locks = new BackupLocks();
   const data = await openDataAccess(databaseLayout(t.databaseDir), locks, useLog);

@@ -14,6 +14,7 @@ import type { BackupEngine, ResolvedContext } from "../engine/backup-engine";
 import { defaultLogSources, type OperationControls } from "../engine/log-integration";
 import type { EngineOperationKind, OperationOutcome } from "../engine/progress";
 import { fsyncDir } from "../fs/atomic-write";
+import { makePrivateDir } from "../fs/safe-open";
 import { toHistoryEntry } from "../history/backup-history";
 import { formatBlock, formatSize } from "../journal/backup-journal";
 import { collectOperations, integrateLog } from "../log/integrate";
@@ -22,6 +23,7 @@ import { BackupError, STATUS } from "../status";
 import { readArchiveContents, selectParts, verifyArchiveFile, type PartSelection } from "./archive-contents";
 import { bookkeepingOf, moveIfExists, RESTORE_IN_PLACE_WORK, setDatabaseId, stamp } from "./data-file-tools";
 import { restoreArchive } from "./restore-archive";
+import type { ForbiddenPlaces } from "./restore-target";
 import type { VerificationStore } from "./verification-store";
 
 export interface RestoreToFolderRequest {
@@ -139,6 +141,11 @@ async function integrateInto(run: Run, dataFile: string, c: OperationControls, f
     : `Log integrated: operations ${records[0].op} to ${result.lastOperation} (${result.applied}).`;
 }
 
+/** The places a restore to a folder never writes to, for this server (restore-target.ts). */
+export function forbiddenPlaces(engine: BackupEngine, destination: string | undefined): ForbiddenPlaces {
+  return { databaseDir: engine.layout.databaseDir, home: engine.opts.home, dataFile: engine.layout.dataFile, destination, appDirs: engine.opts.appDirs };
+}
+
 export async function runRestoreToFolder(engine: BackupEngine, req: RestoreToFolderRequest, operationId: string, c: OperationControls): Promise<OperationOutcome> {
   const run = new Run(engine, "restore", operationId, req.trigger, req.archivePath, "restore");
   try {
@@ -152,7 +159,7 @@ export async function runRestoreToFolder(engine: BackupEngine, req: RestoreToFol
     const share = req.integrateLog ? 80 : 98;
     const result = await restoreArchive({
       archivePath: req.archivePath, target: req.target, select: selectParts(contents.manifest, req.parts), overwrite: req.overwrite,
-      forbidden: { databaseDir: engine.layout.databaseDir, home: engine.opts.home, dataFile: engine.layout.dataFile, destination: ctx.destination },
+      forbidden: forbiddenPlaces(engine, ctx.destination),
       signal: c.signal,
       onProgress: (p) => c.update({ bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, filesDone: p.filesDone, filesTotal: p.filesTotal,
         currentFile: p.currentFile, percent: 1 + (share * p.bytesDone) / Math.max(1, p.bytesTotal) }),
@@ -309,7 +316,7 @@ async function swapDataFile(layout: BackupEngine["layout"], restored: string, as
   };
   await live.store.releaseFile();
   try {
-    await fs.mkdir(path.join(aside, "Log segments"), { recursive: true });
+    await makePrivateDir(path.join(aside, "Log segments"));
     for (const f of [layout.dataFile, `${layout.dataFile}-wal`, `${layout.dataFile}-shm`, layout.logFile]) await move(f, path.join(aside, path.basename(f)));
     const segments = await fs.readdir(layout.logSegmentsDir).catch(() => [] as string[]);
     for (const s of segments) await move(path.join(layout.logSegmentsDir, s), path.join(aside, "Log segments", s));

@@ -4,6 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { acquireInstanceLock } from "../locks/instance-lock";
 import { checkRestoreTarget, defaultRestoreTarget, systemFolderProblem, type ForbiddenPlaces } from "./restore-target";
 
 let root: string;
@@ -129,5 +130,41 @@ describe("a destination inside STRONGBOX_HOME (the default <home>/backups)", () 
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the running application and running servers", () => {
+  it("refuses the application's own folder, inside it, and a folder holding it — even with replace", async () => {
+    const app = path.join(root, "srv/strongbox-app");
+    fs.mkdirSync(path.join(app, "node_modules"), { recursive: true });
+    fs.writeFileSync(path.join(app, "package.json"), "{}");
+    const withApp = { ...forbidden, appDirs: [app] };
+    const reason = async (target: string) => {
+      const r = await checkRestoreTarget({ target, overwrite: true, forbidden: withApp });
+      return r.ok ? null : r.reason;
+    };
+    expect(await reason(app)).toMatch(/is the running Strongbox application's folder/);
+    expect(await reason(path.join(app, "node_modules"))).toMatch(/inside the running Strongbox application's folder/);
+    expect(await reason(path.join(root, "srv"))).toMatch(/contains the running Strongbox application's folder/);
+  });
+
+  it("refuses another running server's database folder, inside it, and — replacing — a folder holding one at any depth", async () => {
+    const other = path.join(root, "srv/clients/acme/db");
+    fs.mkdirSync(path.join(other, "Project"), { recursive: true });
+    fs.writeFileSync(path.join(other, "Project/a.txt"), "a");
+    const lock = acquireInstanceLock(other); // as the other server holds it
+    try {
+      expect(await reasonOf(other, true)).toMatch(new RegExp(`is the database folder ${other}, which a running Strongbox server manages`));
+      expect(await reasonOf(path.join(other, "Project"), true)).toMatch(/is inside the database folder .* which a running Strongbox server manages/);
+      expect(await reasonOf(path.join(other, "Restored"))).toMatch(/is inside the database folder/);
+      expect(await reasonOf(path.join(root, "srv"), true)).toMatch(new RegExp(`contains the database folder ${other}, which a running Strongbox server manages`));
+      // A folder that merely holds it, without replacing, is not touched: a new folder next to it is fine.
+      expect((await check(path.join(root, "srv/clients/restored"))).ok).toBe(true);
+    } finally {
+      lock.release();
+    }
+    // Once that server stops, its folder is an ordinary folder.
+    expect((await check(path.join(root, "srv"), true)).ok).toBe(true);
+    expect((await check(other, true)).ok).toBe(true);
   });
 });

@@ -1,15 +1,14 @@
 // Where a restore may write (issue 6): a folder chosen by an admin, never the live database, STRONGBOX_HOME, a system
-// folder, a file, or a non-empty folder unless overwriting was confirmed. Symbolic links are resolved first, so
-// a link that leads into a refused place is refused too.
-//
-// System folders — refused even with "overwrite", since overwriting moves the folder aside:
-//   - `/`, every folder directly under `/` (`/var`, `/home`, `/root`, `/tmp`, `/srv`…) and directly under `/var`
-//     (`/var/lib`, `/var/tmp`, `/var/log`…): each holds things the system or other users rely on;
-//   - anything at any depth inside the operating system's own trees: /bin /boot /dev /etc /lib* /proc /run /sbin
-//     /sys /usr (files there belong to the OS or to virtual file systems).
-//   Deeper folders elsewhere are ordinary places to restore to: `/var/tmp/x`, `/root/restores`, `/srv/restore`.
+// folder, the running application's folder, another running server's database (inside it, or — when replacing — a
+// folder holding one), a file, or a non-empty folder unless overwriting was confirmed. Symbolic links are resolved
+// first, so a link that leads into a refused place is refused too.
+// System folders (../fs/system-folders.ts) are refused even with "overwrite", since overwriting moves the folder aside.
 import fs from "node:fs/promises";
 import path from "node:path";
+import { systemFolderProblem } from "../fs/system-folders";
+import { INSTANCE_LOCK_FILE, isInstanceLockHeld } from "../locks/instance-lock";
+
+export { systemFolderProblem };
 
 export interface ForbiddenPlaces {
   /** The live database folder: neither it, anything inside it, nor a folder containing it. */
@@ -20,6 +19,12 @@ export interface ForbiddenPlaces {
   dataFile: string;
   /** The backup destination: neither it nor a folder containing it (restoring inside it is the default). */
   destination?: string;
+  /**
+   * The running application's own folders (its working directory, the folder holding its package.json and
+   * node_modules): neither them, anything inside, nor a folder containing them — "replace" would move the server's
+   * own code aside under it.
+   */
+  appDirs?: readonly string[];
 }
 
 export interface TargetCheckInput {
@@ -40,22 +45,8 @@ export type TargetCheck =
     }
   | { ok: false; reason: string };
 
-const OS_TREES = ["/bin", "/boot", "/dev", "/etc", "/proc", "/run", "/sbin", "/sys", "/usr"];
-
 const isInside = (p: string, dir: string) => dir === "/" ? p !== "/" : p.startsWith(dir + "/");
 const sameOrInside = (p: string, dir: string) => p === dir || isInside(p, dir);
-
-/** Why `p` (absolute, normalised) is a system folder, or null. */
-export function systemFolderProblem(p: string): string | null {
-  if (p === "/") return "is the root of the file system";
-  const top = "/" + p.split("/")[1];
-  if (OS_TREES.includes(top) || /^\/lib/.test(top)) {
-    return p === top ? `is the system folder ${top}` : `is inside the system folder ${top}`;
-  }
-  if (path.dirname(p) === "/") return `is the top-level folder ${p}, which the system or other users rely on`;
-  if (path.dirname(p) === "/var") return `is the system folder ${p}`;
-  return null;
-}
 
 /**
  * The real path of `p` (absolute): the nearest existing ancestor's realpath followed by the parts that don't exist
@@ -120,6 +111,7 @@ export async function checkRestoreTarget(input: TargetCheckInput): Promise<Targe
       { what: "STRONGBOX_HOME", at: forbidden.home, containedOk: false },
       { what: "the live data file", at: forbidden.dataFile, containedOk: false },
       ...(forbidden.destination ? [{ what: "the backup destination", at: forbidden.destination, containedOk: true }] : []),
+      ...(forbidden.appDirs ?? []).map((at) => ({ what: "the running Strongbox application's folder", at, containedOk: false })),
     ];
     const resolvedPlaces = await Promise.all(places.map(async (place) => ({ ...place, at: await realOrResolved(place.at) })));
     const spellings = [...new Set([lexical, real])];
@@ -142,6 +134,11 @@ export async function checkRestoreTarget(input: TargetCheckInput): Promise<Targe
     }
   }
 
+  // A folder a user chose (forbidden places given; the server's own work folders are not): nothing is restored into
+  // another running server's database (its instance lock is held), or over it.
+  const runningAbove = forbidden ? runningServerAt(real) : null;
+  if (runningAbove) return refuse(`The destination folder ${shown} ${runningAbove === real ? "is" : "is inside"} the database folder ${runningAbove}, which a running Strongbox server manages. Choose another folder.`);
+
   if (!resolved.exists) return { ok: true, target: real, exists: false, replaces: false };
   const st = await fs.stat(real);
   if (!st.isDirectory()) return refuse(`${shown} is a file, not a folder. Choose a folder for the restored files.`);
@@ -151,7 +148,51 @@ export async function checkRestoreTarget(input: TargetCheckInput): Promise<Targe
   if (!overwrite) {
     return refuse(`The destination folder ${shown} is not empty. Choose an empty or new folder, or confirm overwriting it (its current content is moved aside, not deleted).`);
   }
+  // Replacing moves the whole folder aside: never one that holds a running server's database, at any depth.
+  const below = forbidden ? await runningServerBelow(real) : null;
+  if (below === "too large") {
+    return refuse(`The destination folder ${shown} holds more than ${SCAN_MAX_FOLDERS} folders: too many to make sure no running Strongbox server's database is among them. Restore into a new or empty folder instead.`);
+  }
+  if (below) return refuse(`The destination folder ${shown} contains the database folder ${below}, which a running Strongbox server manages. Replacing the folder would move it aside. Choose another folder.`);
   return { ok: true, target: real, exists: true, replaces: true };
+}
+
+/** How far a replaced folder is searched for a running server's database (each folder costs one readdir). */
+const SCAN_MAX_FOLDERS = 10_000;
+const SCAN_MAX_DEPTH = 12;
+
+/** A database folder at `dir` whose server is running: its `Logs/.strongbox-server.lock` is held. */
+function isRunningDatabase(dir: string): boolean {
+  return isInstanceLockHeld(path.join(dir, "Logs", INSTANCE_LOCK_FILE));
+}
+
+/** `dir` itself or the nearest folder above it that is a running server's database folder, or null. */
+function runningServerAt(dir: string): string | null {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (isRunningDatabase(d)) return d;
+    if (d === path.dirname(d)) return null;
+  }
+}
+
+/** A running server's database folder strictly inside `dir` (breadth first, links not followed), or null. */
+async function runningServerBelow(dir: string): Promise<string | null | "too large"> {
+  let level = [dir];
+  let seen = 0;
+  for (let depth = 0; level.length && depth < SCAN_MAX_DEPTH; depth++) {
+    const next: string[] = [];
+    for (const d of level) {
+      const children = await fs.readdir(d, { withFileTypes: true }).catch(() => []);
+      for (const c of children) {
+        if (!c.isDirectory()) continue; // a link is not a directory here: not followed
+        const child = path.join(d, c.name);
+        if (++seen > SCAN_MAX_FOLDERS) return "too large";
+        if (isRunningDatabase(child)) return child;
+        next.push(child);
+      }
+    }
+    level = next;
+  }
+  return null;
 }
 
 /**

@@ -15,6 +15,12 @@ export interface RawEntry {
   mode?: number;
   /** Deflates the data and declares this uncompressed size instead of the real one (zip64 when large). */
   declaredSize?: number;
+  /** The entry's data as stored, already deflated (a zip bomb made once); `declaredSize` says what it claims. */
+  deflated?: Buffer;
+  /** The compressed size the headers claim instead of the real one (a central directory that lies). */
+  declaredCompressedSize?: number;
+  /** The central directory points this entry at the previous entry's local header (entries overlapping). */
+  overlapPrevious?: boolean;
 }
 
 /** Writes a stored (uncompressed) ZIP with exactly these names, whatever they are. */
@@ -26,21 +32,36 @@ export function writeRawZip(file: string, entries: RawEntry[]): void {
   for (const e of entries) {
     const kind = e.kind ?? "file";
     const content = Buffer.from(e.data ?? "");
-    const data = e.declaredSize === undefined ? content : zlib.deflateRawSync(content);
+    const deflate = e.declaredSize !== undefined || e.deflated !== undefined;
+    const data = e.deflated ?? (deflate ? zlib.deflateRawSync(content) : content);
     const rec: EntryRecord = {
-      name: Buffer.from(e.name), flags: FLAG_UTF8, method: e.declaredSize === undefined ? METHOD_STORED : METHOD_DEFLATE,
-      mtime, crc: zlib.crc32(content), compressedSize: data.length, size: e.declaredSize ?? content.length, offset,
+      name: Buffer.from(e.name), flags: FLAG_UTF8, method: deflate ? METHOD_DEFLATE : METHOD_STORED,
+      mtime, crc: zlib.crc32(content), compressedSize: e.declaredCompressedSize ?? data.length, size: e.declaredSize ?? content.length, offset,
       zip64Local: (e.declaredSize ?? 0) >= 0xffffffff,
       externalAttrs: kind === "symlink" ? unixAttrs.symlink() : kind === "directory" ? unixAttrs.directory(e.mode ?? 0o755) : unixAttrs.file(e.mode ?? 0o644),
     };
     const head = localHeader(rec);
     parts.push(head, data);
     offset += head.length + data.length;
-    records.push(rec);
+    records.push(e.overlapPrevious && records.length ? { ...rec, offset: records.at(-1)!.offset } : rec);
   }
   const central = Buffer.concat(records.map((r) => centralHeader(r)));
   parts.push(central, endRecords(records.length, offset, central.length));
   fs.writeFileSync(file, Buffer.concat(parts));
+}
+
+/**
+ * Raw deflate data that inflates to `bytes` zeros, made without deflating them all: one 16 MiB block of zeros,
+ * sync-flushed (so it stands alone), repeated, then an empty final block. A zip bomb for the readers' caps.
+ */
+export function zerosBomb(bytes: number): Buffer {
+  const piece = 16 << 20;
+  const block = zlib.deflateRawSync(Buffer.alloc(Math.min(piece, bytes)), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+  const parts = Array.from({ length: Math.floor(bytes / piece) }, () => block);
+  const rest = bytes % piece;
+  if (rest && bytes > piece) parts.push(zlib.deflateRawSync(Buffer.alloc(rest), { finishFlush: zlib.constants.Z_SYNC_FLUSH }));
+  if (bytes <= piece) parts.splice(0, parts.length, block);
+  return Buffer.concat([...parts, Buffer.from([0x03, 0x00])]);
 }
 
 export const sha256 = (data: string | Buffer) => crypto.createHash("sha256").update(data).digest("hex");

@@ -1,12 +1,16 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   loadSettings,
   parseSettings,
+  MAX_SETTINGS_BYTES,
   saveSettings,
   serializeSettings,
+  settingsFileActivity,
+  settingsRevision,
   SettingsFileError,
   SettingsValueError,
   writeDefaultSettingsIfMissing,
@@ -190,6 +194,50 @@ ${advanced}
     expect(fileError("").reason).toContain("not well-formed");
     expect(fileError("Hourly=6").line).toBe(1);
   });
+
+  it.each([
+    // Well-formed XML the parser itself refuses: each a file error with its line (not a crash, not a 500).
+    ["an element named __proto__", doc("      <General>\n        <__proto__>1</__proto__>\n      </General>"), 6, ["__proto__"]],
+    ["an element named constructor", doc("      <constructor/>"), 5, ["constructor"]],
+    ["two DOCTYPEs", '<?xml version="1.0"?>\n<!DOCTYPE a>\n<!DOCTYPE b>\n<Preferences4D><Backup/></Preferences4D>', 3, ["DOCTYPE"]],
+    ["an external entity", '<?xml version="1.0"?>\n<!DOCTYPE p [\n<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<Preferences4D><Backup/></Preferences4D>', 3, ["External entities"]],
+    ["too many entities", `<?xml version="1.0"?>\n<!DOCTYPE p [${Array.from({ length: 1200 }, (_, i) => `<!ENTITY e${i} "x">`).join("")}]>\n<Preferences4D><Backup/></Preferences4D>`, 2, ["Entity count"]],
+    ["elements nested too deep", doc("<a>".repeat(5000) + "</a>".repeat(5000)), undefined, ["nested"]],
+  ])("%s → a file error, never a crash", (_, xml, line, words) => {
+    const err = fileError(xml);
+    expect(err.line).toBe(line);
+    for (const w of words) expect(err.reason).toContain(w);
+    // Saving over such a file is refused the same way.
+    expect(() => serializeSettings(defaultSettings(DEST), xml)).toThrow(SettingsFileError);
+  });
+
+  it("turns any mutation of 4D's own file into settings or a file error, and nothing else (a little fuzzing)", async () => {
+    const original = await fixture();
+    const pieces = ["<", ">", "</", "&", "&#0;", "&#xFFFFFFFF;", "<!DOCTYPE x>", "<!ENTITY a \"b\">", "&a;", "<![CDATA[x]]>", "<Item1>x</Item1>",
+      "<a/>", "99999999999999999999999", "-1", "1e400", "\u0000", "<?pi x?>", "<!-- c -->", "\"", "]]>", "<Settings>", "</Settings>", "<General/>",
+      "<ItemsCount>5</ItemsCount>", "<ItemsCount>99999999999</ItemsCount>", "<__proto__>1</__proto__>", "<constructor/>", " a=\"1\"", "#text"];
+    let seed = 20261126;
+    const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+    const others: string[] = [];
+    for (let i = 0; i < 1500; i++) {
+      let xml = original;
+      for (let k = 1 + rnd(3); k > 0; k--) {
+        const at = rnd(xml.length);
+        const op = rnd(3);
+        if (op === 0) xml = xml.slice(0, at) + pieces[rnd(pieces.length)] + xml.slice(at);
+        else if (op === 1) xml = xml.slice(0, at) + xml.slice(at + 1 + rnd(20));
+        else { const from = rnd(xml.length); xml = xml.slice(0, at) + xml.slice(from, from + rnd(200)) + xml.slice(at); }
+      }
+      for (const read of [() => parseSettings(xml, DEST), () => serializeSettings(defaultSettings(DEST), xml)]) {
+        try {
+          read();
+        } catch (err) {
+          if (!(err instanceof SettingsFileError) && (err as Error).name !== "SettingsValueError") others.push(`${(err as Error).name}: ${(err as Error).message}`);
+        }
+      }
+    }
+    expect(others).toEqual([]);
+  });
 });
 
 describe("writing", () => {
@@ -286,6 +334,53 @@ describe("on disk", () => {
     await writeFile(settingsFile, broken);
     await expect(saveSettings(dir, defaultSettings(DEST))).rejects.toBeInstanceOf(SettingsFileError);
     expect(await readFile(settingsFile, "utf8")).toBe(broken);
+  });
+
+  it("refuses a symbolic link in place of the file, naming it, without reading or changing the link's target", async () => {
+    const target = path.join(dir, "elsewhere.4DSettings");
+    const secret = doc("      <General>\n        <DestinationFolder>/secret/place</DestinationFolder>\n      </General>");
+    await writeFile(target, secret);
+    const before = await stat(target);
+    await mkdir(path.dirname(settingsFile), { recursive: true });
+    await symlink(target, settingsFile);
+    const err = await loadSettings(dir, DEST).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SettingsFileError);
+    expect((err as SettingsFileError).message).toMatch(/Backup\.4DSettings: is a symbolic link: the server does not follow links for this file/);
+    expect((err as SettingsFileError).message).not.toContain("/secret/place");
+    await expect(saveSettings(dir, defaultSettings(DEST))).rejects.toBeInstanceOf(SettingsFileError);
+    expect(await settingsRevision(dir)).toBe("unreadable");
+    expect(await readFile(target, "utf8")).toBe(secret);
+    expect((await stat(target)).mtimeMs).toBe(before.mtimeMs);
+  });
+
+  it("refuses a link to /dev/zero, a FIFO and an oversized file at once, each with a clear file error", async () => {
+    await mkdir(path.dirname(settingsFile), { recursive: true });
+    await symlink("/dev/zero", settingsFile);
+    await expect(loadSettings(dir, DEST)).rejects.toThrow(/is a symbolic link/);
+    await rm(settingsFile);
+    execFileSync("mkfifo", [settingsFile]); // nobody writes to it: a blocking open would never return
+    await expect(loadSettings(dir, DEST)).rejects.toThrow(/Backup\.4DSettings: is a FIFO \(named pipe\), not a regular file/);
+    await rm(settingsFile);
+    await writeFile(settingsFile, doc(`<!-- ${"x".repeat(MAX_SETTINGS_BYTES)} -->`));
+    await expect(loadSettings(dir, DEST)).rejects.toThrow(/Backup\.4DSettings: is larger than 1 MiB \(a 4D settings file is a few KB\)/);
+  });
+
+  it("reads and parses the file once per change, not once per request", async () => {
+    await mkdir(path.dirname(settingsFile), { recursive: true });
+    await writeFile(settingsFile, await fixture());
+    const before = { ...settingsFileActivity };
+    const first = await loadSettings(dir, DEST);
+    for (let i = 0; i < 20; i++) expect(await loadSettings(dir, DEST)).toEqual(first);
+    await settingsRevision(dir);
+    expect(settingsFileActivity).toEqual({ reads: before.reads + 1, parses: before.parses + 1 });
+    // A caller changing what it got changes nothing for the next one.
+    first.advanced.setNumber.value = 99;
+    expect((await loadSettings(dir, DEST)).advanced.setNumber.value).not.toBe(99);
+    // A save is a change: read and parsed again, once.
+    await saveSettings(dir, first);
+    expect((await loadSettings(dir, DEST)).advanced.setNumber.value).toBe(99);
+    expect(await loadSettings(dir, DEST)).toEqual(first);
+    expect(settingsFileActivity).toEqual({ reads: before.reads + 2, parses: before.parses + 2 });
   });
 
   it("saves into the existing file, keeping 4D's keys", async () => {

@@ -1,11 +1,12 @@
 // Settings/Backup.4DSettings (spec §6): read into BackupSettings, and written back by editing the original
 // document in place, so keys we don't use (4D's AutomaticRestart, Redundancy, DataBase/LastBackup…, or anything
 // newer) survive. A malformed file is an error with its line and reason, never a silent fall-back to defaults.
-import { randomBytes } from "node:crypto";
-import { link, mkdir, open, readFile, unlink } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { link, open, unlink } from "node:fs/promises";
 import path from "node:path";
 import { databaseLayout } from "../database/layout";
 import { fsyncDir, writeFileAtomic } from "../fs/atomic-write";
+import { formatLimit, isUnsafeFileError, makePrivateDir, openNoFollow, PRIVATE_FILE_MODE, readOpened } from "../fs/safe-open";
 import { int, ValueError } from "./codecs";
 import { defaultSettings } from "./defaults";
 import { FIELDS, nameFromDataFilePath, type ListField, type ScalarField } from "./fields";
@@ -183,8 +184,18 @@ function readDatabaseName(backup: XmlChildren, fail: Fail): string | null {
   return name === "" ? null : name;
 }
 
-/** Reads a settings document; keys it doesn't hold take their defaults. Throws SettingsFileError. */
+/** Reads a settings document; keys it doesn't hold take their defaults. Throws SettingsFileError, and only that. */
 export function parseSettings(xml: string, defaultDestination: string): BackupSettings {
+  try {
+    return readSettings(xml, defaultDestination);
+  } catch (err) {
+    // Whatever a file's content can make fail is a problem of the file, said as such (never a 500).
+    if (err instanceof SettingsFileError) throw err;
+    throw new SettingsFileError(`can't be read as backup settings (${(err as Error)?.message ?? String(err)})`, undefined, { cause: err });
+  }
+}
+
+function readSettings(xml: string, defaultDestination: string): BackupSettings {
   const { backup, source } = openDocument(xml);
   const fail = failer(source);
   const settings = defaultSettings(defaultDestination);
@@ -324,19 +335,88 @@ function errnoCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException).code;
 }
 
-async function readIfExists(file: string): Promise<string | undefined> {
+/** A real 4D settings file is about 4 KB; anything past this is not one, and is refused rather than read. */
+export const MAX_SETTINGS_BYTES = 1 << 20;
+
+/** One version of a settings file, identified by its inode and times, with what it parsed to (per default destination). */
+interface FileVersion {
+  key: string;
+  xml: string;
+  revision: string;
+  parsed: Map<string, { settings: BackupSettings } | { error: SettingsFileError }>;
+}
+
+/**
+ * The last version read of each settings file. Every viewer request reads the settings: the file is fstat'ed each
+ * time, but read and parsed again only when it changed (a save renames a new file into place: a new inode).
+ */
+const versions = new Map<string, FileVersion>();
+
+/** How often a settings file was really read and parsed (the tests check that a request doesn't do either). */
+export const settingsFileActivity = { reads: 0, parses: 0 };
+
+/**
+ * The settings file as it is now, or undefined when there is none. Only a regular file is read (a link, a FIFO or
+ * a device is refused without blocking), up to MAX_SETTINGS_BYTES; every refusal is a SettingsFileError.
+ */
+async function currentVersion(file: string): Promise<FileVersion | undefined> {
+  let fh;
   try {
-    return await readFile(file, "utf8");
+    fh = await openNoFollow(file, "read");
   } catch (err) {
     if (errnoCode(err) === "ENOENT") return undefined;
+    if (isUnsafeFileError(err)) throw new SettingsFileError(err.reason, undefined, { cause: err });
     throw new SettingsFileError(`cannot be read (${errnoCode(err) ?? (err as Error).message})`, undefined, { cause: err });
+  }
+  try {
+    const st = await fh.stat();
+    const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    const known = versions.get(file);
+    if (known?.key === key) return known;
+    let data: Buffer;
+    try {
+      data = await readOpened(fh, file, MAX_SETTINGS_BYTES, st.size);
+    } catch (err) {
+      if (isUnsafeFileError(err)) {
+        throw new SettingsFileError(`is larger than ${formatLimit(MAX_SETTINGS_BYTES)} (a 4D settings file is a few KB): it is not a backup settings file. Replace it by the right file, or remove it.`, undefined, { cause: err });
+      }
+      throw new SettingsFileError(`cannot be read (${errnoCode(err) ?? (err as Error).message})`, undefined, { cause: err });
+    }
+    settingsFileActivity.reads++;
+    const version: FileVersion = { key, xml: data.toString("utf8"), revision: createHash("sha256").update(data).digest("hex").slice(0, 16), parsed: new Map() };
+    versions.set(file, version);
+    return version;
+  } finally {
+    await fh.close().catch(() => undefined);
   }
 }
 
 /** The database's settings; the defaults when the file doesn't exist. Throws SettingsFileError when malformed. */
 export async function loadSettings(databaseDir: string, defaultDestination: string): Promise<BackupSettings> {
-  const xml = await readIfExists(databaseLayout(databaseDir).settingsFile);
-  return xml === undefined ? defaultSettings(defaultDestination) : parseSettings(xml, defaultDestination);
+  const version = await currentVersion(databaseLayout(databaseDir).settingsFile);
+  if (!version) return defaultSettings(defaultDestination);
+  let result = version.parsed.get(defaultDestination);
+  if (!result) {
+    settingsFileActivity.parses++;
+    try {
+      result = { settings: parseSettings(version.xml, defaultDestination) };
+    } catch (err) {
+      if (!(err instanceof SettingsFileError)) throw err;
+      result = { error: err };
+    }
+    version.parsed.set(defaultDestination, result);
+  }
+  if ("error" in result) throw result.error;
+  // A copy: callers may change what they get, the cached version stays as the file says.
+  return structuredClone(result.settings);
+}
+
+/**
+ * A fingerprint of the settings file as it is now ("none" when there is none, "unreadable" when it can't be read),
+ * so a save can't silently overwrite a change made meanwhile.
+ */
+export async function settingsRevision(databaseDir: string): Promise<string> {
+  return currentVersion(databaseLayout(databaseDir).settingsFile).then((v) => v?.revision ?? "none", () => "unreadable");
 }
 
 /**
@@ -345,17 +425,17 @@ export async function loadSettings(databaseDir: string, defaultDestination: stri
  */
 export async function saveSettings(databaseDir: string, settings: BackupSettings): Promise<void> {
   const { settingsDir, settingsFile } = databaseLayout(databaseDir);
-  const xml = serializeSettings(settings, await readIfExists(settingsFile));
-  await mkdir(settingsDir, { recursive: true });
+  const xml = serializeSettings(settings, (await currentVersion(settingsFile))?.xml);
+  await makePrivateDir(settingsDir);
   await writeFileAtomic(settingsFile, xml);
 }
 
 /** Creates `file` with `data` only if it doesn't exist, never exposing a partial file: link(2) fails on EEXIST. */
 async function createIfAbsent(file: string, data: string): Promise<boolean> {
   const dir = path.dirname(file);
-  await mkdir(dir, { recursive: true });
+  await makePrivateDir(dir);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  const fh = await open(tmp, "wx");
+  const fh = await open(tmp, "wx", PRIVATE_FILE_MODE);
   try {
     await fh.writeFile(data, "utf8");
     await fh.sync();

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultSettings } from "./defaults";
-import { cleanDatabaseName, resolveAttachments, resolveDatabaseName, resolveDestination, type AttachmentContext } from "./resolve";
+import { cleanDatabaseName, destinationProblem, resolveAttachments, resolveDatabaseName, resolveDestination, type AttachmentContext } from "./resolve";
 
 describe("cleanDatabaseName", () => {
   it.each([
@@ -65,6 +65,7 @@ describe("resolveAttachments", () => {
     }
     await symlink(home, path.join(root, "files", "sneaky-home"));
     await symlink(path.join(db, "Project"), path.join(root, "files", "sneaky-project"));
+    await symlink("/proc/self", path.join(root, "files", "sneaky-proc"));
     ctx = { databaseDir: db, home, destination: path.join(home, "backups"), dataFile: path.join(db, "Data", "data.sqlite") };
   });
   afterAll(() => rm(root, { recursive: true, force: true }));
@@ -115,6 +116,11 @@ describe("resolveAttachments", () => {
     ["<root>/home/console.sqlite", "the server's own files in STRONGBOX_HOME"],
     ["<root>/files/sneaky-home", "is STRONGBOX_HOME"], // a symlink doesn't hide what it points to
     ["<root>/files/sneaky-project/Sources", "is inside the structure folder Project/"],
+    ["/proc/self/environ", "is inside /proc, the kernel's view of the running processes"], // the server's secrets
+    ["/proc", "is /proc"],
+    ["/sys/kernel", "is inside /sys"],
+    ["/dev/zero", "is inside /dev"],
+    ["<root>/files/sneaky-proc", "is inside /proc"], // a link to /proc/self
     ["  ", "is empty"],
   ])("refuses %s (%s)", async (item, reason) => {
     const r = await resolveItems([item.replace("<root>", root)]);
@@ -154,4 +160,42 @@ describe("resolveAttachments", () => {
       `is listed twice (as ${path.join(root, "files/contracts")})`,
     ]);
   });
+});
+
+describe("destinationProblem", () => {
+  let root: string;
+  let places: { databaseDir: string; home: string };
+  beforeAll(async () => {
+    root = await realpath(await mkdtemp(path.join(tmpdir(), "strongbox-destination-")));
+    for (const d of ["db/Project", "db/Data", "db/Logs", "home/backups", "home/other", "elsewhere/backups"]) await mkdir(path.join(root, d), { recursive: true });
+    await symlink(path.join(root, "db/Project"), path.join(root, "elsewhere/sneaky"));
+    places = { databaseDir: path.join(root, "db"), home: path.join(root, "home") };
+  });
+  afterAll(() => rm(root, { recursive: true, force: true }));
+
+  it.each([
+    ["<root>/db", "is the database folder itself"],
+    ["<root>/db/Project", "is inside the database folder"], // each archive would hold the previous ones
+    ["<root>/db/Data", "is inside the database folder"],
+    ["<root>/db/Logs", "is inside the database folder"],
+    ["<root>/db/Backups/new", "is inside the database folder"],
+    ["<root>/elsewhere/sneaky", "is inside the database folder"], // a link doesn't hide where it leads
+    ["<root>", "contains the database folder"],
+    ["<root>/home", "is STRONGBOX_HOME"],
+    ["/", "is the root of the file system"],
+    ["/etc", "is the system folder /etc"],
+    ["/etc/strongbox", "is inside the system folder /etc"],
+    ["/usr/local/backups", "is inside the system folder /usr"],
+    ["/proc/self", "is inside the system folder /proc"],
+    ["/var/lib", "is the system folder /var/lib"],
+    ["/tmp", "is the top-level folder /tmp"],
+    ["/root", "is the top-level folder /root"],
+  ])("refuses %s (%s)", async (destination, reason) => {
+    expect(await destinationProblem(destination.replace("<root>", root), places)).toContain(reason);
+  });
+
+  it.each(["<root>/home/backups", "<root>/home/other", "<root>/elsewhere/backups", "/srv/backups", "/var/lib/strongbox/backups", "/tmp/x/backups"])(
+    "accepts %s", async (destination) => {
+      expect(await destinationProblem(destination.replace("<root>", root), places)).toBeNull();
+    });
 });

@@ -3,6 +3,7 @@
 import { lstat, realpath } from "node:fs/promises";
 import path from "node:path";
 import { databaseLayout } from "../database/layout";
+import { systemFolderProblem, virtualFolderProblem } from "../fs/system-folders";
 import type { BackupSettings } from "./model";
 
 /** Longest name kept: it becomes `<name>[NNNN].zip` plus temporary suffixes, under the 255-byte file name limit. */
@@ -140,6 +141,9 @@ async function guards(ctx: AttachmentContext): Promise<Guard[]> {
 /** Why `absolute` may not be an attachment, or null when it may. */
 async function refusal(absolute: string, ctx: AttachmentContext, all: Guard[]): Promise<string | null> {
   const real = await realish(absolute);
+  // /proc/self/environ would put the server's environment (with its secrets) into every archive.
+  const virtual = virtualFolderProblem(absolute) ?? virtualFolderProblem(real);
+  if (virtual) return virtual;
   for (const g of all) {
     // Lexical for what the settings say, real for what the disk says (a symlink can't smuggle a folder in).
     const reason = g.refuse(relation(real, g.real)) ?? g.refuse(relation(absolute, g.lexical));
@@ -157,8 +161,8 @@ async function refusal(absolute: string, ctx: AttachmentContext, all: Guard[]): 
 /**
  * Resolves and checks the attachments of the settings (spec §1). Items are absolute or relative to the database
  * folder (4D writes `./x`); refused are the database folder, what the backup already holds and anything inside,
- * STRONGBOX_HOME, the destination, `/`, and any folder containing one of these; a repeat or an item inside another
- * attachment is refused too, as it is already saved.
+ * STRONGBOX_HOME, the destination, `/`, and any folder containing one of these, and /proc, /sys, /dev and anything
+ * in them; a repeat or an item inside another attachment is refused too, as it is already saved.
  */
 export async function resolveAttachments(settings: BackupSettings, ctx: AttachmentContext): Promise<AttachmentResolution> {
   const all = await guards(ctx);
@@ -191,4 +195,37 @@ export async function resolveAttachments(settings: BackupSettings, ctx: Attachme
     return true;
   });
   return { accepted: kept.map((a) => a.absolute), refused };
+}
+
+/**
+ * Why `destination` (absolute) can't be the backup destination, or null. Refused, by what the disk says (links
+ * resolved) as well as what the settings say:
+ * - the database folder, anything inside it (Project/, Data/, Logs/…: each archive would hold the ones before it,
+ *   1.8 MB became 93 MB in seven backups) and anything containing it;
+ * - STRONGBOX_HOME itself (the console's database and secrets) and anything containing it — a folder inside it, like
+ *   the default `<home>/backups`, is fine;
+ * - system folders (see systemFolderProblem): `/`, the folders directly under `/` and `/var`, and the OS's trees.
+ */
+export async function destinationProblem(destination: string, ctx: { databaseDir: string; home: string }): Promise<string | null> {
+  const lexical = path.resolve(destination);
+  const real = await realish(lexical);
+  for (const p of new Set([lexical, real])) {
+    const system = systemFolderProblem(p);
+    if (system) return `${system}. Choose a folder of its own for the backups, e.g. /srv/backups`;
+  }
+  const database = await guard(ctx.databaseDir, () => null);
+  const home = await guard(ctx.home, () => null);
+  const rel = (g: Guard) => {
+    const a = relation(real, g.real);
+    return a !== "none" ? a : relation(lexical, g.lexical);
+  };
+  // The most telling reason first: being the place, then being inside it, then containing it (the default
+  // database, <home>/database, is inside the home: the home itself is "STRONGBOX_HOME", not "contains the database").
+  const toDatabase = rel(database), toHome = rel(home);
+  if (toDatabase === "same") return "is the database folder itself: each archive would hold the archives before it. Choose a folder outside the database";
+  if (toHome === "same") return `is STRONGBOX_HOME, the server's own folder (console database, secrets). Use a folder inside it, such as ${path.join(home.lexical, "backups")}, or one elsewhere`;
+  if (toDatabase === "inside") return `is inside the database folder ${database.lexical}: each archive would hold the archives before it. Choose a folder outside the database`;
+  if (toDatabase === "contains") return `contains the database folder ${database.lexical}. Choose a folder of its own for the backups`;
+  if (toHome === "contains") return `contains STRONGBOX_HOME ${home.lexical}, the server's own folder. Choose a folder of its own for the backups`;
+  return null;
 }

@@ -119,6 +119,19 @@ describe("diskProblems / describeAttachments", () => {
     expect(file[0]?.message).toContain("is a file, not a folder");
   });
 
+  it("refuses a destination inside the database, the home itself or a system folder, on the destination field", async () => {
+    for (const [destination, says] of [
+      ["./Project", "is inside the database folder"], ["./", "is the database folder itself"],
+      [path.join(root, "home"), "is STRONGBOX_HOME"], ["/etc", "is the system folder /etc"], ["/", "is the root of the file system"],
+    ] as const) {
+      const problems = await diskProblems(settings((s) => (s.general.destinationFolder = destination)), ctx);
+      expect(problems.map((p) => p.path), destination).toEqual(["general.destinationFolder"]);
+      expect(problems[0]!.message).toMatch(new RegExp(`^Destination folder .* is refused: it ${says}`));
+    }
+    // The default, a folder inside the home, stays allowed.
+    expect(await diskProblems(settings(() => {}), ctx)).toEqual([]);
+  });
+
   it("refuses missing attachments and refused places, naming the path", async () => {
     const s = settings((s) => (s.general.includesFiles = [path.join(root, "files/gone"), "./Project", root]));
     const problems = (await diskProblems(s, ctx)).map((p) => p.message);

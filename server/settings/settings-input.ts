@@ -6,7 +6,7 @@ import path from "node:path";
 import { z } from "zod";
 import { checkSettings } from "./backup-settings-file";
 import { WEEKDAYS, type BackupSettings } from "./model";
-import { resolveAttachments, resolveDestination, type AttachmentContext } from "./resolve";
+import { destinationProblem, resolveAttachments, resolveDestination, type AttachmentContext } from "./resolve";
 
 /** One thing wrong with the settings: where (a dotted path into BackupSettings, or 4D's key) and what. */
 export interface InputProblem {
@@ -166,12 +166,18 @@ export async function describeAttachments(settings: BackupSettings, ctx: Omit<At
   );
 }
 
-/** The checks that need the disk: the destination must be an existing folder; attachments must exist and be allowed. */
+/**
+ * The checks that need the disk: the destination must be an allowed place (destinationProblem) and an existing
+ * folder; attachments must exist and be allowed.
+ */
 export async function diskProblems(settings: BackupSettings, ctx: Omit<AttachmentContext, "destination">): Promise<InputProblem[]> {
   const problems: InputProblem[] = [];
   const destination = resolveDestination(settings, ctx.databaseDir);
   const kind = await kindOf(destination);
-  if (kind === null) {
+  const refused = await destinationProblem(destination, ctx);
+  if (refused) {
+    problems.push({ path: "general.destinationFolder", message: `Destination folder ${destination} is refused: it ${refused}.` });
+  } else if (kind === null) {
     problems.push({ path: "general.destinationFolder", message: `Destination folder ${destination} does not exist on the server. Create it first, or choose an existing folder.` });
   } else if (kind === "file") {
     problems.push({ path: "general.destinationFolder", message: `Destination folder ${destination} is a file, not a folder.` });

@@ -42,14 +42,33 @@ export class XmlSyntaxError extends Error {
   }
 }
 
-/** Parses a document; throws XmlSyntaxError (with the line) when it is not well-formed. */
+/**
+ * Parses a document; throws XmlSyntaxError (with the line where it can tell) when it is not well-formed, and when
+ * the parser refuses a well-formed one (an element named __proto__ or constructor, too many entities or nested
+ * elements, an external entity, two DOCTYPEs): every problem of the file is a problem of the file, never a crash.
+ */
 export function parseXml(xml: string): XmlChildren {
   const checked = XMLValidator.validate(xml);
   if (checked !== true) {
     const { msg, line } = checked.err;
     throw new XmlSyntaxError(`not well-formed XML: ${msg}`, line);
   }
-  return parser.parse(xml) as XmlChildren;
+  try {
+    return parser.parse(xml) as XmlChildren;
+  } catch (err) {
+    const msg = String((err as Error)?.message ?? err).replace(/^\[SECURITY\]\s*/, "");
+    throw new XmlSyntaxError(`XML the settings reader refuses: ${msg}`, lineOfRefusal(xml, msg));
+  }
+}
+
+/** Where the parser's refusal points: the name it quotes, the second DOCTYPE, or the first entity declaration. */
+function lineOfRefusal(xml: string, msg: string): number | undefined {
+  const quoted = /"([^"]+)"/.exec(msg)?.[1];
+  let at = -1;
+  if (quoted) at = xml.search(new RegExp(`[<\\s]${quoted.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[\\s=/>]`));
+  else if (/DOCTYPE/i.test(msg)) at = xml.indexOf("<!DOCTYPE", xml.indexOf("<!DOCTYPE") + 1);
+  else if (/entit/i.test(msg)) at = xml.indexOf("<!ENTITY");
+  return at < 0 ? undefined : lineAt(xml, at + 1);
 }
 
 export function buildXml(doc: XmlChildren): string {

@@ -79,6 +79,8 @@ function files(m) {
       let fd;
       try {
         fd = fs.openSync(it.path, OPEN_FLAGS);
+        // Replaced since the listing by a FIFO or a device: skipped, not read (a FIFO would read as empty, or EAGAIN).
+        if (!fs.fstatSync(fd).isFile()) { results.push({ skip: "ENOTREG: no longer a regular file" }); continue; }
         if (scratch.length < m.max) scratch = Buffer.allocUnsafeSlow(m.max);
         const n = readAll(fd, scratch, m.max);
         if (n === m.max) { results.push({ grew: true }); continue; } // now too big for one piece

@@ -8,6 +8,7 @@ import zlib from "node:zlib";
 import { Readable } from "node:stream";
 import { promisify } from "node:util";
 import yauzl from "yauzl";
+import { assertRegular } from "../fs/safe-open";
 import { BufferPool, ZlibPool, type CheckItem, type CheckResult } from "./compress";
 
 export interface ListedEntry {
@@ -33,11 +34,12 @@ export interface VerifyOptions {
  * threadpool round trips, ~0.5 s for 6,000 entries); serve those from a few cached windows
  * instead, and stream entry data with large reads.
  */
-class CachedReader extends yauzl.RandomAccessReader {
+export class CachedReader extends yauzl.RandomAccessReader {
   private windows: Array<{ pos: number; buf: Buffer }> = [];
   private reading = 0; // reads in flight: the fd is closed only after them
   private onIdle?: () => void;
-  constructor(private readonly fd: number) { super(); }
+  /** `ownsFd: false`: the caller keeps the descriptor and closes it; closing the zip leaves it open. */
+  constructor(private readonly fd: number, private readonly ownsFd = true) { super(); }
 
   /** Positional read; also used by the range streams. */
   pread(buf: Buffer, pos: number, cb: (err: Error | null, n: number) => void): void {
@@ -80,17 +82,32 @@ class CachedReader extends yauzl.RandomAccessReader {
     });
   }
   override close(callback: (err: Error | null) => void): void {
-    const close = () => fs.close(this.fd, (err) => callback(err));
+    const close = () => (this.ownsFd ? fs.close(this.fd, (err) => callback(err)) : callback(null));
     if (this.reading) this.onIdle = close;
     else close();
   }
 }
 const WINDOW = 256 << 10;
 
-async function openZip(path: string): Promise<yauzl.ZipFile> {
-  const fd = await promisify(fs.open)(path, "r");
+/**
+ * Opens an archive file for reading: a regular file only (a link to one is fine), opened O_NONBLOCK so that a FIFO
+ * or a device under an archive's name is refused at once rather than hanging a threadpool thread. Returns the fd.
+ */
+async function openArchiveFd(path: string): Promise<{ fd: number; size: number }> {
+  const fd = await promisify(fs.open)(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
-    const { size } = await promisify(fs.fstat)(fd);
+    const st = await promisify(fs.fstat)(fd);
+    assertRegular(path, st, "an archive file");
+    return { fd, size: st.size };
+  } catch (e) {
+    fs.close(fd, () => {});
+    throw e;
+  }
+}
+
+async function openZip(path: string): Promise<yauzl.ZipFile> {
+  const { fd, size } = await openArchiveFd(path);
+  try {
     return await new Promise<yauzl.ZipFile>((resolve, reject) =>
       yauzl.fromRandomAccessReader(new CachedReader(fd), size, { lazyEntries: true, autoClose: false, decodeStrings: true, validateEntrySizes: true, strictFileNames: false }, (err, zip) => (err ? reject(err) : resolve(zip))),
     );
@@ -113,7 +130,8 @@ async function eachEntry(zip: yauzl.ZipFile, onEntry: (e: yauzl.Entry) => Promis
     zip.on("error", reject);
     zip.on("end", () => resolve());
     zip.on("entry", (e: yauzl.Entry) => {
-      Promise.resolve(onEntry(e)).then(() => zip.readEntry(), reject);
+      // A throw from onEntry becomes a rejection here, never an exception out of yauzl's event.
+      new Promise<void>((r) => r(onEntry(e))).then(() => zip.readEntry(), reject);
     });
     zip.readEntry();
   });
@@ -145,7 +163,10 @@ function openStream(zip: yauzl.ZipFile, e: yauzl.Entry): Promise<Readable> {
   );
 }
 
-/** The uncompressed content of entry `name` (e.g. `manifest.json`). */
+/**
+ * The uncompressed content of entry `name` (the tests read entries back with it; the server reads manifests through
+ * readArchiveManifest, which caps them). Inflating stops past the size the central directory records.
+ */
 export async function readEntry(path: string, name: string): Promise<Buffer> {
   const zip = await openZip(path);
   let found: Buffer | undefined;
@@ -153,7 +174,12 @@ export async function readEntry(path: string, name: string): Promise<Buffer> {
     await eachEntry(zip, async (e) => {
       if (found || e.fileName !== name) return;
       const parts: Buffer[] = [];
-      for await (const b of await openStream(zip, e)) parts.push(b as Buffer);
+      let total = 0;
+      for await (const b of await openStream(zip, e)) {
+        total += (b as Buffer).length;
+        if (total > e.uncompressedSize) throw new Error(`${name}: inflates to more than the ${e.uncompressedSize} bytes recorded`);
+        parts.push(b as Buffer);
+      }
       found = Buffer.concat(parts);
     });
   } finally {
@@ -202,8 +228,13 @@ export async function verifyArchive(path: string, expected: ExpectedEntry[], opt
 
   // In archive order; each entry must end before the next one's local header.
   all.sort((a, b) => a.relativeOffsetOfLocalHeader - b.relativeOffsetOfLocalHeader);
-  const fd = await promisify(fs.open)(path, "r");
-  const fileSize = (await promisify(fs.fstat)(fd)).size;
+  let opened: { fd: number; size: number };
+  try {
+    opened = await openArchiveFd(path);
+  } catch (e) {
+    return { ok: false, problems: [`archive unreadable: ${(e as Error).message}`] };
+  }
+  const { fd, size: fileSize } = opened;
   const workers = opts.workers ?? Math.min(4, Math.max(2, os.availableParallelism()));
   const pool = new ZlibPool(workers);
   const buffers = new BufferPool(SPAN);
@@ -278,7 +309,14 @@ export async function verifyArchive(path: string, expected: ExpectedEntry[], opt
       if (e.compressionMethod !== 0 && e.compressionMethod !== 8) return { error: `unsupported compression method ${e.compressionMethod}` };
       const hash = crypto.createHash("sha256");
       let size = 0, crc = 0;
-      const take = (b: Buffer) => { hash.update(b); crc = zlib.crc32(b, crc); size += b.length; };
+      const tooLong = () => new Error(`inflates to more than the ${e.uncompressedSize} bytes recorded`);
+      const take = (b: Buffer) => {
+        size += b.length;
+        // Past the recorded size (a zip bomb, or damage): stop inflating. Never a throw from the 'data' event.
+        if (size > e.uncompressedSize) return void inflate?.destroy(tooLong());
+        hash.update(b);
+        crc = zlib.crc32(b, crc);
+      };
       const inflate = e.compressionMethod === 8 ? zlib.createInflateRaw({ chunkSize: 256 << 10 }) : undefined;
       const done = inflate ? new Promise<void>((resolve, reject) => inflate.on("data", take).on("end", resolve).on("error", reject)) : undefined;
       done?.catch(() => {});
@@ -290,7 +328,10 @@ export async function verifyArchive(path: string, expected: ExpectedEntry[], opt
           if (!n) return { error: "unexpected end of archive" };
           pos += n;
           const b = buf.subarray(0, n);
-          if (!inflate) take(b);
+          if (!inflate) {
+            take(b);
+            if (size > e.uncompressedSize) return { error: tooLong().message };
+          }
           else await Promise.race([new Promise<void>((r, j) => inflate.write(b, (err) => (err ? j(err) : r()))), done]);
         }
         inflate?.end();

@@ -180,6 +180,20 @@ describe("ZipWriter large and unusual entries", () => {
     expect(await verifyArchive(out, entries)).toEqual({ ok: true });
   });
 
+  it("skips a file replaced by a FIFO since the listing, small or large, instead of archiving it empty", async () => {
+    const dir = path.join(tmp, "fifos");
+    fs.mkdirSync(dir, { recursive: true });
+    for (const n of ["small", "large"]) execFileSync("mkfifo", [path.join(dir, n)]);
+    const out = path.join(tmp, "fifos.zip");
+    const w = new ZipWriter(out, { level: 1, chunkSize: 1 << 20 });
+    const file = (name: string, size: number): ZipSource => ({ kind: "file", name, path: path.join(dir, name), size, mtime: new Date(), mode: 0o644 });
+    await w.add(file("small", 10)); // read by a worker, whole
+    await w.add(file("large", 5_000_000)); // listed large: streamed
+    const { entries, skipped } = await w.finish();
+    expect(entries).toEqual([]);
+    expect(skipped.map((s) => [s.name, s.error])).toEqual([["small", expect.stringContaining("ENOTREG")], ["large", expect.stringContaining("ENOTREG")]]);
+  });
+
   it("rejects unsafe names", async () => {
     const w = new ZipWriter(path.join(tmp, "names.zip"), { level: 1 });
     for (const name of ["/abs", "a/../b", "", "a/"]) {

@@ -7,6 +7,7 @@ import os from "node:os";
 import crypto from "node:crypto";
 import zlib from "node:zlib";
 import { promisify } from "node:util";
+import { linkRefused, PRIVATE_FILE_MODE } from "../fs/safe-open";
 import { BufferPool, ZlibPool, storedBlocks, type FileItem, type FilesReply } from "./compress";
 import {
   centralHeader, dataDescriptor, endRecords, localHeader, unixAttrs,
@@ -19,6 +20,8 @@ const fsClose = promisify(fs.close);
 const fsFsync = promisify(fs.fsync);
 const fsFdatasync = promisify(fs.fdatasync);
 const fsWritev = promisify(fs.writev);
+const fsFchmod = promisify(fs.fchmod);
+const fsFstat = promisify(fs.fstat);
 
 export type ZipSource =
   | { kind: "file"; name: string; path: string; size: number; mtime: Date; mode: number }
@@ -63,7 +66,7 @@ const MAX_QUEUED = 4096; // entries accepted but not yet written (add() waits be
 const BATCH_FILES = 256;
 const FLUSH_BYTES = 1 << 20;
 const SYNC_BYTES = 32 << 20; // flush to disk as we go: the final fsync stays short even on slow disks
-const SKIPPABLE = new Set(["ENOENT", "ENOTDIR", "ELOOP", "EISDIR"]);
+const SKIPPABLE = new Set(["ENOENT", "ENOTDIR", "ELOOP", "EISDIR", "ENOTREG"]);
 
 /** What the writer gets for a piece of an entry. `raw` source bytes became `pieces` (`size` bytes). */
 interface Piece {
@@ -367,7 +370,13 @@ export class ZipWriter {
       const pieces = reply.then(splitFiles);
       pieces.catch(() => {}); // surfaced where the writer awaits it
       // The batch's buffer (and its budget) is released with its last entry.
-      jobs.forEach((job, i) => job.chunks.push({ reserved: i === jobs.length - 1 ? bufSize : 0, last: true, out: pieces.then((p) => p[i]!) }));
+      jobs.forEach((job, i) => {
+        const out = pieces.then((p) => p[i]!);
+        // Awaited only when the writer reaches this entry: a writer that fails or is stopped first (the pool then
+        // rejects what is queued) must not leave the rejection unhandled.
+        out.catch(() => {});
+        job.chunks.push({ reserved: i === jobs.length - 1 ? bufSize : 0, last: true, out });
+      });
       items = []; jobs = []; bytes = 0;
     };
     for (;;) {
@@ -398,9 +407,13 @@ export class ZipWriter {
     if (s.kind === "file") {
       try {
         fd = await this.wait(fsOpen(s.path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK));
+        // Replaced since the listing by a FIFO or a device: skipped, like a vanished file, never read.
+        if (!(await fsFstat(fd)).isFile()) throw Object.assign(new Error("no longer a regular file"), { code: "ENOTREG" });
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code ?? "";
         if (!SKIPPABLE.has(code)) throw e;
+        if (fd !== undefined) await fsClose(fd).catch(() => {});
+        fd = undefined;
         job.chunks.push({ reserved: 0, last: true, out: Promise.resolve({ pieces: [], size: 0, raw: 0, stored: true, skip: `${code}: ${(e as Error).message}` }) });
         return;
       }
@@ -463,7 +476,13 @@ export class ZipWriter {
   private async run(): Promise<ZipWriteResult> {
     let fd: number | undefined;
     try {
-      fd = await fsOpen(this.outPath, "w"); // not raced with an abort: the fd must not leak
+      // Not raced with an abort: the fd must not leak. The archive is readable by the server's user only (0600, also
+      // when a leftover file had other bits), and never written through a link planted at its name.
+      const { O_WRONLY, O_CREAT, O_TRUNC, O_NOFOLLOW } = fs.constants;
+      fd = await fsOpen(this.outPath, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, PRIVATE_FILE_MODE).catch((e: NodeJS.ErrnoException) => {
+        throw e.code === "ELOOP" ? linkRefused(this.outPath) : e;
+      });
+      await fsFchmod(fd, PRIVATE_FILE_MODE);
       if (this.error) throw this.error;
       this.out = new Output(fd, (e) => this.fail(e));
       for (;;) {

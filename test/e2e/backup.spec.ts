@@ -51,6 +51,15 @@ test("a backup shows live progress in every console, then its result; the files 
   expect(entries).toEqual([expect.objectContaining({ backupNumber: 1, status: 0, trigger: "manual", user: "admin", logPath: "" })]);
   const journal = fs.readFileSync(path.join(server.databaseDir, "Logs", "Backup Journal[001].txt"), "utf8");
   expect(journal).toContain("*** Full Backup\nTrigger : manual (admin)");
+
+  // Everything the server wrote is readable by its own user only: files 0600, the folders it made 0700.
+  const mode = (p: string) => (fs.statSync(p).mode & 0o777).toString(8);
+  const files = [path.join(server.destination, "Demo[0001].zip"), path.join(server.destination, "backupHistory.json"),
+    path.join(server.databaseDir, "Logs", "Backup Journal[001].txt"), path.join(server.home, "console.sqlite"), path.join(server.home, "nextauth-secret"),
+    path.join(server.databaseDir, "Data", "data.sqlite"), path.join(server.databaseDir, "Data", "data.journal"), path.join(server.databaseDir, "Settings", "Backup.4DSettings")];
+  expect(Object.fromEntries(files.map((f) => [f, mode(f)]))).toEqual(Object.fromEntries(files.map((f) => [f, "600"])));
+  const dirs = [server.home, server.destination, server.databaseDir, path.join(server.databaseDir, "Logs"), path.join(server.home, "demo-attachments")];
+  expect(Object.fromEntries(dirs.map((d) => [d, mode(d)]))).toEqual(Object.fromEntries(dirs.map((d) => [d, "700"])));
 });
 
 test("Stop ends the backup with 1406 and leaves no new archive", async ({ page }) => {

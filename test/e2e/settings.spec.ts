@@ -117,6 +117,23 @@ test("invalid values are refused with clear messages and the file is unchanged",
   expect(fs.readFileSync(settingsFile(), "utf8")).toContain("<Redundancy>None</Redundancy>");
 });
 
+test("a destination inside the database folder, the home itself or a system folder is refused on save", async ({ page }) => {
+  const before = fs.readFileSync(settingsFile(), "utf8");
+  await login(page, server);
+  await openSettings(page);
+  await page.getByRole("tab", { name: "Configuration" }).click();
+  for (const [destination, reason] of [
+    [path.join(server.databaseDir, "Project"), `is inside the database folder ${server.databaseDir}: each archive would hold the archives before it`],
+    [server.home, "is STRONGBOX_HOME, the server's own folder"],
+    ["/etc", "is the system folder /etc"],
+  ]) {
+    await page.getByLabel("Destination folder").fill(destination);
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await expect(notSaved(page)).toContainText(`Destination folder ${destination} is refused: it ${reason}`);
+    expect(fs.readFileSync(settingsFile(), "utf8")).toBe(before);
+  }
+});
+
 test("a viewer sees the settings read-only, and the server refuses a viewer's update", async ({ page, browser }) => {
   await login(page, server);
   const created = await page.request.post(`${server.url}/api/trpc/users.create`, { data: { username: "vic", password: "vic-password", role: "viewer" } });

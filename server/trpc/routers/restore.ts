@@ -9,7 +9,7 @@ import { listArchives, listLogBackups } from "../../engine/archives";
 import { defaultLogSources } from "../../engine/log-integration";
 import { scanLog } from "../../log/read-log";
 import { readArchiveContents } from "../../restore/archive-contents";
-import { runRestoreInPlace, runRestoreToFolder, rollbackArchive, runVerification } from "../../restore/restore-operations";
+import { forbiddenPlaces, runRestoreInPlace, runRestoreToFolder, rollbackArchive, runVerification } from "../../restore/restore-operations";
 import { checkRestoreTarget, defaultRestoreTarget } from "../../restore/restore-target";
 import { VERIFICATION_FREQUENCIES, VerificationStore } from "../../restore/verification-store";
 import type { Services } from "../../services";
@@ -24,8 +24,7 @@ const verifications = (s: Services) => new VerificationStore(s.consoleDb);
 async function targetCheck(services: Services, target: string, overwrite: boolean) {
   const { engine } = services;
   const destination = await engine.resolve().then((r) => r.destination, () => undefined);
-  return checkRestoreTarget({ target, overwrite,
-    forbidden: { databaseDir: engine.layout.databaseDir, home: engine.opts.home, dataFile: engine.layout.dataFile, destination } });
+  return checkRestoreTarget({ target, overwrite, forbidden: forbiddenPlaces(engine, destination) });
 }
 
 /** Reading an archive the user named: a plain bad request with the reader's own message. */

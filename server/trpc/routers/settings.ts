@@ -1,12 +1,11 @@
 // settingsRouter: Settings/Backup.4DSettings for the Settings page (spec §6, §10). `get` shows the settings as
 // the engine sees them (or the file's error, never defaults in its place); `update` validates, then edits the
 // file in place (unknown keys kept). Validation lives in ../../settings/settings-input.ts.
-import { createHash } from "node:crypto";
-import { readFile, stat, statfs } from "node:fs/promises";
+import { stat, statfs } from "node:fs/promises";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { databaseLayout } from "../../database/layout";
-import { loadSettings, saveSettings } from "../../settings/backup-settings-file";
+import { loadSettings, saveSettings, settingsRevision } from "../../settings/backup-settings-file";
 import type { BackupSettings } from "../../settings/model";
 import { resolveDestination } from "../../settings/resolve";
 import { describeAttachments, localDate, validateSettingsInput, type SettingsInput } from "../../settings/settings-input";
@@ -29,12 +28,6 @@ function where(services: Services) {
   const { databaseDir, home, defaultDestination } = services.engine.opts;
   const layout = databaseLayout(databaseDir);
   return { databaseDir, home, defaultDestination, settingsFile: layout.settingsFile, dataFile: layout.dataFile };
-}
-
-/** A fingerprint of the file as read, so a save can't silently overwrite a change made meanwhile. */
-async function revisionOf(file: string): Promise<string> {
-  const text = await readFile(file).catch(() => null);
-  return text === null ? "none" : createHash("sha256").update(text).digest("hex").slice(0, 16);
 }
 
 type Loaded = { settings: BackupSettings; error: null } | { settings: null; error: FileError };
@@ -71,7 +64,7 @@ export const settingsRouter = router({
   }),
   get: viewerProcedure.query(async ({ ctx }) => {
     const w = where(ctx.services);
-    const [loaded, revision] = await Promise.all([load(w), revisionOf(w.settingsFile)]);
+    const [loaded, revision] = await Promise.all([load(w), settingsRevision(w.databaseDir)]);
     if (loaded.error) return { file: w.settingsFile, revision, error: loaded.error, settings: null, destination: null, attachments: [] };
     const settings = loaded.settings;
     return {
@@ -95,7 +88,7 @@ export const settingsRouter = router({
       if (loaded.error) {
         throw bad("PRECONDITION_FAILED", `The settings file can't be read (${loaded.error.message}). Fix or remove ${w.settingsFile} by hand; the console won't overwrite it.`);
       }
-      if (input.revision !== undefined && input.revision !== (await revisionOf(w.settingsFile))) {
+      if (input.revision !== undefined && input.revision !== (await settingsRevision(w.databaseDir))) {
         throw bad("CONFLICT", "The settings file changed since this page loaded (another save, or an edit by hand). Reload the page to see the current settings, then make your changes again.");
       }
       const result = await validateSettingsInput(input.settings, loaded.settings, localDate(new Date()), w);
@@ -110,6 +103,6 @@ export const settingsRouter = router({
         throw err;
       }
       ctx.services.onSettingsChanged?.();
-      return { saved: true, anchor: result.settings.scheduler.anchor, revision: await revisionOf(w.settingsFile) };
+      return { saved: true, anchor: result.settings.scheduler.anchor, revision: await settingsRevision(w.databaseDir) };
     }, { signal, noWait: input.wait === false })),
 });
