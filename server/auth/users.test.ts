@@ -28,6 +28,17 @@ describe("users", () => {
     expect(users.count()).toBe(1);
   });
 
+  it("never writes the first password through a link planted at its name, and creates no user then", async () => {
+    const users = setup();
+    const target = path.join(dir, "elsewhere");
+    fs.writeFileSync(target, "untouched\n");
+    const file = path.join(dir, "initial-admin-password");
+    fs.symlinkSync(target, file);
+    await expect(users.ensureInitialAdmin(file)).rejects.toThrow(/link/i);
+    expect(fs.readFileSync(target, "utf8")).toBe("untouched\n");
+    expect(users.count()).toBe(0);
+  });
+
   it("uses STRONGBOX_ADMIN_PASSWORD when given, and stores only a hash", async () => {
     const users = setup();
     await users.ensureInitialAdmin(path.join(dir, "pw"), "correct horse");

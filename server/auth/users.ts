@@ -2,9 +2,9 @@
 // role change or a removed user takes effect at once. Each user has a session version: a session carries the
 // version it was signed in with and is valid only while it is still the user's current one, so bumping it (sign
 // out, password change, a lower role) ends every session of that user at once.
-import fs from "node:fs";
 import { z } from "zod";
 import type { ConsoleDb } from "../console/console-db";
+import { openNoFollow } from "../fs/safe-open";
 import { hashPassword, randomPassword, verifyPassword } from "./passwords";
 import { LoginThrottle } from "./login-throttle";
 import { nameSchema, ROLES, type Role } from "./roles";
@@ -125,11 +125,19 @@ export class Users {
   async ensureInitialAdmin(passwordFile: string, envPassword?: string): Promise<null | { passwordFrom: "env" | "file" }> {
     if (this.count() > 0) return null;
     const password = envPassword || randomPassword();
+    if (!envPassword) {
+      // Written first, and never through a link planted at its name: a user whose password went nowhere would lock
+      // the console out, and following a link as root would write the password wherever it points.
+      const fh = await openNoFollow(passwordFile, "replace");
+      try {
+        await fh.writeFile(password + "\n");
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }
     await this.create("admin", password, "admin");
-    if (envPassword) return { passwordFrom: "env" };
-    fs.writeFileSync(passwordFile, password + "\n", { mode: 0o600 });
-    fs.chmodSync(passwordFile, 0o600);
-    return { passwordFrom: "file" };
+    return { passwordFrom: envPassword ? "env" : "file" };
   }
 
   private requireUser(id: number): User {
