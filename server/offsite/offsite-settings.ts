@@ -151,6 +151,7 @@ export function resolveDestinationInput(db: ConsoleDb, box: SecretBox, input: un
 /** Saves the destination (the secret sealed); an input without a secret keeps the stored one. */
 export function saveDestination(db: ConsoleDb, box: SecretBox, input: unknown, by: string | null, now = new Date()): DestinationView {
   const d = resolveDestinationInput(db, box, input);
+  ensureOffsiteSchema(db);
   db.prepare(`INSERT INTO offsite_destinations (id, endpoint, region, bucket, prefix, force_path_style, access_key_id, secret_sealed, updated_at, updated_by)
     VALUES (@id, @endpoint, @region, @bucket, @prefix, @fps, @akid, @secret, @at, @by)
     ON CONFLICT(id) DO UPDATE SET endpoint = excluded.endpoint, region = excluded.region, bucket = excluded.bucket, prefix = excluded.prefix,
