@@ -213,6 +213,8 @@ export const archiveSummarySchema = z.object({
   startingDate: z.string(),
   /** When the archive's content was complete: its snapshot was taken before this. */
   endingDate: z.string(),
+  /** Whether the archive holds the data file (Data/data.sqlite): only such an archive can start a recovery. */
+  dataFile: z.boolean(),
   /** The last operation in the archive's data file (manifest.log.lastOperation); the log goes on after it. */
   snapshotLastOperation: z.number().int().min(0).nullable(),
   /** SHA-256 and size of the archive as made (the plain ZIP). */
