@@ -2,15 +2,18 @@
 // (recovery from what is left still gives the live data), and on a bucket with Object Lock every copy carries its
 // retain-until date, which retention respects and the server enforces against Strongbox's own credentials.
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { openConsoleDb } from "../console/console-db";
 import { freshBucket } from "../../test/s3/s3-server";
 import { liveDatabase, tables, type LiveDatabase } from "../../test/s3/live-database";
 import { listArchives } from "./bucket-layout";
 import { LogShipper } from "./log-shipping";
 import { copyBackupOffsite } from "./offsite-copy";
+import { uploadFile } from "./multipart-upload";
 import { lockFor } from "./offsite-target";
 import { recoverFromBucket } from "./recover";
 import { applyOffsiteRetention } from "./retention";
@@ -104,5 +107,26 @@ describe("Object Lock", () => {
     // Not even Strongbox's own credentials can delete a locked copy before its date.
     await expect(deleteObjectForGood(target.bucket, first.summary.object.key, { versioned: true })).rejects.toMatchObject({ kind: "permission" });
     expect((await listArchives(target.bucket, target.layout, "TestDb"))[0]).toMatchObject({ number: 1, object: expect.anything() });
+  });
+
+  it("a multipart upload is locked too (radosgw 16.2 ignores the lock headers of CreateMultipartUpload: the retention is set after)", async () => {
+    const b = await freshBucket({ objectLock: true });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "strongbox-lock-"));
+    scratch = dir;
+    const file = path.join(dir, "big.zip");
+    fs.writeFileSync(file, crypto.randomBytes(11 * (1 << 20)));
+    const db = openConsoleDb(path.join(dir, "console.sqlite"));
+    try {
+      const retainUntil = new Date(Date.now() + 86_400_000);
+      const r = await uploadFile({ bucket: b, db, key: "big.zip", file, partBytes: 5 << 20, lock: { mode: "GOVERNANCE", retainUntil } });
+      expect(r.partsSent).toBe(3);
+      expect(r.lock).toEqual({ mode: "GOVERNANCE", retainUntil: retainUntil.toISOString() });
+      const head = await b.client.send(new HeadObjectCommand({ Bucket: b.dest.bucket, Key: "big.zip" }));
+      expect(head.ObjectLockMode).toBe("GOVERNANCE");
+      expect(new Date(head.ObjectLockRetainUntilDate!).toISOString()).toBe(retainUntil.toISOString());
+      await expect(deleteObjectForGood(b, "big.zip", { versioned: true })).rejects.toMatchObject({ kind: "permission" });
+    } finally {
+      db.close();
+    }
   });
 });
