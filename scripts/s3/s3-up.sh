@@ -94,12 +94,16 @@ if [ "${#need_pkgs[@]}" -gt 0 ]; then
   [ "$S3_NO_INSTALL" = 1 ] && { echo "s3-up: missing packages: ${need_pkgs[*]}" >&2; exit 1; }
   log "installing ${need_pkgs[*]} (apt-get)"
   export DEBIAN_FRONTEND=noninteractive
+  APT_LOG="$(mktemp "${TMPDIR:-/tmp}/s3-up-apt.XXXXXX")"
+  # wait for another apt/dpkg run (a parallel test run, unattended upgrades) instead of failing at once
+  APT=(apt-get -y -q --no-install-recommends -o DPkg::Lock::Timeout=300)
   # the package lists may be absent/stale on a fresh machine
-  if ! apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" >"${TMPDIR:-/tmp}/s3-up-apt.log" 2>&1; then
-    apt-get update -q >>"${TMPDIR:-/tmp}/s3-up-apt.log" 2>&1
-    apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" >>"${TMPDIR:-/tmp}/s3-up-apt.log" 2>&1 \
-      || { tail -n 20 "${TMPDIR:-/tmp}/s3-up-apt.log" >&2; echo "s3-up: apt-get install failed" >&2; exit 1; }
+  if ! "${APT[@]}" install "${need_pkgs[@]}" >"$APT_LOG" 2>&1; then
+    apt-get -q -o DPkg::Lock::Timeout=300 update >>"$APT_LOG" 2>&1
+    "${APT[@]}" install "${need_pkgs[@]}" >>"$APT_LOG" 2>&1 \
+      || { tail -n 20 "$APT_LOG" >&2; echo "s3-up: apt-get install failed (log: $APT_LOG)" >&2; exit 1; }
   fi
+  rm -f "$APT_LOG"
 fi
 
 # ------------------------------------------------- 2. already up? else reset

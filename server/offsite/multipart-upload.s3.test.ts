@@ -10,6 +10,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openConsoleDb, type ConsoleDb } from "../console/console-db";
 import { freshBucket, startGateway, stopGateway } from "../../test/s3/s3-server";
+import { downloadObject } from "./download";
 import { abortAbandonedUploads, META, uploadFile } from "./multipart-upload";
 import { isOffsiteError } from "./s3-client";
 import type { Bucket } from "./s3-objects";
@@ -84,35 +85,44 @@ describe("uploadFile", () => {
     expect(await objectBytes(b, "k.zip")).toEqual(first.data);
   });
 
-  it("resumes after the uploading process is killed mid-upload, sending only the parts the bucket lacks", async () => {
-    const b = await freshBucket();
-    const { file, data } = localFile("big.zip", 23 * MiB);
-    const consoleDb = path.join(dir, "console.sqlite");
-    // Parts 1 and 2 recorded; part 3 reached the server but the answer never came back; 4 and 5 never sent.
-    const child = spawn(process.execPath, ["--import", "tsx", path.resolve("test/s3/upload-child.ts")], {
-      stdio: ["ignore", "pipe", "inherit"],
-      env: { ...process.env, UPLOAD_CHILD: JSON.stringify({ dest: b.dest, consoleDb, file, key: "db/big.zip", partBytes: PART, holdAfter: 3 }) },
+  for (const encrypted of [false, true]) {
+    it(`resumes after the uploading process is killed mid-upload, sending only the parts the bucket lacks${encrypted ? " (encrypted: the same file id)" : ""}`, async () => {
+      const b = await freshBucket();
+      const masterKey = encrypted ? crypto.randomBytes(32) : null;
+      const { file, data } = localFile("big.zip", 23 * MiB);
+      const consoleDb = path.join(dir, "console.sqlite");
+      // Parts 1 and 2 recorded; part 3 reached the server but the answer never came back; 4 and 5 never sent.
+      const child = spawn(process.execPath, ["--import", "tsx", path.resolve("test/s3/upload-child.ts")], {
+        stdio: ["ignore", "pipe", "inherit"],
+        env: { ...process.env, UPLOAD_CHILD: JSON.stringify({ dest: b.dest, consoleDb, file, key: "db/big.zip", partBytes: PART, holdAfter: 3,
+          masterKey: masterKey?.toString("hex") }) },
+      });
+      let out = "";
+      child.stdout.on("data", (d) => (out += d));
+      await expect.poll(() => out, { timeout: 60_000 }).toMatch(/(?=[\s\S]*PART 1)(?=[\s\S]*PART 2)(?=[\s\S]*SERVER-HAS 3)/);
+      child.kill("SIGKILL");
+      await new Promise((r) => child.once("exit", r));
+      expect(out).not.toContain("DONE");
+
+      const store = new UploadStateStore(db);
+      const [state] = store.list(b.dest.endpoint, b.dest.bucket);
+      expect(state).toMatchObject({ key: "db/big.zip", sha256: sha256(data), partSize: PART });
+      expect(state!.cipherFileId !== null).toBe(encrypted);
+      expect([...store.parts(state!.uploadId).keys()].sort()).toEqual([1, 2]);
+
+      const r = await uploadFile({ bucket: b, db, key: "db/big.zip", file, partBytes: PART, masterKey });
+      expect(r).toMatchObject({ outcome: "resumed", partsSent: 2, encrypted }); // 4 and 5; part 3 was found in the bucket and checked
+      expect(store.list(b.dest.endpoint, b.dest.bucket)).toEqual([]);
+      expect(await openUploads(b)).toEqual([]);
+      if (encrypted) {
+        const target = path.join(dir, "back.zip");
+        await downloadObject({ bucket: b, key: "db/big.zip", target, masterKey });
+        expect(fs.readFileSync(target).equals(data)).toBe(true);
+      } else {
+        expect((await objectBytes(b, "db/big.zip")).equals(data)).toBe(true);
+      }
     });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    await expect.poll(() => out, { timeout: 60_000 }).toMatch(/(?=[\s\S]*PART 1)(?=[\s\S]*PART 2)(?=[\s\S]*SERVER-HAS 3)/);
-    child.kill("SIGKILL");
-    await new Promise((r) => child.once("exit", r));
-    expect(out).not.toContain("DONE");
-
-    const store = new UploadStateStore(db);
-    const [state] = store.list(b.dest.endpoint, b.dest.bucket);
-    expect(state).toMatchObject({ key: "db/big.zip", sha256: sha256(data), partSize: PART });
-    expect([...store.parts(state!.uploadId).keys()].sort()).toEqual([1, 2]);
-
-    const r = await uploadFile({ bucket: b, db, key: "db/big.zip", file, partBytes: PART });
-    expect(r).toMatchObject({ outcome: "resumed", partsSent: 2 }); // 4 and 5; part 3 was found in the bucket and checked
-    const back = await objectBytes(b, "db/big.zip");
-    expect(back.length).toBe(data.length);
-    expect(sha256(back)).toBe(sha256(data));
-    expect(store.list(b.dest.endpoint, b.dest.bucket)).toEqual([]);
-    expect(await openUploads(b)).toEqual([]);
-  });
+  }
 
   it("resumes after the S3 gateway went away mid-upload and came back", async () => {
     const b = await freshBucket({ client: { maxAttempts: 2 } });
@@ -140,18 +150,23 @@ describe("uploadFile", () => {
     expect(sha256(await objectBytes(b, "big.zip"))).toBe(sha256(data));
   });
 
-  it("Stop (an AbortSignal) ends the upload at once and leaves it resumable", async () => {
-    const b = await freshBucket();
-    const { file, data } = localFile("big.zip", 23 * MiB);
-    const stop = new AbortController();
-    const failed = await uploadFile({ bucket: b, db, key: "big.zip", file, partBytes: PART, concurrency: 1,
-      onPart: (n) => n === 2 && stop.abort() , signal: stop.signal }).catch((e) => e);
-    expect(failed).toMatchObject({ kind: "stopped" });
-    expect(failed.message).toMatch(/was stopped.*2 of 5 parts are in the bucket/s);
-    const r = await uploadFile({ bucket: b, db, key: "big.zip", file, partBytes: PART });
-    expect(r).toMatchObject({ outcome: "resumed", partsSent: 3 });
-    expect(sha256(await objectBytes(b, "big.zip"))).toBe(sha256(data));
-  });
+  for (const encrypted of [false, true]) {
+    it(`Stop (an AbortSignal) ends the upload at once and leaves it resumable${encrypted ? " (encrypted)" : ""}`, async () => {
+      const b = await freshBucket();
+      const masterKey = encrypted ? crypto.randomBytes(32) : null;
+      const { file, data } = localFile("big.zip", 23 * MiB);
+      const stop = new AbortController();
+      const failed = await uploadFile({ bucket: b, db, key: "big.zip", file, partBytes: PART, concurrency: 1, masterKey,
+        onPart: (n) => n === 2 && stop.abort(), signal: stop.signal }).catch((e) => e);
+      expect(failed).toMatchObject({ kind: "stopped" });
+      expect(failed.message).toMatch(/was stopped.*2 of 5 parts are in the bucket/s);
+      const r = await uploadFile({ bucket: b, db, key: "big.zip", file, partBytes: PART, masterKey });
+      expect(r).toMatchObject({ outcome: "resumed", partsSent: 3 });
+      const target = path.join(dir, "back.zip");
+      await downloadObject({ bucket: b, key: "big.zip", target, masterKey });
+      expect(fs.readFileSync(target).equals(data)).toBe(true);
+    });
+  }
 });
 
 describe("abortAbandonedUploads", () => {
