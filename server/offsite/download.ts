@@ -73,7 +73,10 @@ export async function downloadObject(opts: DownloadOptions): Promise<DownloadRes
   const tag = crypto.createHash("sha256").update(`${key}\n${etag}`).digest("hex").slice(0, 12);
   const partial = path.join(dir, `.${base}.${tag}.download`);
   // Partial files of another version of the object (or another object under this name) can't be resumed.
-  for (const n of await fs.readdir(dir)) {
+  const names = await fs.readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    throw new OffsiteError("other", `${what} failed: the folder ${dir} can't be read (${err.code}).`, { cause: err });
+  });
+  for (const n of names) {
     if (n.startsWith(`.${base}.`) && n.endsWith(".download") && n !== path.basename(partial)) await fs.rm(path.join(dir, n), { force: true });
   }
   let fh: FileHandle;

@@ -11,6 +11,7 @@ import { LogShipper } from "./log-shipping";
 import { copyBackupOffsite } from "./offsite-copy";
 import { recoverFromBucket } from "./recover";
 import type { OffsiteTarget } from "./offsite-target";
+import { deleteObjectForGood } from "./s3-objects";
 
 let live: LiveDatabase | null = null;
 const dirs: string[] = [];
@@ -86,6 +87,35 @@ for (const encrypted of [false, true]) {
     });
   });
 }
+
+describe("recoverFromBucket with a segment missing from the bucket", () => {
+  it("stops before the gap — the database as it was before the missing operations — and says which are missing", async () => {
+    const b = await freshBucket();
+    live = await liveDatabase(b.dest);
+    const l = live;
+    const target = await l.target();
+    const shipper = shipperFor(l, target);
+    await l.write("A", 4);
+    await copyBackupOffsite(target, await l.backup());
+    await l.write("B", 6);
+    await shipper.tick();
+    const atB = tables(l.t.dataFile);
+    const lastB = l.store.lastOperation();
+    await l.write("C", 6);
+    await shipper.tick();
+    const lastC = l.store.lastOperation();
+    await l.write("D", 6);
+    await shipper.tick();
+    const lost = target.layout.segmentKey("TestDb", l.store.databaseId(), lastB + 1, lastC, false);
+    await deleteObjectForGood(target.bucket, lost, { versioned: false });
+
+    const to = path.join(scratch(), "db");
+    const r = await recoverFromBucket({ bucket: target.bucket, prefix: target.dest.prefix, to });
+    expect(r.lastOperation).toBe(lastB);
+    expect(r.warnings).toEqual([`Operations ${lastB + 1} to ${lastC} are not in the bucket: the database was recovered up to operation ${lastB}, before them.`]);
+    expect(tables(path.join(to, "Data/data.sqlite"))).toEqual(atB);
+  });
+});
 
 describe("recoverFromBucket refuses clearly, and leaves nothing behind", () => {
   it("a time before the first off-site archive, a non-empty folder, a wrong passphrase", async () => {

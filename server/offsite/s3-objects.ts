@@ -6,7 +6,7 @@ import {
   PutObjectCommand, type HeadObjectCommandOutput, type ObjectLockMode, type S3Client,
 } from "@aws-sdk/client-s3";
 import crypto from "node:crypto";
-import { classifyS3Error, offsiteError, s3Url, type S3Destination } from "./s3-client";
+import { classifyS3Error, OffsiteError, offsiteError, s3Url, type S3Destination } from "./s3-client";
 
 /** A client with the destination it talks to (bucket, endpoint for messages). */
 export interface Bucket {
@@ -132,7 +132,16 @@ export async function deleteObjectForGood(b: Bucket, key: string, opts: { versio
       versionMarker = r.IsTruncated ? r.NextVersionIdMarker : undefined;
     } while (keyMarker);
     for (const versionId of versions) {
-      await b.client.send(new DeleteObjectCommand({ Bucket: b.dest.bucket, Key: key, VersionId: versionId }), { abortSignal: opts.signal });
+      try {
+        await b.client.send(new DeleteObjectCommand({ Bucket: b.dest.bucket, Key: key, VersionId: versionId }), { abortSignal: opts.signal });
+      } catch (err) {
+        // On a versioned bucket a refusal is most often Object Lock doing its job: say so rather than blame the credentials.
+        if (classifyS3Error(err, opts.signal).kind === "permission") {
+          throw new OffsiteError("permission", `${what} was refused by the server: the version ${versionId} is protected (Object Lock retention ` +
+            "or legal hold not yet expired), or these credentials may not delete versions. It stays in the bucket.", { cause: err, code: classifyS3Error(err).code });
+        }
+        throw err;
+      }
     }
   } catch (err) {
     throw offsiteError(err, what, b.dest, opts.signal);
