@@ -74,6 +74,32 @@ describe("uploadFile", () => {
     expect(head.Metadata).toMatchObject({ [META.sha256]: sha256(data), [META.size]: "1000", [META.encrypted]: "0" });
   });
 
+  it("a part whose bytes change on the way is refused by the server (its SHA-256 is the signed payload hash), and sent again next time", async () => {
+    const b = await freshBucket();
+    const { file, data } = localFile("a.zip", 12 * MiB);
+    // Part 2's body is altered after its SHA-256 was taken, with a Content-MD5 that matches the altered bytes: only
+    // the SHA-256 can tell.
+    let altered = false;
+    b.client.middlewareStack.add((next) => async (args) => {
+      const req = args.request as { body?: Buffer; headers: Record<string, string> };
+      if ((args.input as { PartNumber?: number }).PartNumber === 2 && !altered && Buffer.isBuffer(req.body)) {
+        altered = true;
+        const body = Buffer.from(req.body);
+        body[1000] ^= 0xff;
+        req.body = body;
+        req.headers["content-md5"] = crypto.createHash("md5").update(body).digest("base64");
+      }
+      return next(args);
+    }, { step: "build", name: "alterPart2", priority: "low" });
+    const failed = await uploadFile({ bucket: b, db, key: "a.zip", file, partBytes: PART, concurrency: 1 }).catch((e) => e);
+    expect(altered).toBe(true);
+    expect(failed).toMatchObject({ code: "XAmzContentSHA256Mismatch" });
+    expect(failed.message).toMatch(/1 of 3 parts are in the bucket/);
+    const r = await uploadFile({ bucket: b, db, key: "a.zip", file, partBytes: PART, concurrency: 1 });
+    expect(r).toMatchObject({ outcome: "resumed", partsSent: 2 });
+    expect((await objectBytes(b, "a.zip")).equals(data)).toBe(true);
+  });
+
   it("never replaces another file at the same key unasked", async () => {
     const b = await freshBucket();
     const first = localFile("one.zip", 2000);

@@ -44,7 +44,7 @@ export interface S3ClientOptions {
  */
 export function makeS3Client(dest: S3Destination, opts: S3ClientOptions = {}): S3Client {
   const t = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
-  return new S3Client({
+  const client = new S3Client({
     endpoint: dest.endpoint,
     region: dest.region,
     forcePathStyle: dest.forcePathStyle,
@@ -54,6 +54,18 @@ export function makeS3Client(dest: S3Destination, opts: S3ClientOptions = {}): S
     responseChecksumValidation: "WHEN_REQUIRED",
     requestHandler: { connectionTimeout: t.connectMs, socketTimeout: t.idleMs, requestTimeout: t.requestMs, throwOnRequestTimeout: true },
   });
+  // A body sent with our SHA-256 (ChecksumSHA256) is signed with it as its payload hash (x-amz-content-sha256),
+  // instead of the signer hashing the body a second time. The server checks that hash against the body — radosgw
+  // 16.2 does (XAmzContentSHA256Mismatch), although it ignores the checksum headers themselves.
+  client.middlewareStack.add((next) => async (args) => {
+    const sha = (args.input as { ChecksumSHA256?: string }).ChecksumSHA256;
+    const req = args.request as { headers?: Record<string, string> } | undefined;
+    if (sha && req?.headers && !Object.keys(req.headers).some((h) => h.toLowerCase() === "x-amz-content-sha256")) {
+      req.headers["x-amz-content-sha256"] = Buffer.from(sha, "base64").toString("hex");
+    }
+    return next(args);
+  }, { step: "build", name: "strongboxPayloadHash" });
+  return client;
 }
 
 /** What went wrong, in the terms a person can act on. */
