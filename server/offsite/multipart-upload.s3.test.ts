@@ -195,6 +195,25 @@ describe("uploadFile", () => {
   }
 });
 
+describe("uploadFile, encrypted, when the key changed between two attempts", () => {
+  it("starts the upload again rather than mixing parts made with two keys", async () => {
+    const b = await freshBucket();
+    const { file, data } = localFile("big.zip", 12 * MiB);
+    const stop = new AbortController();
+    const oldKey = crypto.randomBytes(32);
+    await uploadFile({ bucket: b, db, key: "big.zip", file, partBytes: PART, concurrency: 1, masterKey: oldKey,
+      onPart: () => stop.abort(), signal: stop.signal }).catch(() => undefined);
+    const before = new UploadStateStore(db).list(b.dest.endpoint, b.dest.bucket)[0]!.uploadId;
+    const newKey = crypto.randomBytes(32);
+    const r = await uploadFile({ bucket: b, db, key: "big.zip", file, partBytes: PART, masterKey: newKey });
+    expect(r).toMatchObject({ outcome: "uploaded", partsSent: 3 });
+    expect(await openUploads(b)).not.toContain(before);
+    const target = path.join(dir, "back.zip");
+    await downloadObject({ bucket: b, key: "big.zip", target, masterKey: newKey });
+    expect(fs.readFileSync(target).equals(data)).toBe(true);
+  });
+});
+
 describe("abortAbandonedUploads", () => {
   it("aborts the uploads console.sqlite does not know, and known ones only once too old; nothing outside the prefix", async () => {
     const b = await freshBucket();
@@ -219,6 +238,12 @@ describe("abortAbandonedUploads", () => {
     const first = await abortAbandonedUploads({ bucket: b, db, prefix: "strongbox/", unknownGraceMs: 0 });
     expect(first).toEqual([expect.objectContaining({ uploadId: unknown, key: "strongbox/db/lost.zip", why: "unknown" })]);
     expect(new Set(await openUploads(b))).toEqual(new Set([elsewhere, known]));
+
+    // A record whose upload the server no longer has (aborted by hand, a lifecycle rule) is dropped too.
+    store.insert({ ...store.list(b.dest.endpoint, bucket)[0]!, uploadId: "gone-upload", key: "strongbox/db/gone.zip", createdAt: new Date(Date.now() - 1000).toISOString() });
+    await abortAbandonedUploads({ bucket: b, db, prefix: "strongbox/" });
+    expect(store.byUploadId("gone-upload")).toBeNull();
+    expect(store.byUploadId(known)).not.toBeNull();
 
     const later = new Date(Date.now() + 8 * 86_400_000);
     const second = await abortAbandonedUploads({ bucket: b, db, prefix: "strongbox/", now: later });

@@ -23,7 +23,7 @@ import { ChunkCipher, chunkCount, DEFAULT_CHUNK_BYTES, encryptedSize, newFileId 
 import { classifyS3Error, OffsiteError, offsiteError, s3Url } from "./s3-client";
 import { headObject, md5Base64, putObject, sha256Base64, type Bucket, type ObjectLock } from "./s3-objects";
 import { ProgressMeter, throttled, type TransferProgress } from "./transfer-progress";
-import { UploadStateStore, type PartState, type UploadState } from "./upload-state";
+import { UploadStateStore, type PartState } from "./upload-state";
 
 /** S3's smallest part (all but the last). */
 export const MIN_PART_BYTES = 5 << 20;
@@ -222,6 +222,15 @@ export async function uploadFile(opts: UploadOptions): Promise<UploadResult> {
     }
     let cipher = state?.cipherFileId ? new ChunkCipher(opts.masterKey!, Buffer.from(state.cipherFileId, "hex"), chunk) : null;
     let source = new PartSource(fh, size, partBytes, cipher);
+    if (state && cipher) {
+      // Parts made with another key (the passphrase changed meanwhile) can't be mixed with new ones: one recorded
+      // part made again with this key must give the same bytes.
+      const first = [...store.parts(state.uploadId).values()].sort((x, y) => x.partNumber - y.partNumber)[0];
+      if (first && md5Base64(await source.read(first.partNumber)) !== first.md5) {
+        await abortUpload(b, key, state.uploadId, store);
+        state = null;
+      }
+    }
     const done = new Map<number, PartState>();
     let resumed = false;
     if (state) {
@@ -440,6 +449,7 @@ export async function abortAbandonedUploads(opts: AbandonedUploadsOptions): Prom
   let keyMarker: string | undefined;
   let idMarker: string | undefined;
   const found: Array<{ key: string; uploadId: string; initiated: Date | null }> = [];
+  const listedAt = Date.now();
   try {
     do {
       const r = await b.client.send(new ListMultipartUploadsCommand({ Bucket: b.dest.bucket, Prefix: opts.prefix, KeyMarker: keyMarker, UploadIdMarker: idMarker }),
@@ -450,6 +460,11 @@ export async function abortAbandonedUploads(opts: AbandonedUploadsOptions): Prom
     } while (keyMarker);
   } catch (err) {
     throw offsiteError(err, `Listing the unfinished uploads in ${s3Url(b.dest.bucket, opts.prefix)}`, b.dest, signal);
+  }
+  // Records of uploads the server no longer has (aborted by a lifecycle rule, or by hand): nothing to resume.
+  const listed = new Set(found.map((u) => u.uploadId));
+  for (const s of store.list(b.dest.endpoint, b.dest.bucket)) {
+    if (s.key.startsWith(opts.prefix) && !listed.has(s.uploadId) && Date.parse(s.createdAt) < listedAt) store.remove(s.uploadId);
   }
   for (const u of found) {
     const known = store.byUploadId(u.uploadId);
@@ -463,4 +478,3 @@ export async function abortAbandonedUploads(opts: AbandonedUploadsOptions): Prom
   return aborted;
 }
 
-export type { UploadState };
