@@ -365,9 +365,14 @@ export class ZipWriter {
       if (!jobs.length) return;
       const reply = this.pool.files(this.level, this.chunkSize + 1, items, this.buffers.take());
       const pieces = reply.then(splitFiles);
-      pieces.catch(() => {}); // surfaced where the writer awaits it
-      // The batch's buffer (and its budget) is released with its last entry.
-      jobs.forEach((job, i) => job.chunks.push({ reserved: i === jobs.length - 1 ? bufSize : 0, last: true, out: pieces.then((p) => p[i]!) }));
+      // The batch's buffer (and its budget) is released with its last entry. Each entry's piece is surfaced where
+      // the writer awaits it; after a Stop or a failure the writer never gets to most of them, so they are marked
+      // handled here (a rejection nobody handles is an error report, or the end of a process run with Node's default).
+      jobs.forEach((job, i) => {
+        const out = pieces.then((p) => p[i]!);
+        out.catch(() => {});
+        job.chunks.push({ reserved: i === jobs.length - 1 ? bufSize : 0, last: true, out });
+      });
       items = []; jobs = []; bytes = 0;
     };
     for (;;) {
