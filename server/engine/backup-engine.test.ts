@@ -212,6 +212,24 @@ describe("Stop", () => {
   });
 });
 
+describe("a stop because the server shuts down", () => {
+  it("ends with 1409 saying so, not a user's 1406, and no operation starts afterwards", async () => {
+    db = makeTestDatabase();
+    fs.writeFileSync(path.join(db.attachmentsDir, "big.bin"), crypto.randomBytes(16 * 1024 * 1024));
+    const engine = engineFor(db, { throttleBytesPerSecond: 4 * 1024 * 1024 });
+    const run = engine.start(manual);
+    await expect.poll(() => engine.running?.phase).toBe("archive");
+    await engine.shutDown();
+    const outcome = await run.done;
+    const text = "The backup was interrupted because the server was shutting down.";
+    expect(outcome).toMatchObject({ status: STATUS.BACKUP_ERROR, statusText: text, archivePath: null });
+    expect(historyOf(db)[path.join(db.databaseDir, "Project")][0]).toMatchObject({ status: 1409, statusText: text });
+    expect(journalOf(db)).toContain(`Error reported : 1409`);
+    expect(fs.readdirSync(db.destination).filter((n) => n !== "backupHistory.json")).toEqual([]);
+    expect(() => engine.start(manual)).toThrow(/The server is shutting down/);
+  });
+});
+
 describe("Stop during the snapshot", () => {
   it("kills the snapshot in flight: 1406, the archive phase never starts, no temporary file", async () => {
     db = makeTestDatabase();

@@ -13,7 +13,7 @@ import { currentMarks, recordSnapshotMarks, type DataFileMarks } from "../data/d
 import { databaseLayout } from "../database/layout";
 import { BackupHistory, toHistoryEntry, type HistoryEntry } from "../history/backup-history";
 import { BackupJournal, formatBlock } from "../journal/backup-journal";
-import { findHook, hookEnv, hookSummary, isHookError, runHook, startupDecision, type HookContext } from "../hooks/backup-hooks";
+import { DEFAULT_HOOK_TIMEOUT_MS, findHook, hookEnv, hookSummary, isHookError, runHook, startupDecision, type HookContext } from "../hooks/backup-hooks";
 import type { OperationRecord, Trigger } from "../operation";
 import { loadSettings } from "../settings/backup-settings-file";
 import type { BackupSettings } from "../settings/model";
@@ -28,8 +28,9 @@ import { OperationLedger } from "./operation-ledger";
 import { STOPPABLE_PHASES, type EngineEvent, type EngineOperationKind, type OperationOutcome, type OperationProgress, type Phase } from "./progress";
 import { snapshotDataFile, snapshotSidecars } from "./snapshot";
 import { checkDestination, fsyncDir } from "./destination";
-import { recoverInterrupted } from "./recovery";
+import { recoverInterrupted, type InterruptedOperation } from "./recovery";
 import { runLogIntegration, type LogIntegrationRequest, type OperationControls } from "./log-integration";
+import { stoppedError, stopReason, type StopCause } from "./stop-reason";
 
 /** Progress is emitted at most this often: 5 a second reaches a browser "at least twice a second" without flooding. */
 export const PROGRESS_INTERVAL_MS = 200;
@@ -69,6 +70,12 @@ export interface ResolvedContext {
   structureKey: string;
 }
 
+/** How long On Backup Shutdown may run when the backup ends because the server is stopping. */
+export const SHUTDOWN_HOOK_LIMIT_MS = 5_000;
+
+/** What an operation asked for while the server stops is told (1409: an automatic backup is retried at the next start). */
+export const SHUTTING_DOWN_TEXT = "The server is shutting down: no operation can start now. Try again once it has restarted.";
+
 /** What a refused start says, by the operation already running (one at a time, spec §7). */
 const RUNNING_TEXT: Record<EngineOperationKind, string> = {
   backup: "A backup is already in progress.", logIntegration: "A log integration is running.", restore: "A restore is in progress.",
@@ -88,6 +95,10 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
   private lastOutcome: OperationOutcome | null = null;
   private emitTimer: NodeJS.Timeout | null = null;
   private dirty = false;
+  /** Set by shutDown(): the server is stopping, and no operation may start any more. */
+  private closing = false;
+  /** Operations a crash interrupted, as recorded at start (init): automatic ones count as failed attempts. */
+  readonly interruptedAtStart: InterruptedOperation[] = [];
 
   constructor(readonly opts: EngineOptions) {
     super();
@@ -127,7 +138,9 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
     const notes: string[] = [];
     await fs.access(this.layout.dataFile).then(() => ensureBookkeeping(this.layout.dataFile), () => undefined)
       .catch((err: Error) => notes.push(`The data file's bookkeeping can't be read: ${err.message}`));
-    return [...notes, ...(await recoverInterrupted(this, this.ledger))];
+    const recovered = await recoverInterrupted(this, this.ledger);
+    this.interruptedAtStart.push(...recovered.interrupted);
+    return [...notes, ...recovered.messages];
   }
 
   get running(): OperationProgress | null {
@@ -163,6 +176,7 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
    * synchronously, so two starts in the same tick can't both pass the check.
    */
   protected begin(kind: EngineOperationKind, trigger: Trigger, run: (slot: Slot) => Promise<OperationOutcome>): { operationId: string; done: Promise<OperationOutcome> } {
+    if (this.closing) throw new BackupError(STATUS.BACKUP_ERROR, SHUTTING_DOWN_TEXT);
     if (this.current) {
       if (this.current.progress.kind === "logIntegration") {
         throw new BackupError(STATUS.LOG_INTEGRATION_RUNNING, "A log integration is running. Wait for it to end, or stop it first.");
@@ -196,18 +210,29 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
 
   /**
    * Stop (spec §7): ends the copy within a second. Returns false when nothing runs, or when the archive is already
-   * being committed: from then on the backup is whole and ends as it is.
+   * being committed: from then on the backup is whole and ends as it is. `reason` "shutdown" (the server is
+   * stopping) ends the operation with 1409 instead of a user's 1406, so that an automatic backup is retried.
    */
-  stop(): boolean {
+  stop(opts: { reason?: StopCause } = {}): boolean {
     if (!this.current || !STOPPABLE_PHASES.has(this.current.progress.phase)) return false;
     this.current.progress.stopping = true;
-    this.current.abort.abort(new BackupError(STATUS.CANCELED_BY_USER));
+    this.current.abort.abort(stopReason(opts.reason ?? "user", this.current.progress.kind));
     this.emitNow();
     return true;
   }
 
   async waitForIdle(): Promise<void> {
     await this.current?.done.catch(() => undefined);
+  }
+
+  /**
+   * The server is stopping: no operation starts any more, and the running one is stopped with the shutdown reason
+   * (1409; one in its commit ends as it is). Resolves once it has ended and been recorded.
+   */
+  async shutDown(): Promise<void> {
+    this.closing = true;
+    this.stop({ reason: "shutdown" });
+    await this.waitForIdle();
   }
 
   // --- progress emission ---------------------------------------------------------------------------------------
@@ -514,7 +539,10 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
     try {
       const hook = await findHook(this.layout.hooksDir, "onBackupShutdown");
       if (!hook) return;
-      const result = await runHook(hook, { env: hookEnv(this.hookContext(ctx, record, record.status, archive)), cwd: this.opts.databaseDir, timeoutMs: this.opts.hookTimeoutMs });
+      // While the server stops, the hook gets a few seconds at most: the stop must end well within a service
+      // manager's patience.
+      const timeoutMs = this.closing ? Math.min(this.opts.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS, SHUTDOWN_HOOK_LIMIT_MS) : this.opts.hookTimeoutMs;
+      const result = await runHook(hook, { env: hookEnv(this.hookContext(ctx, record, record.status, archive)), cwd: this.opts.databaseDir, timeoutMs });
       record.notes.push(hookSummary(result), ...result.output.map((l) => `  ${l}`));
     } catch (err) {
       record.notes.push(`Warning: the On Backup Shutdown hook could not run: ${(err as Error).message}`);
@@ -586,10 +614,7 @@ export function isCommitted(e: HistoryEntry): boolean {
 }
 
 function toBackupError(err: unknown, signal: AbortSignal): BackupError {
-  if (signal.aborted) {
-    const reason = signal.reason;
-    return reason instanceof BackupError ? reason : new BackupError(STATUS.CANCELED_BY_USER);
-  }
+  if (signal.aborted) return stoppedError(signal);
   if (err instanceof BackupError) return err;
   const e = err as NodeJS.ErrnoException;
   if (e?.code === "ENOSPC") return new BackupError(STATUS.BACKUP_ERROR, `Disk full while writing the backup: ${e.message}`);
