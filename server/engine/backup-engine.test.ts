@@ -11,6 +11,7 @@ import { STATUS } from "../status";
 import { readEntry } from "../zip/zip-reader";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
 import { BackupEngine } from "./backup-engine";
+import { backupOverview } from "./overview";
 import { parseManifest } from "./manifest";
 import type { OperationProgress } from "./progress";
 
@@ -227,6 +228,34 @@ describe("a stop because the server shuts down", () => {
     expect(journalOf(db)).toContain(`Error reported : 1409`);
     expect(fs.readdirSync(db.destination).filter((n) => n !== "backupHistory.json")).toEqual([]);
     expect(() => engine.start(manual)).toThrow(/The server is shutting down/);
+  });
+});
+
+describe("a destination removed during the backup", () => {
+  it("is reported as 1407 'disappeared', and the Backup page and BACKUP INFO still show the attempt, also after a restart", async () => {
+    db = makeTestDatabase();
+    fs.writeFileSync(path.join(db.attachmentsDir, "big.bin"), crypto.randomBytes(16 * 1024 * 1024));
+    const engine = engineFor(db, { throttleBytesPerSecond: 4 * 1024 * 1024 });
+    const run = engine.start(manual);
+    await expect.poll(() => engine.running?.phase).toBe("archive");
+    fs.renameSync(db.destination, `${db.destination}-moved`); // the history file goes with it
+    const outcome = await run.done;
+    const text = `Destination folder not valid: ${db.destination} disappeared during the backup.`;
+    expect(outcome).toMatchObject({ status: STATUS.DESTINATION_INVALID, archivePath: null });
+    expect(outcome.statusText).toContain(text);
+    expect(journalOf(db)).toContain("Error reported : 1407");
+    expect((await backupOverview(engine, null, { content: false })).lastBackup).toMatchObject({ backupNumber: 1, status: 1407, statusText: outcome.statusText, user: "alice" });
+    // A restart: the attempt is kept in console.sqlite.
+    const again = engineFor(db);
+    await again.init();
+    expect((await backupOverview(again, null, { content: false })).lastBackup).toMatchObject({ backupNumber: 1, status: 1407 });
+    // Once the folder is back, a newer backup in its history is what shows.
+    fs.renameSync(`${db.destination}-moved`, db.destination);
+    fs.rmSync(path.join(db.attachmentsDir, "big.bin"));
+    const next = await again.start(manual).done;
+    expect(next.statusText).toBe("OK");
+    expect((await backupOverview(again, null, { content: false })).lastBackup).toMatchObject({ backupNumber: 1, status: 0 });
+    expect(journalOf(db)).toContain(`Removed ${path.join(db.destination, "TestDb[0001].zip.tmp")}, left by an earlier attempt.`);
   });
 });
 

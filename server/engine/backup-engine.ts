@@ -24,10 +24,11 @@ import { verifyArchive } from "../zip/zip-reader";
 import { applyRetention, archiveName, listArchives, tempArchiveName, tempSnapshotName } from "./archives";
 import { collect, type CollectedEntry } from "./collect";
 import { MANIFEST_FORMAT, MANIFEST_NAME, type Manifest, type ManifestEntry } from "./manifest";
+import { LastAttempts } from "./last-attempts";
 import { OperationLedger } from "./operation-ledger";
 import { STOPPABLE_PHASES, type EngineEvent, type EngineOperationKind, type OperationOutcome, type OperationProgress, type Phase } from "./progress";
 import { snapshotDataFile, snapshotSidecars } from "./snapshot";
-import { checkDestination, fsyncDir } from "./destination";
+import { checkDestination, destinationLoss, fsyncDir, type CheckedDestination } from "./destination";
 import { recoverInterrupted, type InterruptedOperation } from "./recovery";
 import { runLogIntegration, type LogIntegrationRequest, type OperationControls } from "./log-integration";
 import { stoppedError, stopReason, type StopCause } from "./stop-reason";
@@ -89,6 +90,8 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
   readonly layout: ReturnType<typeof databaseLayout>;
   readonly journal: BackupJournal;
   readonly locks: BackupLocks;
+  /** The last backup attempt, also when its history entry could not be written (see last-attempts.ts). */
+  readonly lastAttempts: LastAttempts;
   private readonly ledger: OperationLedger;
   private readonly now: () => Date;
   private current: Slot | null = null;
@@ -105,6 +108,7 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
     this.layout = databaseLayout(opts.databaseDir);
     this.journal = new BackupJournal(this.layout.logsDir, { onAppend: (file) => this.emit("event", { type: "journal", file }) });
     this.ledger = new OperationLedger(opts.consoleDb, opts.databaseDir);
+    this.lastAttempts = new LastAttempts(opts.consoleDb, opts.databaseDir);
     this.now = opts.now ?? (() => new Date());
     this.locks = opts.locks ?? new BackupLocks();
     this.locks.on("change", (locks) => this.emit("event", { type: "locks", locks }));
@@ -278,6 +282,10 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
     const temps: string[] = [];
     let committedPath: string | null = null;
     let oldestKept: number | null = null;
+    // The destination as checked, and the temporary archive once it is being written: when a write, the
+    // verification or the commit fails, whether they are still there says what happened.
+    let destination: CheckedDestination | null = null;
+    let writing: string | null = null;
     // Locks taken (spec §7 step 2), released in the finally below whatever happens: success, Stop, failure, throw.
     const releases: Array<() => void> = [];
     const preview = () => this.update({ journalPreview: formatBlock({ ...record, endingDate: this.now() }, { verbose, running: true }) });
@@ -295,7 +303,7 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
       }
       verbose = ctx.settings.advanced.backupJournalVerboseMode;
       for (const r of ctx.refusedAttachments) record.notes.push(`Attachment refused: ${r.path} (${r.reason})`);
-      await checkDestination(ctx.destination);
+      destination = await checkDestination(ctx.destination);
       const history = this.history(ctx);
       const number = await this.nextNumber(ctx, history, record);
       record.backupNumber = number;
@@ -303,6 +311,9 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
       const tempArchive = path.join(ctx.destination, tempArchiveName(ctx.databaseName, number));
       const tempSnapshot = path.join(ctx.destination, tempSnapshotName(ctx.databaseName, number));
       temps.push(tempArchive, ...snapshotSidecars(tempSnapshot));
+      // A file under these names is a leftover of an earlier attempt (one whose folder disappeared and came back, a
+      // crash the start could not clean up): only this server writes them, and the snapshot won't overwrite one.
+      for (const t of temps) if (await fs.rm(t).then(() => true, () => false)) record.notes.push(`Removed ${t}, left by an earlier attempt.`);
       this.ledger.begin({ id: slot.progress.operationId, kind: "backup", backupNumber: number, trigger: req.trigger,
         scheduledAt: record.scheduledDate, startedAt: startingDate, tempPaths: temps, archivePath: record.archivePath });
       this.update({ backupNumber: number, archivePath: record.archivePath }, true);
@@ -366,6 +377,7 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
       this.update({ phase: "archive", percent: 5, bytesTotal, filesTotal }, true);
       const archiveStart = Date.now();
       const pace = this.opts.throttleBytesPerSecond ? makePacer(this.opts.throttleBytesPerSecond, signal) : undefined;
+      writing = tempArchive;
       const writer = new ZipWriter(tempArchive, {
         level: LEVEL[ctx.settings.advanced.compressionRate],
         signal,
@@ -450,7 +462,13 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
       if (includeDataFile && bookkeeping) await this.saveLogBackup(ctx, record, bookkeeping.databaseId);
       oldestKept = await this.afterCommit(ctx, record);
     } catch (err) {
-      const e = toBackupError(err, signal);
+      let e = toBackupError(err, signal);
+      if (!signal.aborted && destination && !committedPath) {
+        // The temporary archive is looked for only when a file was found missing (by a write, the verification's
+        // read or the commit's rename): before the writer has created it, it is simply not there yet.
+        const missing = (err as NodeJS.ErrnoException)?.code === "ENOENT" || e.status === STATUS.ARCHIVE_CHECK_FAILED;
+        e = (await destinationLoss(destination, missing ? writing : null)) ?? e;
+      }
       record.status = e.status;
       record.statusText = e.message;
       record.partial = false;
@@ -486,6 +504,11 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
       this.ledger.finish(operationId, record.status, record.endingDate);
     } catch (err) {
       console.error(`[strongbox] the operations ledger could not be updated: ${(err as Error).message}`);
+    }
+    try {
+      if (record.backupNumber > 0) this.lastAttempts.record(toHistoryEntry(record));
+    } catch (err) {
+      console.error(`[strongbox] the last backup attempt could not be recorded in console.sqlite: ${(err as Error).message}`);
     }
     return this.finishOperation({
       operationId, kind: "backup", trigger: req.trigger, backupNumber: record.backupNumber, status: record.status,
