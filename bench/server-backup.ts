@@ -8,7 +8,7 @@ import path from "node:path";
 // @ts-expect-error plain .mjs helper without types
 import { buildIsStale } from "../scripts/build-state.mjs";
 // @ts-expect-error plain .mjs helper without types
-import { SERVER_NODE_FLAGS } from "../scripts/server-node-flags.mjs";
+import { SERVER_ENV, SERVER_NODE_FLAGS } from "../scripts/server-node-flags.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const next = path.join(root, "node_modules/next/dist/bin/next");
@@ -29,7 +29,7 @@ export async function backupThroughServer(databaseDir: string): Promise<{ wallMs
   const password = "bench-password";
   const server = spawn(process.execPath, [...SERVER_NODE_FLAGS, next, "start", "-H", "127.0.0.1", "-p", String(port)], {
     cwd: root, stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, STRONGBOX_HOME: home, STRONGBOX_DATABASE: databaseDir, STRONGBOX_ADMIN_PASSWORD: password, NEXTAUTH_URL: url, NEXT_TELEMETRY_DISABLED: "1" },
+    env: { ...process.env, ...SERVER_ENV, STRONGBOX_HOME: home, STRONGBOX_DATABASE: databaseDir, STRONGBOX_ADMIN_PASSWORD: password, NEXTAUTH_URL: url, NEXT_TELEMETRY_DISABLED: "1" },
   });
   let log = "";
   server.stdout!.on("data", (d) => (log += d));

@@ -2,7 +2,7 @@
 // `npm start`: makes the production build when it is missing or older than the sources, then serves the console
 // with `next start -H HOST -p PORT` (next start ignores HOST by itself) and NEXTAUTH_URL matching the real port.
 import { spawn, spawnSync } from "node:child_process";
-import { SERVER_NODE_FLAGS } from "./server-node-flags.mjs";
+import { SERVER_ENV, SERVER_NODE_FLAGS } from "./server-node-flags.mjs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildIsStale } from "./build-state.mjs";
@@ -14,6 +14,7 @@ const port = process.env.PORT || "3000";
 const distDir = process.env.STRONGBOX_DIST_DIR || ".next";
 const env = {
   ...process.env,
+  ...SERVER_ENV,
   HOST: host,
   PORT: port,
   NEXTAUTH_URL: process.env.NEXTAUTH_URL || `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`,

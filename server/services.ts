@@ -22,6 +22,7 @@ import { AlertStore } from "./automation/alerts";
 import { BackupAutomation } from "./automation/backup-automation";
 import { ServerClock } from "./automation/server-clock";
 import { Scheduler, settingsUnavailable } from "./scheduler/scheduler";
+import { FORCED_EXIT_MS, runStop, ServerShutdown } from "./shutdown";
 
 export interface Services {
   paths: StrongboxPaths;
@@ -39,8 +40,8 @@ export interface Services {
   currentLog: CurrentLog;
   /** What the start found wrong with the data file (damaged and restored or not, missing), or null: the Backup page shows it. */
   startupRestore: StartupRestore | null;
-  /** Aborted when the process is asked to stop: open event streams end, so a graceful stop completes. */
-  shutdown: AbortController;
+  /** The server's stopping state: its signal ends the event streams; API requests under way are counted on it. */
+  shutdown: ServerShutdown;
   authSecret: string;
   startupMessages: string[];
   /** Called after the Settings page saved the settings (the scheduler re-reads them). */
@@ -152,32 +153,70 @@ async function createServices(): Promise<Services> {
   await scheduler.start();
   // Scheduled verification of the archives (the console's own schedule, console.sqlite): checked every minute.
   const verifications = new VerificationStore(consoleDb);
-  setInterval(() => {
+  const verificationTimer = setInterval(() => {
     runScheduledVerification(engine, verifications, new Date(), log).catch((err: Error) => log(`Scheduled verification failed to start: ${err.message}`));
   }, 60_000).unref();
+  // The failure series from before the restart (a pending retry, a scheduled backup a shutdown or a crash cut).
+  messages.push(...(await automation.resume()));
   // Scheduled times that passed while the server was down count as one failed backup (spec §6).
   const clock = new ServerClock(consoleDb);
   const lastAlive = clock.lastAlive();
-  clock.start();
+  const stopClock = clock.start();
   try {
     const missed = await automation.checkMissedWhileDown(lastAlive, await readSchedule());
     if (missed) messages.push(`The scheduled backup of ${missed.toISOString()} was missed while the server was down.`);
   } catch (err) {
     messages.push(`Checking for backups missed while the server was down failed: ${(err as Error).message}`);
   }
-  const shutdown = new AbortController();
-  for (const sig of ["SIGTERM", "SIGINT"] as const) {
-    process.once(sig, () => {
-      shutdown.abort();
-      engine.stop();
-      automation.stop();
-      scheduler.stop().catch(() => undefined);
-      // Next closes its server on these signals; should anything still hold the process, don't hang a shutdown.
-      setTimeout(() => process.exit(0), 5_000).unref();
-    });
-  }
-  return {
-    paths, consoleDb, users, engine, alerts, automation, scheduler, lock, locks, dataStore, currentLog: data.log, startupRestore, shutdown, authSecret: loadSecret(paths), startupMessages: messages,
+  const services: Services = {
+    paths, consoleDb, users, engine, alerts, automation, scheduler, lock, locks, dataStore, currentLog: data.log, startupRestore,
+    shutdown: new ServerShutdown(), authSecret: loadSecret(paths), startupMessages: messages,
     onSettingsChanged: () => void scheduler.reschedule(),
   };
+  // Next.js leaves these signals to us (NEXT_MANUAL_SIG_HANDLE, set by `npm start`): otherwise it would exit as soon
+  // as its HTTP server closed, in the middle of our stop. See stopServer.
+  if (process.env.NEXT_MANUAL_SIG_HANDLE !== "1") {
+    messages.push("NEXT_MANUAL_SIG_HANDLE is not set, so a stop may not be graceful (an operation cut, the data file not closed): start the server with `npm start`.");
+  }
+  // process.on, not once: Ctrl+C in a terminal reaches this process twice (from the terminal and through `npm start`),
+  // and a second signal without a listener would kill the process in the middle of its stop.
+  for (const sig of ["SIGTERM", "SIGINT"] as const) {
+    process.on(sig, () => {
+      if (!services.shutdown.stopping) void stopServer(services, sig, () => { stopClock(); clearInterval(verificationTimer); });
+    });
+  }
+  return services;
+}
+
+/**
+ * The graceful stop (see server/shutdown.ts for the order and the bounds): exit code 0 when everything ended and
+ * was closed in time, 1 otherwise, with the reason printed. The next start then has nothing to replay or recover.
+ */
+async function stopServer(s: Services, sig: NodeJS.Signals, stopTimers: () => void): Promise<void> {
+  const say = (m: string) => console.log(`[strongbox] ${m}`);
+  say(`${sig} received: stopping (new changes are refused, the running operation is stopped)…`);
+  setTimeout(() => {
+    console.error(`[strongbox] The stop did not end within ${FORCED_EXIT_MS / 1000} s: exiting anyway (exit code 1).`);
+    process.exit(1);
+  }, FORCED_EXIT_MS).unref();
+  s.shutdown.begin();
+  s.automation.stop();
+  stopTimers();
+  const unfinished = await runStop([
+    { what: "the scheduler", done: () => s.scheduler.stop() },
+    { what: "the running operation", done: () => s.engine.shutDown() },
+    { what: "the handling of a failed automatic backup", done: () => s.automation.idle() },
+    { what: "API requests under way", done: () => s.shutdown.requestsDone() },
+  ], [
+    { what: "closing the data file", done: () => s.dataStore.close() },
+    { what: "closing the log file", done: () => s.currentLog.close() },
+    { what: "closing console.sqlite", done: async () => s.consoleDb.close() },
+    { what: "releasing the database lock", done: async () => s.lock.release() },
+  ]);
+  if (unfinished.length === 0) {
+    say("Stopped cleanly.");
+    process.exit(0);
+  }
+  console.error(`[strongbox] Stopped, but not everything ended in time: ${unfinished.join("; ")}. Exit code 1.`);
+  process.exit(1);
 }

@@ -1,6 +1,7 @@
 // Automatic backups on a real engine, real folders and a real HTTP webhook: retry after the delay, then an alert;
 // 1401 after N attempts and automatic backups off until a manual backup succeeds; BackupIfDataChange.
 import Database from "better-sqlite3";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -17,15 +18,20 @@ let db: TestDatabase;
 let cleanup: Array<() => void> = [];
 afterEach(() => { for (const c of cleanup.splice(0)) c(); db?.cleanup(); });
 
-function setup(advancedXml: string) {
+function setup(advancedXml: string, opts: { throttleBytesPerSecond?: number } = {}) {
   db = makeTestDatabase();
+  db.writeSettings({ advancedXml });
+  return start(opts);
+}
+
+/** The server's services over `db` as one start makes them (a later call is a restart on the same console.sqlite). */
+function start(opts: { throttleBytesPerSecond?: number } = {}) {
   const consoleDb = openConsoleDb(path.join(db.home, "console.sqlite"));
-  const engine = new BackupEngine({ databaseDir: db.databaseDir, home: db.home, defaultDestination: db.destination, consoleDb });
+  const engine = new BackupEngine({ databaseDir: db.databaseDir, home: db.home, defaultDestination: db.destination, consoleDb, ...opts });
   const alerts = new AlertStore(consoleDb);
   const automation = new BackupAutomation({ engine, alerts, nextScheduled: () => null });
-  cleanup.push(() => automation.stop());
-  db.writeSettings({ advancedXml });
-  return { engine, alerts, automation };
+  cleanup.push(() => automation.stop(), () => consoleDb.close());
+  return { engine, alerts, automation, consoleDb };
 }
 
 async function webhookServer() {
@@ -110,6 +116,57 @@ describe("a scheduled backup that can't be made", () => {
     engine.stop();
     await run;
     expect(automation.state().pendingRetry).toBeNull();
+  });
+});
+
+describe("a scheduled backup cut by a server shutdown", () => {
+  const zips = () => fs.readdirSync(db.destination).filter((n) => n.endsWith(".zip"));
+
+  it("ends with 1409 (not a user's 1406), and its retry is kept and runs after the restart", async () => {
+    // 8 MB read at 1 MB/s: the shutdown lands in the archive phase.
+    const first = setup(failure(false), { throttleBytesPerSecond: 1024 * 1024 });
+    fs.writeFileSync(path.join(db.attachmentsDir, "big.bin"), crypto.randomBytes(8 * 1024 * 1024));
+    const scheduled = new Date("2026-11-26T02:00:00Z");
+    const run = first.automation.onDue(scheduled);
+    await expect.poll(() => first.engine.running?.phase ?? "").toBe("archive");
+    // The server's stop, in its order: automatic backups first, then the running operation.
+    first.automation.stop();
+    await first.engine.shutDown();
+    await first.automation.idle();
+    await run;
+    expect(first.engine.lastResult).toMatchObject({ status: 1409, statusText: "The backup was interrupted because the server was shutting down." });
+    expect(journal()).toContain("Error reported : 1409");
+    expect(first.automation.state().pendingRetry).toMatchObject({ attempt: 2, scheduledDate: scheduled.toISOString() });
+    expect(() => first.engine.start({ trigger: { kind: "manual", user: "admin" } })).toThrow(/shutting down/);
+    first.consoleDb.close();
+
+    // The restart: the retry saved in console.sqlite is due (1 s after the failure) and runs.
+    fs.rmSync(path.join(db.attachmentsDir, "big.bin"));
+    const second = start();
+    expect(await second.automation.resume()).toEqual([expect.stringMatching(/retry of an automatic backup \(attempt 2\)/)]);
+    expect(second.automation.state().pendingRetry).toMatchObject({ attempt: 2, scheduledDate: scheduled.toISOString() });
+    await expect.poll(() => zips().length, { timeout: 15_000 }).toBe(1);
+    await second.engine.waitForIdle();
+    await expect.poll(() => second.automation.state().pendingRetry).toBeNull();
+    expect(second.engine.lastResult).toMatchObject({ status: 0, trigger: { kind: "retry" } });
+    expect(second.alerts.open()).toEqual([]);
+  });
+
+  it("counts a scheduled backup a crash interrupted as a failed attempt at the next start", async () => {
+    const first = setup(failure(false), { throttleBytesPerSecond: 1024 * 1024 });
+    fs.writeFileSync(path.join(db.attachmentsDir, "big.bin"), crypto.randomBytes(8 * 1024 * 1024));
+    const scheduled = new Date("2026-11-26T02:00:00Z");
+    void first.automation.onDue(scheduled);
+    await expect.poll(() => first.engine.running?.phase ?? "").toBe("archive");
+    // A crash leaves the operations ledger saying "running": simulated by starting again on the same files while
+    // the first engine is left behind (it is stopped afterwards only to free the test's folders).
+    const second = start();
+    expect((await second.engine.init()).join("\n")).toMatch(/Interrupted backup #1 recorded with status 1409/);
+    await second.automation.resume();
+    expect(second.automation.state().pendingRetry).toMatchObject({ attempt: 2, scheduledDate: scheduled.toISOString() });
+    second.automation.stop();
+    first.engine.stop();
+    await first.engine.waitForIdle();
   });
 });
 

@@ -14,6 +14,7 @@ import { DEFAULT_RETRY_AFTER_SECONDS } from "../settings/defaults";
 import type { AlertStore } from "./alerts";
 import { sendWebhook } from "./webhook";
 import { classify, decideAfterFailure, MIN_RETRY_SECONDS } from "./failure-policy";
+import { FailureSeriesStore, type PendingRetry } from "./failure-series";
 import { firstMissedRun, type SchedulerSettings } from "../scheduler/next-run";
 import type { SettingsUnavailable } from "../scheduler/scheduler";
 
@@ -27,22 +28,51 @@ export interface AutomationOptions {
 }
 
 export class BackupAutomation {
+  /** Consecutive failed automatic attempts, and the retry waiting to run: saved in console.sqlite on each change. */
   private failures = 0;
-  private pending: { at: Date; attempt: number; scheduledDate: Date | null; reason: string; timer: NodeJS.Timeout } | null = null;
+  private pending: (PendingRetry & { timer: NodeJS.Timeout | null }) | null = null;
   private disabled: { since: Date; text: string } | null = null;
   private readonly now: () => Date;
+  private readonly series: FailureSeriesStore;
+  /** Set when the server stops: no timer is armed any more (a retry decided now is saved for the next start). */
+  private stopped = false;
+  /** Attempts and webhook posts under way, which a graceful stop lets finish. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly opts: AutomationOptions) {
     this.now = opts.now ?? (() => new Date());
+    this.series = new FailureSeriesStore(opts.engine.opts.consoleDb, opts.engine.opts.databaseDir);
     // Any successful backup ends the failure series and makes a pending retry pointless; a successful manual (or
     // BACKUP command) backup also turns automatic backups back on after 1401 (spec §7).
     opts.engine.on("event", (e) => {
       if (e.type !== "finished" || e.outcome.kind !== "backup" || classify(e.outcome.status, e.outcome.partial) !== "success") return;
       this.failures = 0;
       this.clearRetry();
+      this.save();
       if (e.outcome.trigger.kind === "manual" || e.outcome.trigger.kind === "command") this.disabled = null;
       this.publish();
     });
+  }
+
+  /**
+   * At start, before the scheduler runs: takes the failure series back from before the restart (a pending retry
+   * runs at its time, or at once if that time passed while the server was down), then counts each automatic backup
+   * that the engine found interrupted by a crash as one more failed attempt. Returns lines for the start-up output.
+   */
+  async resume(): Promise<string[]> {
+    const messages: string[] = [];
+    const saved = this.series.load();
+    this.failures = saved.failures;
+    if (saved.retry) {
+      this.armRetry(saved.retry);
+      messages.push(`A retry of an automatic backup (attempt ${saved.retry.attempt}) is due ${saved.retry.at <= this.now() ? "now" : `at ${saved.retry.at.toISOString()}`}: ${saved.retry.reason}`);
+    }
+    for (const o of this.opts.engine.interruptedAtStart) {
+      if (o.trigger.kind !== "scheduler" && o.trigger.kind !== "retry") continue;
+      await this.afterFailure(o.status, o.statusText, o.scheduledDate);
+    }
+    this.publish();
+    return messages;
   }
 
   state(): AutomationState {
@@ -59,7 +89,7 @@ export class BackupAutomation {
       this.opts.log?.(`Scheduled backup of ${scheduledDate.toISOString()} not started: automatic backups are off (${this.disabled.text}).`);
       return;
     }
-    await this.attempt({ kind: "scheduler", user: null }, scheduledDate);
+    await this.track(this.attempt({ kind: "scheduler", user: null }, scheduledDate));
   }
 
   /** The scheduler's callback when the settings can't be read: no backup runs on a guess, and an alert says so. */
@@ -90,12 +120,13 @@ export class BackupAutomation {
     if (!this.pending) return false;
     this.clearRetry();
     this.failures = 0;
+    this.save();
     this.publish();
     return true;
   }
 
   private clearRetry(): void {
-    if (this.pending) clearTimeout(this.pending.timer);
+    if (this.pending?.timer) clearTimeout(this.pending.timer);
     this.pending = null;
   }
 
@@ -105,8 +136,25 @@ export class BackupAutomation {
     return done;
   }
 
+  /**
+   * The server is stopping: the retry timer is disarmed (the retry stays saved for the next start) and no new one is
+   * armed. An attempt under way is not cut here: the engine's shutdown Stop ends it, and `idle()` waits for it.
+   */
   stop(): void {
-    if (this.pending) clearTimeout(this.pending.timer);
+    this.stopped = true;
+    if (this.pending?.timer) clearTimeout(this.pending.timer);
+    if (this.pending) this.pending.timer = null;
+  }
+
+  /** Resolves once the attempts under way (their failure handling, alerts and webhook posts included) have ended. */
+  async idle(): Promise<void> {
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p)).catch(() => undefined);
+    return p;
   }
 
   private async attempt(trigger: Trigger, scheduledDate: Date | null): Promise<void> {
@@ -128,13 +176,21 @@ export class BackupAutomation {
     } catch (err) {
       // Another operation started in between (-9976): the same as finding it running.
       if (isBackupError(err) && err.status === STATUS.BACKUP_IN_PROGRESS) return this.busy(trigger, scheduledDate);
+      // Refused as impossible (the server is shutting down): a failed attempt like any other, recorded and retried.
+      if (isBackupError(err) && classify(err.status, false) === "impossible") {
+        await this.appendJournal(failedRecord(scheduledDate, trigger, err.message, this.now(), err.status));
+        return this.afterFailure(err.status, err.message, scheduledDate);
+      }
       this.opts.log?.(`Automatic backup not started: ${(err as Error).message}`);
       return;
     }
     const kind = classify(outcome.status, outcome.partial);
     // Successes are handled by the "finished" listener; a Stop or a hook's cancel ends the series, never retried.
-    if (kind === "canceled") this.failures = 0;
-    else if (kind === "impossible") await this.afterFailure(outcome.status, outcome.statusText, scheduledDate);
+    // The server shutting down is not a Stop (1409): the policy below retries it, at the next start if need be.
+    if (kind === "canceled") {
+      this.failures = 0;
+      this.save();
+    } else if (kind === "impossible") await this.afterFailure(outcome.status, outcome.statusText, scheduledDate);
   }
 
   /**
@@ -179,19 +235,36 @@ export class BackupAutomation {
       await this.appendJournal(failedRecord(scheduledDate, { kind: "retry", user: null }, abortText, this.now(), STATUS.MAX_ATTEMPTS));
       await this.alert(STATUS.MAX_ATTEMPTS, abortText, scheduledDate);
     }
+    this.save();
     this.publish();
   }
 
   private scheduleRetry(at: Date, scheduledDate: Date | null, reason: string): void {
-    if (this.pending) clearTimeout(this.pending.timer);
-    const attempt = this.failures + 1;
-    const timer = setTimeout(() => {
+    this.armRetry({ at, attempt: this.failures + 1, scheduledDate, reason });
+    this.save();
+  }
+
+  /** Sets the pending retry and, unless the server is stopping, its timer (which fires at once for a past time). */
+  private armRetry(retry: PendingRetry): void {
+    this.clearRetry();
+    const timer = this.stopped ? null : setTimeout(() => {
+      // From here the retry is under way: a crash during it is counted at the next start (engine recovery).
       this.pending = null;
+      this.save();
       this.publish();
-      this.attempt({ kind: "retry", user: null }, scheduledDate).catch((err: Error) => this.opts.log?.(`The retry failed to run: ${err.message}`));
-    }, Math.max(0, at.getTime() - this.now().getTime()));
-    timer.unref();
-    this.pending = { at, attempt, scheduledDate, reason, timer };
+      this.track(this.attempt({ kind: "retry", user: null }, retry.scheduledDate)).catch((err: Error) => this.opts.log?.(`The retry failed to run: ${err.message}`));
+    }, Math.max(0, retry.at.getTime() - this.now().getTime()));
+    timer?.unref();
+    this.pending = { ...retry, timer };
+  }
+
+  /** Saves the failure series; a console.sqlite that can't be written costs only its survival across a restart. */
+  private save(): void {
+    try {
+      this.series.save({ failures: this.failures, retry: this.pending });
+    } catch (err) {
+      this.opts.log?.(`The state of automatic backups could not be saved (a restart would forget a pending retry): ${(err as Error).message}`);
+    }
   }
 
   private async alert(status: number, text: string, scheduledDate: Date | null): Promise<void> {
@@ -200,7 +273,7 @@ export class BackupAutomation {
     this.publish();
     const { url, allowPrivate } = this.opts.alerts.webhook();
     // Not awaited: a slow webhook must not hold up the engine or the server's start.
-    if (url) void sendWebhook({ url, allowPrivate }, alert).then((sent) => { if (!sent.ok) this.opts.log?.(`The alert could not be sent to the webhook ${url}: ${sent.error}`); });
+    if (url) void this.track(sendWebhook({ url, allowPrivate }, alert).then((sent) => { if (!sent.ok) this.opts.log?.(`The alert could not be sent to the webhook ${url}: ${sent.error}`); }));
   }
 
   private dataModified(): boolean {

@@ -5,7 +5,7 @@
 import type Database from "better-sqlite3";
 import { COLUMN_TYPES, identifierSchema, writeSchema, type ColumnDef, type Value, type Write, type WriteOp } from "./write-ops";
 
-export type DataErrorCode = "NOT_FOUND" | "BAD_REQUEST" | "CONFLICT";
+export type DataErrorCode = "NOT_FOUND" | "BAD_REQUEST" | "CONFLICT" | "SERVICE_UNAVAILABLE";
 
 /** A write or read the data file refuses: what was wrong, with what, and what to do. Nothing was changed. */
 export class DataError extends Error {

@@ -285,7 +285,7 @@ export class DataStore {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new Error("The data file is closed because the server is stopping. Try again once it has restarted.");
+    if (this.closed) throw new DataError("SERVICE_UNAVAILABLE", "The data file is closed because the server is shutting down: nothing was changed. Try again once it has restarted.");
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {

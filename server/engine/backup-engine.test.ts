@@ -12,6 +12,7 @@ import { readEntry } from "../zip/zip-reader";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
 import { BackupEngine } from "./backup-engine";
 import { readArchiveManifest } from "../restore/archive-contents";
+import { backupOverview } from "./overview";
 import type { OperationProgress } from "./progress";
 
 let db: TestDatabase;
@@ -188,22 +189,17 @@ describe("refusals and failures", () => {
     expect((await engineFor(db).start(manual).done).statusText).toContain("is STRONGBOX_HOME");
   });
 
-  it("never writes the archive through a link planted at its temporary name: refused, the link's target untouched", async () => {
+  it("removes a link planted at its temporary name without following it: the link's target untouched", async () => {
     db = makeTestDatabase();
     const target = path.join(db.root, "precious.txt");
     fs.writeFileSync(target, "precious");
-    fs.symlinkSync(target, path.join(db.destination, "TestDb[0001].zip.tmp"));
-    // The writer fails before writing anything, with entries queued: nothing it leaves behind may go unhandled.
-    const unhandled: unknown[] = [];
-    const onUnhandled = (e: unknown) => unhandled.push(e);
-    process.on("unhandledRejection", onUnhandled);
+    const planted = path.join(db.destination, "TestDb[0001].zip.tmp");
+    fs.symlinkSync(target, planted);
     const outcome = await engineFor(db).start(manual).done;
-    await new Promise((r) => setImmediate(r)); // unhandled rejections are reported once the microtasks have run
-    process.off("unhandledRejection", onUnhandled);
-    expect(unhandled).toEqual([]);
-    expect(outcome.status).toBe(STATUS.BACKUP_ERROR);
-    expect(outcome.statusText).toMatch(/TestDb\[0001\]\.zip\.tmp is a symbolic link: the server does not follow links/);
+    expect(outcome.status).toBe(0);
     expect(fs.readFileSync(target, "utf8")).toBe("precious");
+    expect(fs.existsSync(planted)).toBe(false);
+    expect(fs.lstatSync(outcome.archivePath!).isFile()).toBe(true);
   });
 
   it("fails with 1407 when the destination is a file, not a folder", async () => {
@@ -240,6 +236,52 @@ describe("Stop", () => {
     db.writeSettings();
     fs.rmSync(path.join(db.attachmentsDir, "big.bin"));
     expect((await engineFor(db).start(manual).done).backupNumber).toBe(1);
+  });
+});
+
+describe("a stop because the server shuts down", () => {
+  it("ends with 1409 saying so, not a user's 1406, and no operation starts afterwards", async () => {
+    db = makeTestDatabase();
+    fs.writeFileSync(path.join(db.attachmentsDir, "big.bin"), crypto.randomBytes(16 * 1024 * 1024));
+    const engine = engineFor(db, { throttleBytesPerSecond: 4 * 1024 * 1024 });
+    const run = engine.start(manual);
+    await expect.poll(() => engine.running?.phase).toBe("archive");
+    await engine.shutDown();
+    const outcome = await run.done;
+    const text = "The backup was interrupted because the server was shutting down.";
+    expect(outcome).toMatchObject({ status: STATUS.BACKUP_ERROR, statusText: text, archivePath: null });
+    expect(historyOf(db)[path.join(db.databaseDir, "Project")][0]).toMatchObject({ status: 1409, statusText: text });
+    expect(journalOf(db)).toContain(`Error reported : 1409`);
+    expect(fs.readdirSync(db.destination).filter((n) => n !== "backupHistory.json")).toEqual([]);
+    expect(() => engine.start(manual)).toThrow(/The server is shutting down/);
+  });
+});
+
+describe("a destination removed during the backup", () => {
+  it("is reported as 1407 'disappeared', and the Backup page and BACKUP INFO still show the attempt, also after a restart", async () => {
+    db = makeTestDatabase();
+    fs.writeFileSync(path.join(db.attachmentsDir, "big.bin"), crypto.randomBytes(16 * 1024 * 1024));
+    const engine = engineFor(db, { throttleBytesPerSecond: 4 * 1024 * 1024 });
+    const run = engine.start(manual);
+    await expect.poll(() => engine.running?.phase).toBe("archive");
+    fs.renameSync(db.destination, `${db.destination}-moved`); // the history file goes with it
+    const outcome = await run.done;
+    const text = `Destination folder not valid: ${db.destination} disappeared during the backup.`;
+    expect(outcome).toMatchObject({ status: STATUS.DESTINATION_INVALID, archivePath: null });
+    expect(outcome.statusText).toContain(text);
+    expect(journalOf(db)).toContain("Error reported : 1407");
+    expect((await backupOverview(engine, null, { content: false })).lastBackup).toMatchObject({ backupNumber: 1, status: 1407, statusText: outcome.statusText, user: "alice" });
+    // A restart: the attempt is kept in console.sqlite.
+    const again = engineFor(db);
+    await again.init();
+    expect((await backupOverview(again, null, { content: false })).lastBackup).toMatchObject({ backupNumber: 1, status: 1407 });
+    // Once the folder is back, a newer backup in its history is what shows.
+    fs.renameSync(`${db.destination}-moved`, db.destination);
+    fs.rmSync(path.join(db.attachmentsDir, "big.bin"));
+    const next = await again.start(manual).done;
+    expect(next.statusText).toBe("OK");
+    expect((await backupOverview(again, null, { content: false })).lastBackup).toMatchObject({ backupNumber: 1, status: 0 });
+    expect(journalOf(db)).toContain(`Removed ${path.join(db.destination, "TestDb[0001].zip.tmp")}, left by an earlier attempt.`);
   });
 });
 

@@ -13,7 +13,7 @@ import { currentMarks, recordSnapshotMarks, type DataFileMarks } from "../data/d
 import { databaseLayout } from "../database/layout";
 import { BackupHistory, toHistoryEntry, type HistoryEntry } from "../history/backup-history";
 import { BackupJournal, formatBlock } from "../journal/backup-journal";
-import { findHook, hookEnv, hookSummary, isHookError, runHook, startupDecision, type HookContext } from "../hooks/backup-hooks";
+import { DEFAULT_HOOK_TIMEOUT_MS, findHook, hookEnv, hookSummary, isHookError, runHook, startupDecision, type HookContext } from "../hooks/backup-hooks";
 import type { OperationRecord, Trigger } from "../operation";
 import { formatLimit, isUnsafeFileError } from "../fs/safe-open";
 import { MAX_MANIFEST_BYTES } from "../restore/manifest-schema";
@@ -26,12 +26,14 @@ import { verifyArchive } from "../zip/zip-reader";
 import { applyRetention, archiveName, listArchives, tempArchiveName, tempSnapshotName } from "./archives";
 import { collect, type CollectedEntry } from "./collect";
 import { MANIFEST_FORMAT, MANIFEST_NAME, type Manifest, type ManifestEntry } from "./manifest";
+import { LastAttempts } from "./last-attempts";
 import { OperationLedger } from "./operation-ledger";
 import { STOPPABLE_PHASES, type EngineEvent, type EngineOperationKind, type OperationOutcome, type OperationProgress, type Phase } from "./progress";
 import { snapshotDataFile, snapshotSidecars } from "./snapshot";
-import { checkDestination, fsyncDir } from "./destination";
-import { recoverInterrupted } from "./recovery";
+import { checkDestination, destinationLoss, fsyncDir, type CheckedDestination } from "./destination";
+import { recoverInterrupted, type InterruptedOperation } from "./recovery";
 import { runLogIntegration, type LogIntegrationRequest, type OperationControls } from "./log-integration";
+import { stoppedError, stopReason, type StopCause } from "./stop-reason";
 
 /** Progress is emitted at most this often: 5 a second reaches a browser "at least twice a second" without flooding. */
 export const PROGRESS_INTERVAL_MS = 200;
@@ -73,6 +75,12 @@ export interface ResolvedContext {
   structureKey: string;
 }
 
+/** How long On Backup Shutdown may run when the backup ends because the server is stopping. */
+export const SHUTDOWN_HOOK_LIMIT_MS = 5_000;
+
+/** What an operation asked for while the server stops is told (1409: an automatic backup is retried at the next start). */
+export const SHUTTING_DOWN_TEXT = "The server is shutting down: no operation can start now. Try again once it has restarted.";
+
 /** What a refused start says, by the operation already running (one at a time, spec §7). */
 const RUNNING_TEXT: Record<EngineOperationKind, string> = {
   backup: "A backup is already in progress.", logIntegration: "A log integration is running.", restore: "A restore is in progress.",
@@ -90,18 +98,25 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
   readonly layout: ReturnType<typeof databaseLayout>;
   readonly journal: BackupJournal;
   readonly locks: BackupLocks;
+  /** The last backup attempt, also when its history entry could not be written (see last-attempts.ts). */
+  readonly lastAttempts: LastAttempts;
   private readonly ledger: OperationLedger;
   private readonly now: () => Date;
   private current: Slot | null = null;
   private lastOutcome: OperationOutcome | null = null;
   private emitTimer: NodeJS.Timeout | null = null;
   private dirty = false;
+  /** Set by shutDown(): the server is stopping, and no operation may start any more. */
+  private closing = false;
+  /** Operations a crash interrupted, as recorded at start (init): automatic ones count as failed attempts. */
+  readonly interruptedAtStart: InterruptedOperation[] = [];
 
   constructor(readonly opts: EngineOptions) {
     super();
     this.layout = databaseLayout(opts.databaseDir);
     this.journal = new BackupJournal(this.layout.logsDir, { onAppend: (file) => this.emit("event", { type: "journal", file }) });
     this.ledger = new OperationLedger(opts.consoleDb, opts.databaseDir);
+    this.lastAttempts = new LastAttempts(opts.consoleDb, opts.databaseDir);
     this.now = opts.now ?? (() => new Date());
     this.locks = opts.locks ?? new BackupLocks();
     this.locks.on("change", (locks) => this.emit("event", { type: "locks", locks }));
@@ -135,7 +150,9 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
     const notes: string[] = [];
     await fs.access(this.layout.dataFile).then(() => ensureBookkeeping(this.layout.dataFile), () => undefined)
       .catch((err: Error) => notes.push(`The data file's bookkeeping can't be read: ${err.message}`));
-    return [...notes, ...(await recoverInterrupted(this, this.ledger))];
+    const recovered = await recoverInterrupted(this, this.ledger);
+    this.interruptedAtStart.push(...recovered.interrupted);
+    return [...notes, ...recovered.messages];
   }
 
   get running(): OperationProgress | null {
@@ -171,6 +188,7 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
    * synchronously, so two starts in the same tick can't both pass the check.
    */
   protected begin(kind: EngineOperationKind, trigger: Trigger, run: (slot: Slot) => Promise<OperationOutcome>): { operationId: string; done: Promise<OperationOutcome> } {
+    if (this.closing) throw new BackupError(STATUS.BACKUP_ERROR, SHUTTING_DOWN_TEXT);
     if (this.current) {
       if (this.current.progress.kind === "logIntegration") {
         throw new BackupError(STATUS.LOG_INTEGRATION_RUNNING, "A log integration is running. Wait for it to end, or stop it first.");
@@ -224,18 +242,29 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
 
   /**
    * Stop (spec §7): ends the copy within a second. Returns false when nothing runs, or when the archive is already
-   * being committed: from then on the backup is whole and ends as it is.
+   * being committed: from then on the backup is whole and ends as it is. `reason` "shutdown" (the server is
+   * stopping) ends the operation with 1409 instead of a user's 1406, so that an automatic backup is retried.
    */
-  stop(): boolean {
+  stop(opts: { reason?: StopCause } = {}): boolean {
     if (!this.current || !STOPPABLE_PHASES.has(this.current.progress.phase)) return false;
     this.current.progress.stopping = true;
-    this.current.abort.abort(new BackupError(STATUS.CANCELED_BY_USER));
+    this.current.abort.abort(stopReason(opts.reason ?? "user", this.current.progress.kind));
     this.emitNow();
     return true;
   }
 
   async waitForIdle(): Promise<void> {
     await this.current?.done.catch(() => undefined);
+  }
+
+  /**
+   * The server is stopping: no operation starts any more, and the running one is stopped with the shutdown reason
+   * (1409; one in its commit ends as it is). Resolves once it has ended and been recorded.
+   */
+  async shutDown(): Promise<void> {
+    this.closing = true;
+    this.stop({ reason: "shutdown" });
+    await this.waitForIdle();
   }
 
   // --- progress emission ---------------------------------------------------------------------------------------
@@ -281,6 +310,10 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
     const temps: string[] = [];
     let committedPath: string | null = null;
     let oldestKept: number | null = null;
+    // The destination as checked, and the temporary archive once it is being written: when a write, the
+    // verification or the commit fails, whether they are still there says what happened.
+    let destination: CheckedDestination | null = null;
+    let writing: string | null = null;
     // Locks taken (spec §7 step 2), released in the finally below whatever happens: success, Stop, failure, throw.
     const releases: Array<() => void> = [];
     const preview = () => this.update({ journalPreview: formatBlock({ ...record, endingDate: this.now() }, { verbose, running: true }) });
@@ -298,7 +331,7 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
       }
       verbose = ctx.settings.advanced.backupJournalVerboseMode;
       for (const r of ctx.refusedAttachments) record.notes.push(`Attachment refused: ${r.path} (${r.reason})`);
-      await checkDestination(ctx.destination, { databaseDir: this.opts.databaseDir, home: this.opts.home });
+      destination = await checkDestination(ctx.destination, { databaseDir: this.opts.databaseDir, home: this.opts.home });
       const history = this.history(ctx);
       const number = await this.nextNumber(ctx, history, record);
       record.backupNumber = number;
@@ -306,6 +339,9 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
       const tempArchive = path.join(ctx.destination, tempArchiveName(ctx.databaseName, number));
       const tempSnapshot = path.join(ctx.destination, tempSnapshotName(ctx.databaseName, number));
       temps.push(tempArchive, ...snapshotSidecars(tempSnapshot));
+      // A file under these names is a leftover of an earlier attempt (one whose folder disappeared and came back, a
+      // crash the start could not clean up): only this server writes them, and the snapshot won't overwrite one.
+      for (const t of temps) if (await fs.rm(t).then(() => true, () => false)) record.notes.push(`Removed ${t}, left by an earlier attempt.`);
       this.ledger.begin({ id: slot.progress.operationId, kind: "backup", backupNumber: number, trigger: req.trigger,
         scheduledAt: record.scheduledDate, startedAt: startingDate, tempPaths: temps, archivePath: record.archivePath });
       this.update({ backupNumber: number, archivePath: record.archivePath }, true);
@@ -369,6 +405,7 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
       this.update({ phase: "archive", percent: 5, bytesTotal, filesTotal }, true);
       const archiveStart = Date.now();
       const pace = this.opts.throttleBytesPerSecond ? makePacer(this.opts.throttleBytesPerSecond, signal) : undefined;
+      writing = tempArchive;
       const writer = new ZipWriter(tempArchive, {
         level: LEVEL[ctx.settings.advanced.compressionRate],
         signal,
@@ -460,7 +497,13 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
       if (includeDataFile && bookkeeping) await this.saveLogBackup(ctx, record, bookkeeping.databaseId);
       oldestKept = await this.afterCommit(ctx, record);
     } catch (err) {
-      const e = toBackupError(err, signal);
+      let e = toBackupError(err, signal);
+      if (!signal.aborted && destination && !committedPath) {
+        // The temporary archive is looked for only when a file was found missing (by a write, the verification's
+        // read or the commit's rename): before the writer has created it, it is simply not there yet.
+        const missing = (err as NodeJS.ErrnoException)?.code === "ENOENT" || e.status === STATUS.ARCHIVE_CHECK_FAILED;
+        e = (await destinationLoss(destination, missing ? writing : null)) ?? e;
+      }
       record.status = e.status;
       record.statusText = e.message;
       record.partial = false;
@@ -496,6 +539,11 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
       this.ledger.finish(operationId, record.status, record.endingDate);
     } catch (err) {
       console.error(`[strongbox] the operations ledger could not be updated: ${(err as Error).message}`);
+    }
+    try {
+      if (record.backupNumber > 0) this.lastAttempts.record(toHistoryEntry(record));
+    } catch (err) {
+      console.error(`[strongbox] the last backup attempt could not be recorded in console.sqlite: ${(err as Error).message}`);
     }
     return this.finishOperation({
       operationId, kind: "backup", trigger: req.trigger, backupNumber: record.backupNumber, status: record.status,
@@ -549,7 +597,10 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
     try {
       const hook = await findHook(this.layout.hooksDir, "onBackupShutdown");
       if (!hook) return;
-      const result = await runHook(hook, { env: hookEnv(this.hookContext(ctx, record, record.status, archive)), cwd: this.opts.databaseDir, timeoutMs: this.opts.hookTimeoutMs });
+      // While the server stops, the hook gets a few seconds at most: the stop must end well within a service
+      // manager's patience.
+      const timeoutMs = this.closing ? Math.min(this.opts.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS, SHUTDOWN_HOOK_LIMIT_MS) : this.opts.hookTimeoutMs;
+      const result = await runHook(hook, { env: hookEnv(this.hookContext(ctx, record, record.status, archive)), cwd: this.opts.databaseDir, timeoutMs });
       record.notes.push(hookSummary(result), ...result.output.map((l) => `  ${l}`));
     } catch (err) {
       record.notes.push(`Warning: the On Backup Shutdown hook could not run: ${(err as Error).message}`);
@@ -621,10 +672,7 @@ export function isCommitted(e: HistoryEntry): boolean {
 }
 
 function toBackupError(err: unknown, signal: AbortSignal): BackupError {
-  if (signal.aborted) {
-    const reason = signal.reason;
-    return reason instanceof BackupError ? reason : new BackupError(STATUS.CANCELED_BY_USER);
-  }
+  if (signal.aborted) return stoppedError(signal);
   if (isBackupError(err)) return err;
   // A link, FIFO or oversized file where the server keeps its own (history, journal…): its message says which.
   if (isUnsafeFileError(err)) return new BackupError(STATUS.BACKUP_ERROR, err.message);

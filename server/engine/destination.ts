@@ -1,5 +1,6 @@
 // Startup check of the destination folder (spec §7 step 1): it must exist, be a folder, and accept a file —
-// created for real, since permission bits prove nothing to root.
+// created for real, since permission bits prove nothing to root. Later, when writing into it fails, whether the
+// folder itself went away (removed, renamed, unmounted, replaced) — which then is what the backup reports.
 import crypto from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
@@ -8,11 +9,14 @@ import { BackupError, STATUS } from "../status";
 
 export { fsyncDir } from "../fs/atomic-write";
 
+/** The destination folder as it was checked at the start of a backup (its identity, not only its path). */
+export interface CheckedDestination { path: string; dev: number; ino: number }
+
 /**
  * At each backup, whatever the settings page allowed: the settings file may have been edited by hand. `places`: the
  * database folder and STRONGBOX_HOME, which the destination must keep away from (destinationProblem).
  */
-export async function checkDestination(destination: string, places: { databaseDir: string; home: string }): Promise<void> {
+export async function checkDestination(destination: string, places: { databaseDir: string; home: string }): Promise<CheckedDestination> {
   const refused = await destinationProblem(destination, places);
   if (refused) throw new BackupError(STATUS.DESTINATION_INVALID, `The destination folder ${destination} (General/DestinationFolder in the settings) ${refused}.`);
   const st = await fs.stat(destination).catch((err: NodeJS.ErrnoException) => {
@@ -39,4 +43,25 @@ export async function checkDestination(destination: string, places: { databaseDi
   } finally {
     await fs.rm(probe, { force: true }).catch(() => undefined);
   }
+  return { path: destination, dev: st.dev, ino: st.ino };
+}
+
+/**
+ * When a backup fails while writing into its destination, whether the folder is the cause: gone from its path, or
+ * another folder in its place, or the temporary archive removed from it. Then that is the failure (1407), whatever
+ * error the write, the verification or the commit happened to meet first (a missing file, a failed check). Null
+ * when the folder and the temporary archive are still there.
+ */
+export async function destinationLoss(checked: CheckedDestination, tempArchive: string | null): Promise<BackupError | null> {
+  const now = await fs.stat(checked.path).catch(() => null);
+  if (!now || !now.isDirectory() || now.dev !== checked.dev || now.ino !== checked.ino) {
+    const how = now ? "was replaced by another folder" : "disappeared";
+    return new BackupError(STATUS.DESTINATION_INVALID, `Destination folder not valid: ${checked.path} ${how} during the backup. ` +
+      "Check the disk or the folder, then back up again (this backup's temporary files went wherever the folder went).");
+  }
+  if (tempArchive && !(await fs.stat(tempArchive).then(() => true, () => false))) {
+    return new BackupError(STATUS.DESTINATION_INVALID, `Destination folder not valid: the temporary archive ${tempArchive} disappeared ` +
+      "during the backup (did another program clean the folder?). Back up again.");
+  }
+  return null;
 }

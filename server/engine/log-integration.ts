@@ -15,6 +15,7 @@ import { BackupError, STATUS } from "../status";
 import { listLogBackups } from "./archives";
 import type { BackupEngine, ResolvedContext } from "./backup-engine";
 import type { OperationOutcome, OperationProgress, Phase } from "./progress";
+import { stoppedError } from "./stop-reason";
 
 export interface LogIntegrationRequest {
   /** The data file to bring forward (a restored copy; never the live data file, which the data API owns). */
@@ -106,7 +107,7 @@ export async function runLogIntegration(engine: BackupEngine, req: LogIntegratio
       ? `Nothing to integrate: the data file is already at operation ${target.lastOperation}.`
       : `Operations ${records[0].op} to ${result.lastOperation} integrated into ${req.dataFile} (${result.applied} operations).`);
   } catch (err) {
-    const e = c.signal.aborted ? new BackupError(STATUS.CANCELED_BY_USER, "The log integration was stopped; the data file is left at the last operation integrated.")
+    const e = c.signal.aborted ? stoppedError(c.signal, "The log integration was stopped; the data file is left at the last operation integrated.")
       : err instanceof Error && err.name === "BackupError" ? (err as BackupError)
       : new BackupError(STATUS.BACKUP_ERROR, `The log integration failed: ${(err as Error).message}`);
     record.status = e.status;

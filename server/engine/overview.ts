@@ -34,6 +34,14 @@ export interface BackupOverview {
   };
 }
 
+function lastBackupOf(e: HistoryEntry): NonNullable<BackupOverview["lastBackup"]> {
+  return {
+    backupNumber: e.backupNumber, startingDate: e.startingDate, endingDate: e.endingDate, duration: e.duration,
+    status: e.status, statusText: e.statusText ?? "", partial: e.partial ?? false, archiveSize: e.archiveSize ?? null,
+    archivePath: e.backupPath, trigger: e.trigger ?? "", user: e.user ?? null,
+  };
+}
+
 /** Rough compression ratios for the estimate; the real figure depends on the data. */
 const RATIO = { None: 1, Fast: 0.5, Compact: 0.42 } as const;
 
@@ -48,6 +56,10 @@ export async function backupOverview(engine: BackupEngine, nextBackup: Date | nu
   opts: { content?: boolean; startupRestore?: StartupRestore | null } = {}): Promise<BackupOverview> {
   const out: BackupOverview = { databaseDir: engine.opts.databaseDir, databaseName: null, settingsError: null, destination: null,
     lastBackup: null, nextBackup: nextBackup?.toISOString() ?? null, historyPath: null, startupRestore: opts.startupRestore ?? null, content: null };
+  // The last attempt the engine recorded: what is shown when the history has nothing newer (it could not be
+  // written, it is in another destination, or the settings can't be read).
+  const attempt = engine.lastAttempts.last();
+  if (attempt) out.lastBackup = lastBackupOf(attempt);
   let ctx;
   try {
     ctx = await engine.resolve();
@@ -67,13 +79,7 @@ export async function backupOverview(engine: BackupEngine, nextBackup: Date | nu
   out.historyPath = `${ctx.destination}/backupHistory.json`;
   const { entries } = await engine.history(ctx).read().catch(() => ({ entries: [] as HistoryEntry[] }));
   const last = [...entries].reverse().find((e) => (e.operation ?? "backup") === "backup");
-  if (last) {
-    out.lastBackup = {
-      backupNumber: last.backupNumber, startingDate: last.startingDate, endingDate: last.endingDate, duration: last.duration,
-      status: last.status, statusText: last.statusText ?? "", partial: last.partial ?? false, archiveSize: last.archiveSize ?? null,
-      archivePath: last.backupPath, trigger: last.trigger ?? "", user: last.user ?? null,
-    };
-  }
+  if (last && (!attempt || Date.parse(last.endingDate) >= Date.parse(attempt.endingDate))) out.lastBackup = lastBackupOf(last);
   if (opts.content === false) return out;
   const { includeStructureFile, includeDataFile } = ctx.settings.general;
   const collected = await collect({ databaseDir: engine.opts.databaseDir, includeStructure: includeStructureFile, includeData: includeDataFile, attachments: ctx.attachments });

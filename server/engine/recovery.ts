@@ -3,7 +3,7 @@
 // between the rename and the history write) is verified and recorded. Numbering goes on from what is on disk.
 // Nothing here may keep the server from starting: a step that fails is reported and tried again next start.
 import fs from "node:fs/promises";
-import type { OperationRecord } from "../operation";
+import type { OperationRecord, Trigger } from "../operation";
 import { formatBlock } from "../journal/backup-journal";
 import { toHistoryEntry } from "../history/backup-history";
 import { STATUS } from "../status";
@@ -13,13 +13,17 @@ import { recordFromArchive } from "./archive-record";
 import { listLogBackupTemps } from "../log/log-backup";
 import type { LedgerRow, OperationLedger } from "./operation-ledger";
 
-export async function recoverInterrupted(engine: BackupEngine, ledger: OperationLedger): Promise<string[]> {
+/** An operation a crash interrupted, as recorded now: the failure policy counts automatic ones as failed attempts. */
+export interface InterruptedOperation { trigger: Trigger; scheduledDate: Date | null; status: number; statusText: string }
+
+export async function recoverInterrupted(engine: BackupEngine, ledger: OperationLedger): Promise<{ messages: string[]; interrupted: InterruptedOperation[] }> {
   const messages: string[] = [];
+  const interrupted: InterruptedOperation[] = [];
   let ctx: ResolvedContext;
   try {
     ctx = await engine.resolve();
   } catch (err) {
-    return [`Recovery after a restart postponed: ${(err as Error).message}`];
+    return { messages: [`Recovery after a restart postponed: ${(err as Error).message}`], interrupted };
   }
   const verbose = ctx.settings.advanced.backupJournalVerboseMode;
 
@@ -32,6 +36,7 @@ export async function recoverInterrupted(engine: BackupEngine, ledger: Operation
       await engine.journal.append(formatBlock(record, { verbose }));
       ledger.finish(row.id, record.status, new Date(), "recovered");
       messages.push(`Interrupted backup #${row.backupNumber ?? "?"} recorded with status ${record.status}.`);
+      if (record.status !== 0 && !record.partial) interrupted.push({ trigger: row.trigger, scheduledDate: row.scheduledAt, status: record.status, statusText: record.statusText });
     } catch (err) {
       messages.push(`Interrupted backup #${row.backupNumber ?? "?"} could not be recorded yet (${(err as Error).message}); will try again at the next start.`);
     }
@@ -56,7 +61,7 @@ export async function recoverInterrupted(engine: BackupEngine, ledger: Operation
   } catch (err) {
     messages.push(`Checking the destination after a restart failed: ${(err as Error).message}`);
   }
-  return messages;
+  return { messages, interrupted };
 }
 
 async function interruptedRecord(row: LedgerRow, ctx: ResolvedContext): Promise<OperationRecord> {

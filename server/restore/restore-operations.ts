@@ -13,6 +13,7 @@ import type { DataStore } from "../data/data-store";
 import type { BackupEngine, ResolvedContext } from "../engine/backup-engine";
 import { defaultLogSources, type OperationControls } from "../engine/log-integration";
 import type { EngineOperationKind, OperationOutcome } from "../engine/progress";
+import { stoppedError } from "../engine/stop-reason";
 import { fsyncDir } from "../fs/atomic-write";
 import { makePrivateDir } from "../fs/safe-open";
 import { toHistoryEntry } from "../history/backup-history";
@@ -76,7 +77,7 @@ class Run {
   }
 
   fail(err: unknown, signal: AbortSignal, stoppedText: string): void {
-    const e = signal.aborted ? new BackupError(STATUS.CANCELED_BY_USER, stoppedText)
+    const e = signal.aborted ? stoppedError(signal, stoppedText)
       : err instanceof Error && err.name === "BackupError" ? (err as BackupError)
       : new BackupError(STATUS.BACKUP_ERROR, `${(err as Error)?.message ?? String(err)}`);
     this.record.status = e.status;

@@ -5,6 +5,7 @@ import { ApiTokens, type ApiToken } from "../auth/api-tokens";
 import { hasRole, type Role } from "../auth/roles";
 import type { User } from "../auth/users";
 import type { Services } from "../services";
+import { SHUTTING_DOWN_MESSAGE } from "../shutdown";
 import { isBackupError, STATUS } from "../status";
 
 /**
@@ -68,8 +69,24 @@ const mapErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
+/**
+ * While the server stops, changes and new streams are refused (503) so that nothing starts that the stop would
+ * cut; calls under way are counted, and the stop lets them finish before it closes the data file.
+ */
+const duringShutdown = t.middleware(async ({ ctx, type, next }) => {
+  const { shutdown } = ctx.services;
+  if (shutdown.stopping && type !== "query") throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: SHUTTING_DOWN_MESSAGE });
+  if (type === "subscription") return next();
+  const leave = shutdown.enter();
+  try {
+    return await next();
+  } finally {
+    leave();
+  }
+});
+
 export function procedureFor(role: Role) {
-  return t.procedure.use(mapErrors).use(({ ctx, next }) => {
+  return t.procedure.use(mapErrors).use(duringShutdown).use(({ ctx, next }) => {
     if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: ctx.authError ?? "Sign in to use the console." });
     if (!hasRole(ctx.user.role, role)) {
       const who = ctx.user.kind === "token" ? `this API token has the role ${ctx.user.role}` : `you are signed in as a ${ctx.user.role}`;

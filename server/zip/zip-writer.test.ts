@@ -128,6 +128,23 @@ describe("ZipWriter large and unusual entries", () => {
     expect(entries[0]!.compressedSize).toBeLessThan(single * 1.01);
   });
 
+  it("never writes through a link at its output path: refused, nothing queued left unhandled, the target untouched", async () => {
+    const target = path.join(tmp, "precious.txt");
+    fs.writeFileSync(target, "precious");
+    const out = path.join(tmp, "planted.zip.tmp");
+    fs.symlinkSync(target, out);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on("unhandledRejection", onUnhandled);
+    const small = path.join(tmp, "small-for-planted.txt");
+    fs.writeFileSync(small, "x".repeat(1000));
+    await expect(archive(out, [["a.txt", small], ["b.txt", small]])).rejects.toThrow(/symbolic link/);
+    await new Promise((r) => setImmediate(r)); // unhandled rejections are reported once the microtasks have run
+    process.off("unhandledRejection", onUnhandled);
+    expect(unhandled).toEqual([]);
+    expect(fs.readFileSync(target, "utf8")).toBe("precious");
+  });
+
   it("records a symbolic link as a link and never follows it", async () => {
     const dir = path.join(tmp, "links");
     fs.mkdirSync(dir, { recursive: true });
@@ -225,6 +242,36 @@ describe("ZipWriter stop", () => {
     expect(open).not.toContain(out);
     expect(open).not.toContain(big);
     await expect(w.add({ kind: "buffer", name: "late", data: Buffer.from("x"), mtime: new Date() })).rejects.toMatchObject({ name: "AbortError" });
+  });
+
+  it("an abort while batches of small files wait to be written leaves no rejection unhandled", async () => {
+    const dir = path.join(tmp, "many");
+    fs.mkdirSync(dir);
+    const files: Array<[string, string]> = [];
+    for (let i = 0; i < 1500; i++) {
+      const p = path.join(dir, `f${i}.txt`);
+      fs.writeFileSync(p, mixed(8_000, i));
+      files.push([`many/f${i}.txt`, p]);
+    }
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const ac = new AbortController();
+      // The writer crawls (one entry per turn of the event loop) while the dispatcher hands batches to the one
+      // worker, which holds two: the others wait in the pool's queue when the abort comes.
+      const w = new ZipWriter(path.join(tmp, "many.zip"), {
+        level: 6, workers: 1, signal: ac.signal, pace: () => new Promise((r) => setImmediate(r)),
+        onProgress: (p) => { if (p.filesDone === 3) ac.abort(); },
+      });
+      for (const [name, p] of files) await w.add(sourceFor(p, name)).catch(() => {});
+      await expect(w.finish()).rejects.toMatchObject({ name: "AbortError" });
+      // Rejections nobody handles are reported once the microtasks of a turn have run.
+      for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
   });
 
   it("an already aborted signal fails at once", async () => {

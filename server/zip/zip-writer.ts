@@ -368,12 +368,11 @@ export class ZipWriter {
       if (!jobs.length) return;
       const reply = this.pool.files(this.level, this.chunkSize + 1, items, this.buffers.take());
       const pieces = reply.then(splitFiles);
-      pieces.catch(() => {}); // surfaced where the writer awaits it
-      // The batch's buffer (and its budget) is released with its last entry.
+      // The batch's buffer (and its budget) is released with its last entry. Each entry's piece is surfaced where
+      // the writer awaits it; after a Stop or a failure the writer never gets to most of them, so they are marked
+      // handled here (a rejection nobody handles is an error report, or the end of a process run with Node's default).
       jobs.forEach((job, i) => {
         const out = pieces.then((p) => p[i]!);
-        // Awaited only when the writer reaches this entry: a writer that fails or is stopped first (the pool then
-        // rejects what is queued) must not leave the rejection unhandled.
         out.catch(() => {});
         job.chunks.push({ reserved: i === jobs.length - 1 ? bufSize : 0, last: true, out });
       });

@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Page } from "@playwright/test";
 // @ts-expect-error plain .mjs helper without types
-import { SERVER_NODE_FLAGS } from "../../scripts/server-node-flags.mjs";
+import { SERVER_ENV, SERVER_NODE_FLAGS } from "../../scripts/server-node-flags.mjs";
 
 export const ADMIN_PASSWORD = "admin-password-e2e";
 const root = path.resolve(import.meta.dirname, "../..");
@@ -17,8 +17,11 @@ export interface TestServer {
   databaseDir: string;
   destination: string;
   output: () => string;
-  /** Stops the server; the home is removed unless `keepHome` (to start it again on the same state). */
-  stop: (opts?: { keepHome?: boolean }) => Promise<void>;
+  /**
+   * Stops the server (SIGTERM) and returns how it exited; the home is removed unless `keepHome` (to start it again
+   * on the same state).
+   */
+  stop: (opts?: { keepHome?: boolean }) => Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 async function freePort(): Promise<number> {
@@ -41,6 +44,7 @@ export async function startServer(opts: { throttleBytesPerSecond?: number; env?:
     cwd: root,
     env: {
       ...process.env,
+      ...SERVER_ENV,
       STRONGBOX_HOME: home,
       STRONGBOX_ADMIN_PASSWORD: ADMIN_PASSWORD,
       STRONGBOX_DIST_DIR: process.env.STRONGBOX_E2E_DIST || ".next-e2e",
@@ -68,15 +72,16 @@ export async function startServer(opts: { throttleBytesPerSecond?: number; env?:
     destination: path.join(home, "backups"),
     output: () => log,
     stop: async ({ keepHome = false } = {}) => {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once("exit", r));
         child.kill("SIGTERM");
-        // A graceful stop that hangs would hang the suite: the test for it is that this rarely fires.
-        const force = setTimeout(() => child.kill("SIGKILL"), 15_000);
+        // The server's own fallback ends a stop that hangs (exit code 1); this only guards the suite against worse.
+        const force = setTimeout(() => child.kill("SIGKILL"), 30_000);
         await exited;
         clearTimeout(force);
       }
       if (!keepHome) fs.rmSync(home, { recursive: true, force: true });
+      return { code: child.exitCode, signal: child.signalCode };
     },
   };
 }

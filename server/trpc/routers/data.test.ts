@@ -13,12 +13,14 @@ import type { Role } from "../../auth/roles";
 import { DataStore } from "../../data/data-store";
 import { createDemoDataFile } from "../../database/demo-data";
 import { BackupLocks } from "../../locks/backup-locks";
+import { ServerShutdown } from "../../shutdown";
 import { isBackupError, STATUS } from "../../status";
 
 let dir: string;
 let dataFile: string;
 let locks: BackupLocks;
 let dataStore: DataStore;
+let shutdown: ServerShutdown;
 
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "strongbox-data-router-"));
@@ -26,6 +28,7 @@ beforeEach(() => {
   createDemoDataFile(dataFile);
   locks = new BackupLocks();
   dataStore = new DataStore({ dataFile, locks, log: null });
+  shutdown = new ServerShutdown();
 });
 
 afterEach(async () => {
@@ -35,7 +38,7 @@ afterEach(async () => {
 
 function caller(role: Role, opts: { signal?: AbortSignal; kind?: "user" | "token" } = {}) {
   const user: Principal = { kind: opts.kind ?? "user", id: 1, username: `a-${role}`, role, createdAt: "2026-01-01T00:00:00Z", sessionVersion: 0 };
-  const ctx: Context = { user, services: { dataStore, locks } as unknown as Services };
+  const ctx: Context = { user, services: { dataStore, locks, shutdown } as unknown as Services };
   return dataRouter.createCaller(ctx, { signal: opts.signal });
 }
 
@@ -109,6 +112,28 @@ describe("dataRouter", () => {
     expect((await errorOf(operator.delete({ table: "customers; DROP TABLE products", key: 1 }))).code).toBe("BAD_REQUEST");
     expect((await errorOf(caller("viewer").rows({ table: "strongbox_bookkeeping" }))).code).toBe("BAD_REQUEST");
     expect((await caller("viewer").tables()).tables).toHaveLength(4);
+  });
+
+  it("while the server stops: refuses new writes (503, nothing changed), serves reads, and lets a waiting write finish first", async () => {
+    const release = await locks.acquire("data");
+    const waiting = caller("operator").update({ table: "customers", key: 1, values: { city: "Accepted before the stop" } });
+    await settle();
+    shutdown.begin();
+    const refused = await errorOf(caller("operator").update({ table: "customers", key: 2, values: { city: "After the stop" } }));
+    expect(refused).toEqual({ code: "SERVICE_UNAVAILABLE", message: "The server is shutting down: nothing was changed. Try again once it has restarted.", backupStatus: null });
+    expect((await caller("viewer").rows({ table: "customers", filter: { column: "id", op: "eq", value: 2 } })).total).toBe(1);
+    // The stop waits for the write that was accepted before it (here, waiting for the lock) before it closes the file.
+    let drained = false;
+    const done = shutdown.requestsDone().then(() => { drained = true; });
+    await settle();
+    expect(drained).toBe(false);
+    release();
+    expect(await waiting).toEqual({ operation: 1 });
+    await done;
+    expect(cityOf(1)).toBe("Accepted before the stop");
+    expect(cityOf(2)).not.toBe("After the stop");
+    await dataStore.close();
+    expect(await errorOf(caller("operator").update({ table: "customers", key: 2, values: { city: "Closed" } }))).toMatchObject({ code: "SERVICE_UNAVAILABLE" });
   });
 
   it("makes a write wait for the lock; Cancel gives -9976 as CONFLICT and leaves the row unchanged", async () => {
