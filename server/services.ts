@@ -174,6 +174,8 @@ async function stopServer(s: Services, sig: NodeJS.Signals, stopTimers: () => vo
   const unfinished = await runStop([
     { what: "the scheduler", done: () => s.scheduler.stop() },
     { what: "the running operation", done: () => s.engine.shutDown() },
+    // Only now: every console and `strongbox backup` waiting on the operation has been told how it ended.
+    { what: "the event streams", done: async () => s.shutdown.endStreams() },
     { what: "the handling of a failed automatic backup", done: () => s.automation.idle() },
     { what: "API requests under way", done: () => s.shutdown.requestsDone() },
   ], [
