@@ -1,7 +1,10 @@
 // The server's life cycle end to end on the real server: SIGTERM during a backup, with consoles open (their event
 // streams), progress streams (as the CLI opens them) and writes through the data API going on, is a graceful stop:
 // exit code 0, "Stopped cleanly", the backup recorded as interrupted by the shutdown (1409, not a user's 1406);
-// the next start on the same home replays nothing and every acknowledged write is in the data file.
+// the last heartbeat is written as the stop begins; the next start on the same home replays nothing and every
+// acknowledged write is in the data file.
+import Database from "better-sqlite3";
+import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { databaseLayout } from "../../server/database/layout";
 import { historyEntries, tablesOf, trpcMutate, trpcQuery } from "./api";
@@ -63,6 +66,7 @@ test("SIGTERM during a backup, with streams open and writes going on: a clean st
   const writers = Array.from({ length: 4 }, (_, i) => writer(page, server!.url, i, acknowledged));
   await expect.poll(() => acknowledged.length).toBeGreaterThan(20);
 
+  const stopAsked = new Date();
   const exit = await server.stop({ keepHome: true });
   // Each writer ended on a refusal that says why (or found the server gone), never on another error.
   for (const end of await Promise.all(writers)) expect(end).toMatch(/^(503 The server is shutting down: nothing was changed|no answer)/);
@@ -77,6 +81,11 @@ test("SIGTERM during a backup, with streams open and writes going on: a clean st
     expect(text).toContain(`"status":1409,"statusText":"${shutdownText}"`);
   }
   await context.close();
+  // The last heartbeat was written as the stop began: scheduled times before it don't count as missed at the next start.
+  const consoleDb = new Database(path.join(server.home, "console.sqlite"), { readonly: true });
+  const lastAlive = consoleDb.prepare("SELECT value FROM console_settings WHERE key = 'last_alive'").pluck().get() as string;
+  consoleDb.close();
+  expect(Date.parse(lastAlive)).toBeGreaterThanOrEqual(stopAsked.getTime());
 
   // The next start on the same home: nothing to replay, nothing interrupted to recover, every acknowledged write kept.
   const home = server.home;
