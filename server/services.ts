@@ -88,6 +88,7 @@ async function createServices(): Promise<Services> {
   // demo database) is readable by the server's user only. The modules set 0600/0700 themselves as well, since
   // tests and the bench drive them without this. Hooks inherit it.
   process.umask(0o077);
+  const stop = listenForStop();
   const paths = pathsFromEnv();
   const messages: string[] = [];
   // The home holds the console's database and secrets: 0700, also when an earlier version made it 0755.
@@ -178,14 +179,41 @@ async function createServices(): Promise<Services> {
   if (process.env.NEXT_MANUAL_SIG_HANDLE !== "1") {
     messages.push("NEXT_MANUAL_SIG_HANDLE is not set, so a stop may not be graceful (an operation cut, the data file not closed): start the server with `npm start`.");
   }
-  // process.on, not once: Ctrl+C in a terminal reaches this process twice (from the terminal and through `npm start`),
-  // and a second signal without a listener would kill the process in the middle of its stop.
-  for (const sig of ["SIGTERM", "SIGINT"] as const) {
-    process.on(sig, () => {
-      if (!services.shutdown.stopping) void stopServer(services, sig, () => { stopClock(); clearInterval(verificationTimer); });
-    });
-  }
+  stop.ready(services, () => {
+    clearInterval(verificationTimer);
+    stopClock();
+    // The last heartbeat: the scheduler ran until now, so a scheduled time before it was not missed (see ServerClock).
+    clock.beat();
+  });
   return services;
+}
+
+/**
+ * Takes SIGTERM and SIGINT from the first moment of the start, so that none falls on a process without a listener
+ * (which would kill it outright): one that comes while the server starts stops it once the start has finished
+ * (whatever the start was doing is crash-safe, should the fallback timer have to cut it). process.on, not once:
+ * Ctrl+C in a terminal reaches the process twice (from the terminal and through `npm start`).
+ */
+function listenForStop(): { ready: (s: Services, stopTimers: () => void) => void } {
+  let target: { s: Services; stopTimers: () => void } | null = null;
+  let asked: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (asked) return;
+    asked = sig;
+    setTimeout(() => {
+      console.error(`[strongbox] The stop did not end within ${FORCED_EXIT_MS / 1000} s: exiting anyway (exit code 1).`);
+      process.exit(1);
+    }, FORCED_EXIT_MS).unref();
+    if (target) void stopServer(target.s, sig, target.stopTimers);
+    else console.log(`[strongbox] ${sig} received while the server starts: it stops once the start has finished…`);
+  };
+  for (const sig of ["SIGTERM", "SIGINT"] as const) process.on(sig, onSignal);
+  return {
+    ready(s, stopTimers) {
+      target = { s, stopTimers };
+      if (asked) void stopServer(s, asked, stopTimers);
+    },
+  };
 }
 
 /**
@@ -195,16 +223,14 @@ async function createServices(): Promise<Services> {
 async function stopServer(s: Services, sig: NodeJS.Signals, stopTimers: () => void): Promise<void> {
   const say = (m: string) => console.log(`[strongbox] ${m}`);
   say(`${sig} received: stopping (new changes are refused, the running operation is stopped)…`);
-  setTimeout(() => {
-    console.error(`[strongbox] The stop did not end within ${FORCED_EXIT_MS / 1000} s: exiting anyway (exit code 1).`);
-    process.exit(1);
-  }, FORCED_EXIT_MS).unref();
   s.shutdown.begin();
   s.automation.stop();
   stopTimers();
   const unfinished = await runStop([
     { what: "the scheduler", done: () => s.scheduler.stop() },
     { what: "the running operation", done: () => s.engine.shutDown() },
+    // Only now: every console and `strongbox backup` waiting on the operation has been told how it ended.
+    { what: "the event streams", done: async () => s.shutdown.endStreams() },
     { what: "the handling of a failed automatic backup", done: () => s.automation.idle() },
     { what: "API requests under way", done: () => s.shutdown.requestsDone() },
   ], [

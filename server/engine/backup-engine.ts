@@ -155,6 +155,11 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
     return [...notes, ...recovered.messages];
   }
 
+  /** True once the server's stop has begun (shutDown()): the running operation, if any, ends because of it. */
+  get shuttingDown(): boolean {
+    return this.closing;
+  }
+
   get running(): OperationProgress | null {
     return this.current?.progress ?? null;
   }

@@ -10,12 +10,23 @@ export async function runScheduledVerification(engine: BackupEngine, store: Veri
   if (engine.running || !verificationDue(store.schedule(), now)) return false;
   const ctx = await engine.resolve();
   const archives = (await listArchives(ctx.destination, ctx.databaseName)).map((a) => a.path);
+  const previousRun = store.schedule().lastRun;
   store.markRun(now);
   if (archives.length === 0) {
     log?.("Scheduled verification: there is no archive to verify yet.");
     return false;
   }
   const trigger = { kind: "scheduler" as const, user: null };
-  engine.runOperation("verify", trigger, (id, c) => runVerification(engine, archives, store, trigger, id, c));
+  let started;
+  try {
+    started = engine.runOperation("verify", trigger, (id, c) => runVerification(engine, archives, store, trigger, id, c));
+  } catch (err) {
+    // Another operation started meanwhile, or the server is stopping: this time is not used up (a later tick, or
+    // the next start, runs it).
+    store.setLastRun(previousRun);
+    throw err;
+  }
+  // Cut by the server shutting down: the time counts as missed while the server was down, and runs after the restart.
+  void started.done.then((o) => { if (o.status !== 0 && engine.shuttingDown) store.setLastRun(previousRun); }, () => undefined);
   return true;
 }

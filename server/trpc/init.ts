@@ -5,7 +5,7 @@ import { ApiTokens, type ApiToken } from "../auth/api-tokens";
 import { hasRole, type Role } from "../auth/roles";
 import type { User } from "../auth/users";
 import type { Services } from "../services";
-import { SHUTTING_DOWN_MESSAGE } from "../shutdown";
+import { SHUTTING_DOWN_MESSAGE, SHUTTING_DOWN_STREAM_MESSAGE } from "../shutdown";
 import { isBackupError, STATUS } from "../status";
 
 /**
@@ -75,7 +75,9 @@ const mapErrors = t.middleware(async ({ next }) => {
  */
 const duringShutdown = t.middleware(async ({ ctx, type, next }) => {
   const { shutdown } = ctx.services;
-  if (shutdown.stopping && type !== "query") throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: SHUTTING_DOWN_MESSAGE });
+  if (shutdown.stopping && type !== "query") {
+    throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: type === "subscription" ? SHUTTING_DOWN_STREAM_MESSAGE : SHUTTING_DOWN_MESSAGE });
+  }
   if (type === "subscription") return next();
   const leave = shutdown.enter();
   try {
