@@ -6,6 +6,7 @@ import { hasRole, type Role } from "../auth/roles";
 import type { User } from "../auth/users";
 import type { Services } from "../services";
 import { SHUTTING_DOWN_MESSAGE } from "../shutdown";
+import { isSettingsInputError } from "../settings/settings-input";
 import { isBackupError, STATUS } from "../status";
 
 /**
@@ -53,7 +54,8 @@ const t = initTRPC.context<Context>().create({
   sse: { ping: { enabled: true, intervalMs: 10_000 }, client: { reconnectAfterInactivityMs: 25_000 } },
   errorFormatter({ shape, error }) {
     const cause = error.cause;
-    return { ...shape, data: { ...shape.data, backupStatus: isBackupError(cause) ? cause.status : null } };
+    // Refused settings carry their problems with the field each is about, for the Settings page.
+    return { ...shape, data: { ...shape.data, backupStatus: isBackupError(cause) ? cause.status : null, problems: isSettingsInputError(cause) ? cause.problems : null } };
   },
 });
 
