@@ -65,12 +65,12 @@ export function noteProps(id: string, notes: FieldNote[]) {
 export function FieldNotes({ id, notes }: { id: string; notes: FieldNote[] }) {
   if (notes.length === 0) return null;
   return (
-    <ul id={`${id}-notes`} className="mt-1 space-y-0.5 text-xs">
+    <div id={`${id}-notes`} className="mt-1 space-y-0.5 text-xs">
       {notes.map((n, i) => (
-        <li key={i} className={n.level === "error" ? "font-medium text-red-700" : "text-amber-800"}>
+        <p key={i} className={n.level === "error" ? "font-medium text-red-700" : "text-amber-800"}>
           {n.level === "error" ? "Not saved: " : "Warning: "}{n.message}
-        </li>
+        </p>
       ))}
-    </ul>
+    </div>
   );
 }

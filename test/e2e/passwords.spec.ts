@@ -37,9 +37,9 @@ test("the first start says where the first password is; the admin changes it, an
   await page.getByRole("link", { name: "Change password" }).click();
   await expect(page.getByRole("heading", { name: "Change password" })).toBeVisible();
   await changePassword(page, "not-the-password", "admin-chose-this");
-  await expect(page.getByRole("alert")).toContainText("The current password is wrong: the password was not changed.");
+  await expect(page.getByRole("alert").filter({ hasText: "current password" })).toContainText("The current password is wrong: the password was not changed.");
   await changePassword(page, first, "admin-chose-this", "admin-typed-otherwise");
-  await expect(page.getByRole("alert")).toContainText("The two new passwords differ");
+  await expect(page.getByRole("alert").filter({ hasText: "new passwords" })).toContainText("The two new passwords differ");
   await changePassword(page, first, "admin-chose-this");
   // Signed in again with the new password, back in the console.
   await page.waitForURL(`${server.url}/`);

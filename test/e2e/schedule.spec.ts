@@ -26,7 +26,7 @@ test("a scheduled backup that can't be made is retried, then alerts every consol
   // First run: the demo database is created; an admin sets the webhook (a console setting, in console.sqlite).
   const first = await startServer();
   await login(page, first);
-  await page.getByRole("link", { name: "Settings" }).click();
+  await page.getByRole("link", { name: "Settings", exact: true }).click();
   await page.getByRole("tab", { name: "Notifications" }).click();
   const notifications = page.getByRole("tabpanel", { name: "Notifications" });
   await notifications.getByLabel("Alert webhook URL").fill(webhookUrl);

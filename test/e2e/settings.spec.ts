@@ -26,7 +26,7 @@ test.beforeAll(async () => {
 test.afterAll(async () => { await server?.stop(); });
 
 async function openSettings(page: Page) {
-  await page.getByRole("link", { name: "Settings" }).click();
+  await page.getByRole("link", { name: "Settings", exact: true }).click();
   await expect(page.getByRole("heading", { name: "Settings", level: 1 })).toBeVisible();
 }
 const notSaved = (page: Page) => page.getByRole("alert").filter({ hasText: "The settings were not saved" });
