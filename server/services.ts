@@ -6,6 +6,7 @@ import { pathsFromEnv, testThrottleFromEnv, type StrongboxPaths } from "./config
 import { openConsoleDb, type ConsoleDb } from "./console/console-db";
 import { makePrivateDirSync, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "./fs/safe-open";
 import { createDemoDatabaseIfAbsent } from "./database/demo-database";
+import { demoSizeFromEnv, type DemoProgress } from "./database/demo-volume";
 import { loadSettings, writeDefaultSettingsIfMissing } from "./settings/backup-settings-file";
 import { BackupEngine } from "./engine/backup-engine";
 import { acquireInstanceLock, type InstanceLock } from "./locks/instance-lock";
@@ -83,6 +84,24 @@ function readPrivateFileSync(file: string): string {
   }
 }
 
+/**
+ * The terminal's progress line while the demo is made on first start (the large demo takes about half a minute):
+ * rewritten in place on a terminal, one line per tenth otherwise (a log file).
+ */
+function demoProgressLine(): DemoProgress {
+  const started = Date.now();
+  let shown = -1;
+  return (fraction, what) => {
+    const percent = Math.floor(fraction * 100);
+    const tty = process.stdout.isTTY;
+    if (tty ? percent === shown : Math.floor(percent / 10) === Math.floor(shown / 10)) return;
+    shown = percent;
+    const line = `[strongbox] Creating the demo database (first start only): ${percent}% — ${what}, ${Math.round((Date.now() - started) / 1000)} s`;
+    if (tty) process.stdout.write(`\r${line}\u001b[K${percent >= 100 ? "\n" : ""}`);
+    else console.log(line);
+  };
+}
+
 async function createServices(): Promise<Services> {
   // Belt and braces: whatever this process creates without an explicit mode (SQLite's files, Next's cache, the
   // demo database) is readable by the server's user only. The modules set 0600/0700 themselves as well, since
@@ -102,7 +121,7 @@ async function createServices(): Promise<Services> {
   }
   // The lock first: a second server must not touch the database at all, not even to create the demo.
   const lock = acquireInstanceLock(paths.databaseDir);
-  const demo = await createDemoDatabaseIfAbsent(paths.databaseDir, paths.home);
+  const demo = await createDemoDatabaseIfAbsent(paths.databaseDir, paths.home, { size: demoSizeFromEnv(process.env.STRONGBOX_DEMO_SIZE), progress: demoProgressLine() });
   if (demo.created) messages.push(`Created the demo database in ${paths.databaseDir}`);
   makePrivateDirSync(paths.defaultDestination);
   await writeDefaultSettingsIfMissing(paths.databaseDir, paths.defaultDestination);

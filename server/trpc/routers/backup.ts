@@ -21,9 +21,10 @@ export const backupRouter = router({
     return { operationId };
   }),
   stop: operatorProcedure.mutation(({ ctx }) => ({ stopped: ctx.services.engine.stop() })),
-  overview: viewerProcedure.query(({ ctx }) => backupOverview(ctx.services.engine, ctx.services.scheduler.nextDue(), { startupRestore: ctx.services.startupRestore })),
+  overview: viewerProcedure.query(({ ctx }) => backupOverview(ctx.services.engine, ctx.services.scheduler.nextDue(),
+    { startupRestore: ctx.services.startupRestore, automaticOff: ctx.services.automation.automaticOff() })),
   info: viewerProcedure.query(async ({ ctx }) => {
-    const o = await backupOverview(ctx.services.engine, ctx.services.scheduler.nextDue(), { content: false });
+    const o = await backupOverview(ctx.services.engine, ctx.services.scheduler.nextDue(), { content: false, automaticOff: ctx.services.automation.automaticOff() });
     const last = o.lastBackup;
     return {
       lastBackupDate: last?.startingDate ?? null,
@@ -32,6 +33,7 @@ export const backupRouter = router({
       lastBackupNumber: last?.backupNumber ?? null,
       lastBackupDuration: last?.duration ?? null,
       nextBackupDate: o.nextBackup,
+      automaticBackupsOff: o.automaticBackupsOff,
       backupHistoryPath: o.historyPath,
       running: ctx.services.engine.running,
     };
