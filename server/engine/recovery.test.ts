@@ -17,9 +17,11 @@ afterEach(() => db?.cleanup());
 
 const child = (args: string[]) => {
   const p = spawn(process.execPath, ["--import", "tsx", path.resolve("test/helpers/backup-child.ts"), ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  // Listened for from the start: an exit that comes before the test kills the child must not be missed.
+  const exited = new Promise<void>((r) => p.once("exit", () => r()));
   let out = "";
   p.stdout.on("data", (d) => (out += d));
-  return { p, out: () => out };
+  return { p, out: () => out, exited };
 };
 
 const engineFor = (t: TestDatabase) => new BackupEngine({ databaseDir: t.databaseDir, home: t.home, defaultDestination: t.destination,
@@ -34,7 +36,7 @@ describe("crash recovery", () => {
     await expect.poll(c.out, { timeout: 30_000 }).toContain("ARCHIVING");
     expect(fs.readdirSync(db.destination).some((n) => n.endsWith(".tmp"))).toBe(true);
     c.p.kill("SIGKILL");
-    await new Promise((r) => c.p.once("exit", r));
+    await c.exited;
 
     const engine = engineFor(db);
     const messages = await engine.init();
@@ -87,7 +89,7 @@ describe("recovery leftovers", () => {
     fs.writeFileSync(path.join(db.attachmentsDir, "big.bin"), crypto.randomBytes(16 * 1024 * 1024));
     await expect.poll(c.out, { timeout: 30_000 }).toContain("ARCHIVING");
     c.p.kill("SIGKILL");
-    await new Promise((r) => c.p.once("exit", r));
+    await c.exited;
     fs.rmSync(db.destination, { recursive: true });
     const messages = await engineFor(db).init();
     expect(messages.join("\n")).toMatch(/could not be recorded yet/);
@@ -115,7 +117,7 @@ describe("one engine per database", () => {
     await expect.poll(c.out, { timeout: 20_000 }).toContain("LOCKED");
     expect(() => acquireInstanceLock(db.databaseDir)).toThrow(InstanceLockError);
     c.p.kill("SIGKILL");
-    await new Promise((r) => c.p.once("exit", r));
+    await c.exited;
     // The kernel drops the lock as the process dies; poll a little, as a loaded machine may report the exit first.
     const free = () => { try { acquireInstanceLock(db.databaseDir).release(); return true; } catch { return false; } };
     await expect.poll(free, { timeout: 5_000 }).toBe(true);

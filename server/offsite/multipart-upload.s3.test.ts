@@ -123,11 +123,13 @@ describe("uploadFile", () => {
         env: { ...process.env, UPLOAD_CHILD: JSON.stringify({ dest: b.dest, consoleDb, file, key: "db/big.zip", partBytes: PART, holdAfter: 3,
           masterKey: masterKey?.toString("hex") }) },
       });
+      // Listened for from the start: an exit before the kill must not be missed (the wait would never end).
+      const exited = new Promise((r) => child.once("exit", r));
       let out = "";
       child.stdout.on("data", (d) => (out += d));
       await expect.poll(() => out, { timeout: 60_000 }).toMatch(/(?=[\s\S]*PART 1)(?=[\s\S]*PART 2)(?=[\s\S]*SERVER-HAS 3)/);
       child.kill("SIGKILL");
-      await new Promise((r) => child.once("exit", r));
+      await exited;
       expect(out).not.toContain("DONE");
 
       const store = new UploadStateStore(db);

@@ -12,7 +12,9 @@ const cfg = JSON.parse(process.env.UPLOAD_CHILD!) as {
   dest: S3Destination; consoleDb: string; file: string; key: string; partBytes: number; holdAfter: number; masterKey?: string;
 };
 const client = makeS3Client(cfg.dest);
-const never = new Promise<never>(() => undefined);
+// A promise alone doesn't keep a process alive: without the timer, once its sockets close the process would end by
+// itself before the test kills it.
+const never = new Promise<never>(() => setInterval(() => undefined, 60_000));
 client.middlewareStack.add((next) => async (args) => {
   const part = (args.input as { PartNumber?: number }).PartNumber;
   if (part !== undefined && part > cfg.holdAfter) await never;
