@@ -11,6 +11,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // A test waits for what it needs: on a busy machine a backup can take seconds to reach a phase, far more than
+    // expect.poll's own default of 1 s.
+    expect: { poll: { timeout: 30_000 } },
     // The AWS SDK warns once per process that its releases after January 2027 need Node 22 (the README says so);
     // in the tests it would only bury their output.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },

@@ -1,7 +1,8 @@
 "use client";
-// The tRPC client: queries and mutations over HTTP batches, subscriptions over server-sent events.
+// The tRPC client: queries and mutations over HTTP batches (or alone, with context skipBatch), subscriptions over
+// server-sent events.
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from "@trpc/client";
+import { createTRPCClient, httpBatchLink, httpLink, httpSubscriptionLink, splitLink } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { useState } from "react";
 import type { AppRouter } from "@/server/trpc/root";
@@ -17,7 +18,13 @@ export function TrpcProviders({ children }: { children: React.ReactNode }) {
         splitLink({
           condition: (op) => op.type === "subscription",
           true: httpSubscriptionLink({ url: "/api/trpc" }),
-          false: httpBatchLink({ url: "/api/trpc", maxItems: MAX_BATCH_CALLS }),
+          // A query that may answer slowly asks for its own request (context `skipBatch`), so the page's other
+          // queries in the same batch don't wait for it.
+          false: splitLink({
+            condition: (op) => op.context.skipBatch === true,
+            true: httpLink({ url: "/api/trpc" }),
+            false: httpBatchLink({ url: "/api/trpc", maxItems: MAX_BATCH_CALLS }),
+          }),
         }),
       ],
     }),

@@ -170,7 +170,10 @@ async function createServices(): Promise<Services> {
     onDue: (date) => automation.onDue(date),
     onSkipped: (date, reason) => automation.onSkipped(date, reason),
   });
-  await scheduler.start();
+  // One instant splits the scheduled times: up to it they were missed while the server was down (checked below),
+  // after it the scheduler runs them.
+  const watchingFrom = new Date();
+  await scheduler.start(watchingFrom);
   // Scheduled verification of the archives (the console's own schedule, console.sqlite): checked every minute.
   const verifications = new VerificationStore(consoleDb);
   const verificationTimer = setInterval(() => {
@@ -183,7 +186,7 @@ async function createServices(): Promise<Services> {
   const lastAlive = clock.lastAlive();
   const stopClock = clock.start();
   try {
-    const missed = await automation.checkMissedWhileDown(lastAlive, await readSchedule());
+    const missed = await automation.checkMissedWhileDown(lastAlive, await readSchedule(), watchingFrom);
     if (missed) messages.push(`The scheduled backup of ${missed.toISOString()} was missed while the server was down.`);
   } catch (err) {
     messages.push(`Checking for backups missed while the server was down failed: ${(err as Error).message}`);

@@ -48,7 +48,8 @@ export function SettingsPage() {
   const [tab, setTab] = useState(0);
   // The webhook (admins only): field by field, what the admin typed is kept even when the saved value arrives after
   // it, and a field left alone takes the loaded value (see use-seeded-state.ts).
-  const hookQ = useQuery(trpc.automation.webhook.queryOptions(undefined, { enabled: isAdmin, refetchOnWindowFocus: false }));
+  // Its own request: the settings must not wait for it (nor it for them).
+  const hookQ = useQuery(trpc.automation.webhook.queryOptions(undefined, { enabled: isAdmin, refetchOnWindowFocus: false, trpc: { context: { skipBatch: true } } }));
   const hookUrl = useSeededState(hookQ.data ? (hookQ.data.url ?? "") : undefined, "");
   const hookPrivate = useSeededState(hookQ.data?.allowPrivate, false);
 

@@ -206,6 +206,31 @@ describe("the schedule and the server's own downtime", () => {
     expect(await automation.checkMissedWhileDown(new Date(), schedule)).toBeNull();
   });
 
+  it("a scheduled time that comes while the server is starting is run by the scheduler, not also counted as missed", async () => {
+    const { engine, automation } = setup("");
+    const settingsFile = path.join(db.databaseDir, "Settings/Backup.4DSettings");
+    fs.writeFileSync(settingsFile, fs.readFileSync(settingsFile, "utf8").replace("<Frequency>Never</Frequency>", everyMinute));
+    const schedule = (await engine.resolve()).settings.scheduler;
+    // Stopped at 10:00:10, started again at 10:00:50 — and the start went on past 10:01 (a busy machine).
+    let now = new Date("2026-11-26T10:00:50Z");
+    const scheduler = new Scheduler({
+      tick: "manual", now: () => now, timeZone: "UTC",
+      getScheduler: () => engine.resolve().then((c) => c.settings.scheduler, (err: Error) => settingsUnavailable(err.message)),
+      onDue: (d) => automation.onDue(d),
+    });
+    const watchingFrom = now;
+    await scheduler.start(watchingFrom);
+    now = new Date("2026-11-26T10:01:05Z");
+    expect(await automation.checkMissedWhileDown(new Date("2026-11-26T10:00:10Z"), schedule, watchingFrom)).toBeNull();
+    expect(scheduler.nextDue()).toEqual(new Date("2026-11-26T10:01:00Z"));
+    await scheduler.tick();
+    await automation.idle();
+    await scheduler.stop();
+    expect(journal()).not.toContain("the server was not running at the scheduled time");
+    expect(journal().match(/\*\*\* Full Backup/g)).toHaveLength(1);
+    expect(fs.readdirSync(db.destination).filter((n) => n.endsWith(".zip"))).toHaveLength(1);
+  });
+
   it("raises an alert at each scheduled time a malformed settings file makes it skip, and leaves the file alone", async () => {
     const { engine, alerts, automation } = setup("");
     const settingsFile = path.join(db.databaseDir, "Settings/Backup.4DSettings");

@@ -104,11 +104,12 @@ export class BackupAutomation {
 
   /**
    * At start: scheduled times that passed while the server was down (since `lastAlive`) count as one failed
-   * backup (spec §6), which then follows the failure settings. Returns the first missed time, if any.
+   * backup (spec §6), which then follows the failure settings. Returns the first missed time, if any. `until` is
+   * the instant the scheduler started watching from (Scheduler.start): later times are the scheduler's to run.
    */
-  async checkMissedWhileDown(lastAlive: Date | null, schedule: SchedulerSettings | SettingsUnavailable): Promise<Date | null> {
+  async checkMissedWhileDown(lastAlive: Date | null, schedule: SchedulerSettings | SettingsUnavailable, until: Date = this.now()): Promise<Date | null> {
     if (!lastAlive || "unavailable" in schedule) return null;
-    const missed = firstMissedRun(schedule, lastAlive, this.now());
+    const missed = firstMissedRun(schedule, lastAlive, until);
     if (missed) await this.onMissedWhileDown(missed);
     return missed;
   }

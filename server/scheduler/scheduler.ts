@@ -70,8 +70,13 @@ export class Scheduler {
     return this.problem;
   }
 
-  async start(): Promise<void> {
-    await this.reschedule();
+  /**
+   * Starts watching the schedule from `from` (now by default): the first time it fires is the first one strictly
+   * after `from`. The start-up check for times missed while the server was down covers up to that same instant, so
+   * a time that comes while the server is starting is either missed or run, never both.
+   */
+  async start(from?: Date): Promise<void> {
+    await this.reschedule(from);
     if ((this.opts.tick ?? "cron") === "cron" && !this.task) {
       // We detect late ticks ourselves, hence no node-cron "missed execution" warnings.
       this.task = cron.schedule(HEARTBEAT, () => this.tick(), { name: "strongbox-scheduler", suppressMissedWarning: true });
@@ -85,10 +90,10 @@ export class Scheduler {
   }
 
   /** Re-reads the settings (call after saving them): the new schedule counts from now, not from the last run. */
-  async reschedule(): Promise<Date | null> {
+  async reschedule(from?: Date): Promise<Date | null> {
     const read = await this.read();
     if (read) this.adopt(read);
-    this.due = this.compute(this.now());
+    this.due = this.compute(from ?? this.now());
     return this.due;
   }
 

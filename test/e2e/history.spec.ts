@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { loadSettings, saveSettings } from "../../server/settings/backup-settings-file";
-import { historyEntries } from "./api";
+import { historyEntries, trpcQuery } from "./api";
 import { login, startServer, type TestServer } from "./server";
 
 let server: TestServer;
@@ -22,6 +22,9 @@ async function backupThroughApi(page: Page): Promise<void> {
   const res = await page.request.post(`${server.url}/api/trpc/backup.start`, { data: {} });
   expect(res.ok()).toBe(true);
   await expect.poll(() => entries().length, { timeout: 60_000 }).toBe(before + 1);
+  // The history is written before the operation has ended (journal, ledger and slot come after): a start made in
+  // between would be refused as a second operation.
+  await expect.poll(async () => (await trpcQuery(page, server, "backup.info")).running, { timeout: 60_000 }).toBeNull();
 }
 
 async function setAttachments(change: (items: string[]) => string[]): Promise<void> {
