@@ -17,6 +17,10 @@ export interface WritesRun {
   status: number;
   statusText: string;
   intervalMs: number;
+  /** Clients writing at once (each waits for its write's acknowledgement before the next). */
+  writers: number;
+  /** Groups the data store committed (one log flush each) and the writes they held, over the whole run. */
+  commits: { groups: number; writes: number };
   backup: { startMs: number; endMs: number };
   phases: Array<{ phase: string; atMs: number }>;
   lockHeld: Array<{ startMs: number; endMs: number | null }>;
@@ -25,8 +29,18 @@ export interface WritesRun {
 
 export interface Latency { count: number; p50: number; p99: number; max: number }
 
+/** Acknowledged writes per second over a span, and the latency of the writes issued in it. */
+export interface Throughput { perSecond: number; latency: Latency }
+
 export interface WritesSummary {
   mode: string;
+  writers: number;
+  /** Writes per log flush, over the whole run. */
+  writesPerFlush: number;
+  /** Before the backup (its `baseline`), every write counted. */
+  outside: Throughput;
+  /** From the backup's start to its end, every write counted (those that waited for the lock too). */
+  whileBackingUp: Throughput;
   backupMs: number;
   /** The engine's snapshot phase: from its start (before the data write lock is taken) to the archive phase. */
   snapshotMs: number;
@@ -71,8 +85,18 @@ export function summarize(run: WritesRun): WritesSummary {
     held.reduce((n, h) => n + Math.max(0, Math.min(w.issuedMs + w.latencyMs, h.endMs) - Math.max(w.issuedMs, h.startMs)), 0);
   const snapIdx = run.phases.findIndex((p) => p.phase === "snapshot");
   const snapshotMs = snapIdx >= 0 ? (run.phases[snapIdx + 1]?.atMs ?? endMs) - run.phases[snapIdx]!.atMs : NaN;
+  const span = (from: number, to: number): Throughput => ({
+    perSecond: ok.filter((w) => w.issuedMs + w.latencyMs >= from && w.issuedMs + w.latencyMs < to).length / ((to - from) / 1000),
+    latency: latency(ok.filter((w) => w.issuedMs >= from && w.issuedMs < to)),
+  });
+  // The baseline's first half second is left out: the first writes open the data file and warm its pages.
+  const firstMs = Math.min(...run.writes.map((w) => w.issuedMs));
   return {
     mode: run.mode,
+    writers: run.writers,
+    writesPerFlush: run.commits.groups ? run.commits.writes / run.commits.groups : NaN,
+    outside: span(Math.min(firstMs + 500, startMs), startMs),
+    whileBackingUp: span(startMs, endMs),
     backupMs: endMs - startMs,
     snapshotMs,
     lockHeldMs: held.reduce((n, h) => n + h.endMs - h.startMs, 0),

@@ -82,3 +82,31 @@ it("at start, an operation in the log that the data file lacks (a crash between 
   await again.store.close();
   await again.log.close();
 });
+
+it("at start, a whole group in the log that the data file lacks (a crash between its flush and its commit) is replayed, in order", async () => {
+  t = makeTestDatabase({ rows: 5 });
+  const layout = databaseLayout(t.databaseDir);
+  const first = await openDataAccess(layout, new BackupLocks(), true);
+  await first.store.write({ kind: "insert", table: "customers", values: { name: "one", city: "A" } }, { user: "a" });
+  const id = first.store.databaseId();
+  await first.store.close();
+  await first.log.close();
+  // The crash: the group's records are flushed to the log with one fdatasync, the data file's transaction never commits.
+  const { OperationLog } = await import("../log/log-file");
+  const { log } = await OperationLog.open({ logFile: layout.logFile, segmentsDir: layout.logSegmentsDir, databaseId: id, lastOperation: 1 });
+  const time = new Date().toISOString();
+  await log.appendGroup([
+    { op: 2, time, user: "a", kind: "insert", table: "customers", key: 1000, values: { name: "g1", city: "B" } },
+    { op: 3, time, user: "b", kind: "update", table: "customers", key: 1000, values: { city: "C" } },
+    { op: 4, time, user: "c", kind: "insert", table: "customers", key: 1001, values: { name: "g3", city: "D" } },
+  ]);
+  await log.close();
+  const again = await openDataAccess(layout, new BackupLocks(), true);
+  expect(again.messages.join("\n")).toContain("Replayed 3 operation(s)");
+  expect(again.store.lastOperation()).toBe(4);
+  const rows = again.store.readRows("customers", { offset: 0, limit: 10, filter: { column: "id", op: "gt", value: 999 } }).rows;
+  expect(rows.map((r) => [r.id, r.city])).toEqual([[1000, "C"], [1001, "D"]]);
+  expect((await again.store.write({ kind: "delete", table: "customers", key: 1001 }, { user: "a" })).operation).toBe(5);
+  await again.store.close();
+  await again.log.close();
+});

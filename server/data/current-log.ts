@@ -67,13 +67,13 @@ export class CurrentLog implements WriteLog {
     }
   }
 
-  append(record: UnsignedLogRecord): Promise<void> {
+  appendGroup(records: UnsignedLogRecord[]): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    return this.log ? this.log.append(record) : Promise.resolve();
+    return this.log ? this.log.appendGroup(records) : Promise.resolve();
   }
 
-  dropLast(op: number): Promise<void> {
-    return this.log ? this.log.dropLast(op) : Promise.resolve();
+  takeBack(firstOp: number): Promise<void> {
+    return this.log ? this.log.takeBack(firstOp) : Promise.resolve();
   }
 
   /**

@@ -18,24 +18,29 @@ import { MAX_LISTED_CHARS } from "./data-store";
 /** A log record before its checksum, with the write's own fields (Omit over LogRecord's union would drop them). */
 type Logged = { op: number; time: string; user: string | null } & Write;
 
-/** The log as the store sees it: records in append order; `failNext` makes the next append fail; `hold` keeps appends open. */
+/**
+ * The log as the store sees it: records in append order, `groups` the size of each append (one flush each);
+ * `failNext` makes the next append fail; `hold` keeps appends open.
+ */
 class MemoryLog implements WriteLog {
   records: Logged[] = [];
+  groups: number[] = [];
   dropped: number[] = [];
   failNext = false;
   hold: Promise<void> | null = null;
-  async append(record: Logged): Promise<void> {
+  async appendGroup(records: Logged[]): Promise<void> {
     if (this.hold) await this.hold;
     if (this.failNext) {
       this.failNext = false;
       throw new Error("disk full while appending to the log file");
     }
-    this.records.push(structuredClone(record));
+    this.records.push(...structuredClone(records));
+    this.groups.push(records.length);
   }
-  async dropLast(op: number): Promise<void> {
-    expect(this.records.at(-1)?.op).toBe(op);
-    this.records.pop();
-    this.dropped.push(op);
+  async takeBack(firstOp: number): Promise<void> {
+    const n = this.groups.pop()!;
+    expect(this.records.at(-n)?.op).toBe(firstOp);
+    this.dropped.push(...this.records.splice(-n).map((r) => r.op));
   }
 }
 

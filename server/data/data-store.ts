@@ -1,20 +1,16 @@
 // The data API's access to the data file (spec §9): reads on their own connection, which never wait for a lock;
-// writes one at a time through the data write lock, each in one transaction that applies the write, bumps the
-// last operation number and appends the log record (flushed) before it commits.
+// writes through the data write lock, committed in groups (group-commit.ts): the writes that arrive while one group
+// is flushed form the next one, applied in arrival order in one transaction that bumps the last operation number
+// and appends their log records (one flush) before it commits.
 import Database from "better-sqlite3";
 import fs from "node:fs";
-import { applyWrite, bindValue, columnOf, DataError, keyExpr, listTables, quote, refusal, tableInfo, type ColumnInfo, type TableInfo } from "./apply-write";
-import { BOOKKEEPING_TABLE, ensureBookkeeping, readLastOperation, setLastOperation } from "./bookkeeping";
-import { MAX_VALUE_BYTES, oversizedValue, valueSchema, writeSchema, type LogRecord, type UnsignedLogRecord, type Value, type Write } from "./write-ops";
+import { bindValue, columnOf, DataError, keyExpr, listTables, quote, tableInfo, type ColumnInfo, type TableInfo } from "./apply-write";
+import { BOOKKEEPING_TABLE, ensureBookkeeping, readLastOperation } from "./bookkeeping";
+import { GroupCommit, type WriteLog } from "./group-commit";
+import { MAX_VALUE_BYTES, oversizedValue, valueSchema, writeSchema, type Value, type Write } from "./write-ops";
 import type { BackupLocks } from "../locks/backup-locks";
 
-/** The log file as the write path needs it (implemented by server/log). */
-export interface WriteLog {
-  /** Appends one record and flushes it to disk before resolving. */
-  append(record: UnsignedLogRecord): Promise<void>;
-  /** Takes back the last record, numbered `op`, when the data file could not commit it. */
-  dropLast(op: number): Promise<void>;
-}
+export type { WriteLog } from "./group-commit";
 
 export interface DataStoreOptions {
   dataFile: string;
@@ -85,12 +81,10 @@ export interface WriteResult {
 export class DataStore {
   private readonly dataFile: string;
   private readonly locks: BackupLocks;
-  private readonly log: WriteLog | null;
-  private readonly now: () => Date;
   /** Opened on first use, so that a server whose database has no data file yet still starts. */
   private dbs: { write: Database.Database; read: Database.Database } | null = null;
-  /** The tail of the write chain: writes run one at a time even when no lock is held. */
-  private tail: Promise<unknown> = Promise.resolve();
+  /** Applies, logs and commits the writes, in arrival order, a group at a time. */
+  private readonly group: GroupCommit;
   private closed = false;
   /** Set while a restore in place swaps the data file (releaseFile … resumeFile). */
   private swapping = false;
@@ -98,8 +92,13 @@ export class DataStore {
   constructor(opts: DataStoreOptions) {
     this.dataFile = opts.dataFile;
     this.locks = opts.locks;
-    this.log = opts.log;
-    this.now = opts.now ?? (() => new Date());
+    const now = opts.now ?? (() => new Date());
+    this.group = new GroupCommit({ db: () => this.writeDb, log: opts.log, now, checkOpen: () => this.checkOpen() });
+  }
+
+  /** Groups committed and the writes they held since the store was made (flushes of the log vs writes). */
+  get commitStats(): { groups: number; writes: number } {
+    return { ...this.group.stats };
   }
 
   private get writeDb(): Database.Database {
@@ -235,7 +234,8 @@ export class DataStore {
   /**
    * Applies one write (or an atomic batch) and logs it under the next operation number. Waits while the data
    * write lock is held (in arrival order) unless `noWait`; a cancelled or refused wait gets -9976 and changes
-   * nothing. Resolves once the write is committed and its log record is on disk.
+   * nothing. Resolves once the write is committed and its log record is on disk (with the other writes of its
+   * group: see group-commit.ts).
    */
   async write(write: Write, ctx: WriteContext): Promise<WriteResult> {
     const parsed = writeSchema.safeParse(write);
@@ -250,8 +250,10 @@ export class DataStore {
         `${MAX_VALUE_BYTES} bytes (1 MB) per value. Nothing was written. Keep large content in files (attachments) and store its path.`);
     }
     this.checkOpen();
-    return this.locks.runWrite("data", () => this.serial(() => this.commit(parsed.data, ctx.user)), {
-      signal: ctx.signal, noWait: ctx.noWait, requestId: ctx.requestId,
+    // The write holds its place under the data write lock until it is committed, so a backup taking the lock waits
+    // for it; writes released together after a backup go into one group (`together`), in their arrival order.
+    return this.locks.runWrite("data", () => this.group.submit(parsed.data, ctx.user), {
+      signal: ctx.signal, noWait: ctx.noWait, requestId: ctx.requestId, together: true,
     });
   }
 
@@ -260,7 +262,7 @@ export class DataStore {
    * data write lock, so no write runs or starts; the next read or write opens the new file.
    */
   async releaseFile(): Promise<void> {
-    await this.tail;
+    await this.group.idle();
     // Until resumeFile(), nothing may open the file: a read in between would open the old file, which the swap then
     // moves aside with the connection still on it, and later writes would go there.
     this.swapping = true;
@@ -278,7 +280,7 @@ export class DataStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.tail;
+    await this.group.idle();
     this.dbs?.read.close();
     this.dbs?.write.close();
     this.dbs = null;
@@ -286,47 +288,6 @@ export class DataStore {
 
   private checkOpen(): void {
     if (this.closed) throw new DataError("SERVICE_UNAVAILABLE", "The data file is closed because the server is shutting down: nothing was changed. Try again once it has restarted.");
-  }
-
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(fn, fn);
-    this.tail = run.catch(() => undefined);
-    return run;
-  }
-
-  private async commit(write: Write, user: string | null): Promise<WriteResult> {
-    this.checkOpen();
-    const db = this.writeDb;
-    await beginImmediate(db);
-    let op: number;
-    let applied: Write;
-    try {
-      applied = applyWrite(db, write);
-      op = readLastOperation(db) + 1;
-      setLastOperation(db, op);
-      // The record is on disk before the data file commits: a crash in between leaves an operation in the log that
-      // the data file lacks, which the start replays; never a committed write the log does not hold.
-      if (this.log) await this.log.append({ op, time: this.now().toISOString(), user, ...applied });
-    } catch (err) {
-      if (db.inTransaction) db.exec("ROLLBACK");
-      throw err;
-    }
-    try {
-      db.exec("COMMIT");
-    } catch (err) {
-      if (db.inTransaction) db.exec("ROLLBACK");
-      if (this.log) {
-        try {
-          await this.log.dropLast(op);
-        } catch (dropErr) {
-          throw new Error(`The write could not be committed (${(err as Error).message}), and its log record ${op} could not be taken back ` +
-            `(${(dropErr as Error).message}): the log file holds an operation the data file lacks, which the next start will try to replay.`, { cause: err });
-        }
-      }
-      // A deferred foreign key is checked only now: that is the client's write refused, not a server failure.
-      throw refusal(err, "The write");
-    }
-    return { operation: op, applied };
   }
 }
 
@@ -360,23 +321,4 @@ function toValue(v: unknown): Value {
   if (Buffer.isBuffer(v)) return `[BLOB, ${v.length} bytes]`;
   if (typeof v === "bigint") return Number(v);
   return v as Value;
-}
-
-/**
- * BEGIN IMMEDIATE without blocking the event loop: another program holding the data file's write lock is waited for
- * in short sleeps (up to 5 s, then SQLite's own busy error), rather than in SQLite's busy handler, which would
- * freeze the server's progress, streams and Stop meanwhile.
- */
-async function beginImmediate(db: Database.Database, limitMs = 5_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    try {
-      db.exec("BEGIN IMMEDIATE");
-      return;
-    } catch (err) {
-      const busy = (err as { code?: string }).code?.startsWith("SQLITE_BUSY");
-      if (!busy || Date.now() >= deadline) throw err;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
 }

@@ -60,6 +60,29 @@ describe("BackupLocks", () => {
     expect(locks.state().data).toEqual({ held: false, waiting: 0, since: null });
   });
 
+  it("starts the waiting writes marked together all at once, in arrival order, when the lock is released; others still one at a time", async () => {
+    const locks = new BackupLocks();
+    const release = await locks.acquire("data");
+    const started: string[] = [];
+    const hold = gate();
+    const write = (name: string, together: boolean) => locks.runWrite("data", async () => {
+      started.push(name);
+      await hold.promise;
+      return name;
+    }, { together });
+    const writes = [write("a", true), write("b", true), write("c", true), write("d", false), write("e", true)];
+    await settle();
+    expect(locks.state().data.waiting).toBe(5);
+    release();
+    await settle();
+    // a, b and c run together; d waits for them to end, and e for d.
+    expect(started).toEqual(["a", "b", "c"]);
+    expect(locks.state().data.waiting).toBe(2);
+    hold.open();
+    expect(await Promise.all(writes)).toEqual(["a", "b", "c", "d", "e"]);
+    expect(started).toEqual(["a", "b", "c", "d", "e"]);
+  });
+
   it("keeps the two locks apart: a held structure lock does not stop data writes", async () => {
     const locks = new BackupLocks();
     const release = await locks.acquire("structure");

@@ -26,6 +26,12 @@ export interface RunWriteOptions {
   noWait?: boolean;
   /** Lets `cancel(requestId)` find this write while it waits. */
   requestId?: string;
+  /**
+   * When the lock is released, this write may start together with the other `together` writes that waited right
+   * next to it (all started at once, in arrival order) instead of one after the other. For writes that keep their
+   * own order once started: the data store commits them in groups.
+   */
+  together?: boolean;
 }
 
 export interface AcquireOptions {
@@ -46,6 +52,7 @@ interface Waiter {
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
   requestId?: string;
+  together: boolean;
   detach: () => void;
 }
 
@@ -101,6 +108,7 @@ export class BackupLocks extends EventEmitter<{ change: [LockState] }> {
         resolve: resolve as (v: unknown) => void,
         reject,
         requestId: opts.requestId,
+        together: opts.together ?? false,
         detach: () => opts.signal?.removeEventListener("abort", onAbort),
       };
       const onAbort = () => this.drop(s, waiter);
@@ -182,18 +190,28 @@ export class BackupLocks extends EventEmitter<{ change: [LockState] }> {
     }
   }
 
-  /** Runs the queue one write after another in arrival order while the lock is free. */
+  /**
+   * Runs the queue in arrival order while the lock is free: one write after another, except that a run of waiting
+   * `together` writes starts at once (in order) and the next ones wait until all of that run have ended.
+   */
   private pump(s: KindState): void {
     if (s.held || s.draining) return;
-    const next = s.queue.shift();
-    if (!next) return;
-    next.detach();
+    const head = s.queue[0];
+    if (!head) return;
+    let n = 1;
+    if (head.together) while (n < s.queue.length && s.queue[n]!.together) n++;
+    const run = s.queue.splice(0, n);
     s.draining = true;
     this.changed();
-    this.execute(s, next.fn).then(next.resolve, next.reject).finally(() => {
-      s.draining = false;
-      this.pump(s);
-    });
+    let left = run.length;
+    for (const next of run) {
+      next.detach();
+      this.execute(s, next.fn).then(next.resolve, next.reject).finally(() => {
+        if (--left > 0) return;
+        s.draining = false;
+        this.pump(s);
+      });
+    }
   }
 
   private drop(s: KindState, waiter: Waiter): boolean {

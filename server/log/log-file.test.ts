@@ -154,6 +154,37 @@ describe("OperationLog.dropLast", () => {
   });
 });
 
+describe("OperationLog.appendGroup and takeBack", () => {
+  it("appends a group of records with one flush, all numbered after the last, and takes the last group back whole", async () => {
+    const { log } = await OperationLog.open(opts(0));
+    await log.append(rec(1));
+    const probe = await fs.open(path.join(dir, "probe"), "w");
+    const datasync = vi.spyOn(Object.getPrototypeOf(probe) as { datasync: () => Promise<void> }, "datasync");
+    await probe.close();
+    await log.appendGroup([rec(2), rec(3), rec(4)]);
+    expect(datasync).toHaveBeenCalledTimes(1);
+    expect(log.lastOperation).toBe(4);
+    expect(await ops(logFile)).toEqual([1, 2, 3, 4]);
+    await log.appendGroup([rec(5, "refused"), rec(6, "refused")]);
+    await log.takeBack(5);
+    expect(log.lastOperation).toBe(4);
+    await log.appendGroup([rec(5, "again")]);
+    await log.close();
+    expect(await names(logFile)).toEqual(["n1", "n2", "n3", "n4", "again"]);
+  });
+
+  it("refuses a group with a gap or a record it can't hold, writing none of it", async () => {
+    const { log } = await OperationLog.open(opts(0));
+    await log.appendGroup([rec(1)]);
+    await expect(log.appendGroup([rec(2), rec(4)])).rejects.toMatchObject({ status: 1416 });
+    await expect(log.appendGroup([rec(2), { ...rec(3), table: "no such; table" } as UnsignedLogRecord])).rejects.toMatchObject({ status: 1403 });
+    await expect(log.takeBack(2)).rejects.toMatchObject({ status: 1403, message: expect.stringMatching(/not the last group/) });
+    await log.appendGroup([rec(2), rec(3)]);
+    await log.close();
+    expect(await ops(logFile)).toEqual([1, 2, 3]);
+  });
+});
+
 describe("OperationLog.rotate", () => {
   it("closes the log into a segment named by its range and goes on numbering in a new log", async () => {
     const { log } = await OperationLog.open(opts(0));

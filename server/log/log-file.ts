@@ -12,8 +12,8 @@ import { formatHeader, formatRecord, LOG_FORMAT, readLog, type UnsignedLogRecord
 
 /** What the data API needs from the log (the same shape as data-store's `WriteLog`). */
 export interface WriteLog {
-  append(record: UnsignedLogRecord): Promise<void>;
-  dropLast(op: number): Promise<void>;
+  appendGroup(records: UnsignedLogRecord[]): Promise<void>;
+  takeBack(firstOp: number): Promise<void>;
 }
 
 /** The folder under `Logs/` where closed segments wait for the next log backup (a folder Strongbox owns). */
@@ -78,6 +78,9 @@ export class OperationLog implements WriteLog {
     /** Where the last record's line starts, for dropLast. */
     private lastRecordOffset: number | null,
   ) {}
+
+  /** The last group appended to the current file (its first operation and where its first line starts), for takeBack. */
+  private lastGroup: { firstOp: number; offset: number; count: number } | null = null;
 
   /**
    * Opens the log file, or creates it (first operation = the data file's last + 1). How the log is matched against
@@ -180,40 +183,80 @@ export class OperationLog implements WriteLog {
     return this.header.firstOperation;
   }
 
-  /**
-   * Appends one record and resolves once it is on disk (fdatasync): only then may the write be acknowledged. Its
-   * number must be the last one + 1. A record that can't be written is refused, and the file cut back to before it.
-   */
+  /** Appends one record and resolves once it is on disk: `appendGroup` with one record. */
   append(record: UnsignedLogRecord): Promise<void> {
+    return this.appendGroup([record]);
+  }
+
+  /**
+   * Appends records numbered one after the other from the last one + 1, in one write and ONE flush (fdatasync), and
+   * resolves once all of them are on disk: only then may the writes they stand for be acknowledged. This is the
+   * group commit: one flush for every write that arrived while the previous one was under way. All or none: a
+   * record that can't be formatted refuses the group before anything is written; a write that fails is cut back.
+   */
+  appendGroup(records: UnsignedLogRecord[]): Promise<void> {
     return this.enqueue(async () => {
       const fh = this.usable();
-      if (record.op !== this.last + 1) {
-        throw new BackupError(STATUS.FOREIGN_LOG_FILE, `Operation ${record.op} can't be logged after operation ${this.last}: ` +
-          "operation numbers follow each other without gaps.");
-      }
-      const buf = Buffer.from(formatRecord(record as UnsignedLogRecord).line + "\n", "utf8");
+      if (records.length === 0) return;
+      records.forEach((record, i) => {
+        if (record.op !== this.last + 1 + i) {
+          throw new BackupError(STATUS.FOREIGN_LOG_FILE, `Operation ${record.op} can't be logged after operation ${this.last + i}: ` +
+            "operation numbers follow each other without gaps.");
+        }
+      });
+      const lines = records.map((record) => formatRecord(record).line + "\n");
+      const buf = Buffer.from(lines.join(""), "utf8");
+      const first = records[0]!.op;
       const at = this.size;
       try {
         await writeAllAt(fh, buf, at);
       } catch (err) {
         // Nothing was flushed yet: cutting back to `at` restores the file exactly (unless that fails too).
         await fh.truncate(at).catch(() => this.fail(`cutting back a failed append failed`));
-        throw this.appendError(record.op, err);
+        throw this.appendError(first, records.length, err);
       }
       try {
         await fh.datasync();
       } catch (err) {
-        // After a failed flush the kernel may have dropped the pages: what is on disk is unknown. The record is cut
-        // off as well as can be (the client is told its write failed, so the next start must not replay it), and the
-        // log refuses everything until a restart, since a later flush could report success for pages already lost.
+        // After a failed flush the kernel may have dropped the pages: what is on disk is unknown. The records are cut
+        // off as well as can be (the clients are told their writes failed, so the next start must not replay them),
+        // and the log refuses everything until a restart, since a later flush could report success for pages already lost.
         await fh.truncate(at).then(() => fh.datasync()).catch(() => undefined);
         this.fail(`a flush failed (${(err as NodeJS.ErrnoException).code})`);
-        throw this.appendError(record.op, err);
+        throw this.appendError(first, records.length, err);
       }
-      this.lastRecordOffset = at;
+      this.lastRecordOffset = at + Buffer.byteLength(lines.slice(0, -1).join(""), "utf8");
+      this.lastGroup = { firstOp: first, offset: at, count: records.length };
       this.size = at + buf.length;
-      this.last = record.op;
-      this.count++;
+      this.last = records.at(-1)!.op;
+      this.count += records.length;
+    });
+  }
+
+  /**
+   * Takes back the last group appended, whose first operation is `firstOp`: for writes whose data file commit
+   * failed after their append (none of them was acknowledged).
+   */
+  takeBack(firstOp: number): Promise<void> {
+    return this.enqueue(async () => {
+      const fh = this.usable();
+      const group = this.lastGroup;
+      if (!group || group.firstOp !== firstOp || group.firstOp + group.count - 1 !== this.last) {
+        throw new BackupError(STATUS.NO_LOG_FILE, `Operations ${firstOp} to ${this.last} can't be taken back from the log file ${this.opts.logFile}: ` +
+          "they are not the last group written to the current file.");
+      }
+      try {
+        await fh.truncate(group.offset);
+        await fh.datasync();
+      } catch (err) {
+        this.fail(`taking back operations ${firstOp} to ${this.last} failed (${(err as NodeJS.ErrnoException).code})`);
+        throw this.broken;
+      }
+      this.size = group.offset;
+      this.lastRecordOffset = null;
+      this.lastGroup = null;
+      this.last = firstOp - 1;
+      this.count -= group.count;
     });
   }
 
@@ -234,6 +277,7 @@ export class OperationLog implements WriteLog {
       }
       this.size = this.lastRecordOffset;
       this.lastRecordOffset = null;
+      this.lastGroup = null;
       this.last = op - 1;
       this.count--;
     });
@@ -281,6 +325,7 @@ export class OperationLog implements WriteLog {
         this.size = (await this.fh.stat()).size;
         this.count = 0;
         this.lastRecordOffset = null;
+        this.lastGroup = null;
       } catch (err) {
         this.fail(`no new log file could be started after ${segment.path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
         throw this.broken;
@@ -320,9 +365,10 @@ export class OperationLog implements WriteLog {
       "Writes are refused so that none goes unlogged; restart the server (the log is checked again at start).");
   }
 
-  private appendError(op: number, err: unknown): BackupError {
-    return new BackupError(STATUS.NO_LOG_FILE, `Operation ${op} could not be written to the log file ${this.opts.logFile} ` +
-      `(${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); the write is refused so that nothing goes unlogged.`);
+  private appendError(op: number, count: number, err: unknown): BackupError {
+    const what = count === 1 ? `Operation ${op} could not` : `Operations ${op} to ${op + count - 1} could not`;
+    return new BackupError(STATUS.NO_LOG_FILE, `${what} be written to the log file ${this.opts.logFile} ` +
+      `(${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); ${count === 1 ? "the write is" : "these writes are"} refused so that nothing goes unlogged.`);
   }
 }
 
