@@ -17,7 +17,7 @@ import type { BackupOverview } from "@/server/engine/overview";
 export function BackupPage() {
   const trpc = useTRPC();
   const user = useShellUser();
-  const { running, last, connected, automation } = useEventStream();
+  const { running, last, connected, reconnecting, automation } = useEventStream();
   const overview = useQuery(trpc.backup.overview.queryOptions());
   const [error, setError] = useState<string | null>(null);
   const start = useMutation(trpc.backup.start.mutationOptions({ onError: (e) => setError(e.message), onSuccess: () => setError(null) }));
@@ -35,7 +35,7 @@ export function BackupPage() {
         <h1 className="text-2xl font-semibold">Backup</h1>
         {o?.databaseName && <span className="text-slate-600">Database: <strong>{o.databaseName}</strong></span>}
         <span className={`ml-auto text-xs ${connected ? "text-emerald-700" : "text-amber-700"}`} aria-live="polite">
-          {connected ? "● Live" : "○ Connecting…"}
+          {connected ? "● Live" : reconnecting ? "○ Reconnecting…" : "○ Connecting…"}
         </span>
         {/* As in 4D's backup window: the settings one click away from the Backup button. */}
         <Link href="/settings" className="rounded border border-slate-300 px-4 py-2 text-sm hover:bg-slate-100">Database Settings…</Link>

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { TRPCError } from "@trpc/server";
 import { backupOverview } from "../../engine/overview";
 import type { EngineEvent } from "../../engine/progress";
+import { consoleState } from "../console-state";
 import { operatorProcedure, router, viewerProcedure } from "../init";
 import { openStream } from "../streams";
 
@@ -35,7 +36,7 @@ export const backupRouter = router({
       nextBackupDate: o.nextBackup,
       automaticBackupsOff: o.automaticBackupsOff,
       backupHistoryPath: o.historyPath,
-      running: ctx.services.engine.running,
+      running: consoleState(ctx.services.engine).running,
     };
   }),
   /**
@@ -50,13 +51,13 @@ export const backupRouter = router({
       const stream = openStream(ctx.services, ctx.user, "viewer", signal);
       try {
         const events = on(engine, "event", { signal: stream.signal });
-        const running = engine.running;
-        const last = engine.lastResult;
-        if (running?.operationId === input.operationId) yield { type: "progress", progress: running };
-        else if (last?.operationId === input.operationId) {
+        // The outcome first: an operation told finished a moment ago may not have freed its slot yet.
+        const { running, last } = consoleState(engine);
+        if (last?.operationId === input.operationId) {
           yield { type: "finished", outcome: last };
           return;
-        } else throw new TRPCError({ code: "NOT_FOUND", message: "This operation is neither running nor the last one." });
+        } else if (running?.operationId === input.operationId) yield { type: "progress", progress: running };
+        else throw new TRPCError({ code: "NOT_FOUND", message: "This operation is neither running nor the last one." });
         for await (const [event] of events as AsyncIterable<[EngineEvent]>) {
           stream.recheck();
           if (event.type === "progress" && event.progress.operationId === input.operationId) yield event;
