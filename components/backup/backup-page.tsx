@@ -13,6 +13,7 @@ import { AutomationPanel } from "./automation-panel";
 import { Card, Field } from "./card";
 import { STOPPABLE_PHASES, type OperationOutcome } from "@/server/engine/progress";
 import type { BackupOverview } from "@/server/engine/overview";
+import type { LastBackupInfo } from "@/server/history/last-backup";
 
 export function BackupPage() {
   const trpc = useTRPC();
@@ -65,19 +66,15 @@ export function BackupPage() {
       <div className="grid gap-6 md:grid-cols-2">
         <Card title="Last backup">
           {overview.isLoading ? <p>Loading…</p> : o?.lastBackup ? (
-            <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
-              <Field label="Date">{formatDate(o.lastBackup.startingDate)}</Field>
-              <Field label="Status">
-                <span className={o.lastBackup.status === 0 ? "text-emerald-700" : "text-red-700"}>
-                  {o.lastBackup.status} — {o.lastBackup.statusText}
-                </span>
-              </Field>
-              <Field label="Number">{o.lastBackup.backupNumber}</Field>
-              <Field label="Duration">{formatDuration(o.lastBackup.duration)}</Field>
-              <Field label="Size">{formatBytes(o.lastBackup.archiveSize)}</Field>
-              <Field label="Trigger">{formatTrigger(o.lastBackup.trigger, o.lastBackup.user)}</Field>
-              <Field label="Archive"><span className="break-all">{o.lastBackup.archivePath}</span></Field>
-            </dl>
+            <>
+              <LastBackupFields backup={o.lastBackup} />
+              {o.lastCommitted && (
+                <div className="mt-3 border-t border-slate-200 pt-3">
+                  <h3 className="mb-1 text-sm font-semibold">Last successful backup</h3>
+                  <LastBackupFields backup={o.lastCommitted} />
+                </div>
+              )}
+            </>
           ) : <p className="text-sm text-slate-600">No backup has been made yet. Press <strong>Backup</strong> to make the first one.</p>}
         </Card>
 
@@ -136,6 +133,33 @@ export function BackupPage() {
         </Card>
       </div>
     </div>
+  );
+}
+
+/** One backup as the Last backup card shows it; an attempt that made no archive names none. */
+function LastBackupFields({ backup: b }: { backup: LastBackupInfo }) {
+  return (
+    <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
+      <Field label="Date">{formatDate(b.startingDate)}</Field>
+      <Field label="Status">
+        <span className={b.status === 0 ? "text-emerald-700" : "text-red-700"}>{b.status} — {b.statusText}</span>
+      </Field>
+      <Field label="Number">{b.backupNumber}</Field>
+      <Field label="Duration">{formatDuration(b.duration)}</Field>
+      {b.archivePath && <Field label="Size">{formatBytes(b.archiveSize)}</Field>}
+      <Field label="Trigger">{formatTrigger(b.trigger, b.user)}</Field>
+      <Field label="Archive">
+        {!b.archivePath ? <span className="text-slate-600">none: this attempt made no archive</span> : (
+          <span className="break-all">{b.archivePath}{!b.archiveExists && <span className="text-amber-800"> (no longer on disk)</span>}</span>
+        )}
+      </Field>
+      {b.historyPath && !b.inCurrentDestination && (
+        <Field label="History">
+          <span className="break-all">{b.historyPath}</span>{" "}
+          <span className="text-amber-800">— in the destination it was made in; the destination has changed since, and this backup is not in the current destination&apos;s history.</span>
+        </Field>
+      )}
+    </dl>
   );
 }
 

@@ -33,6 +33,14 @@ export const backupRouter = router({
       lastBackupStatusText: last?.statusText ?? null,
       lastBackupNumber: last?.backupNumber ?? null,
       lastBackupDuration: last?.duration ?? null,
+      /** The archive the last backup committed (null: it made none), and whether it is still on disk. */
+      lastBackupArchivePath: last?.archivePath ?? null,
+      lastBackupArchiveExists: last?.archiveExists ?? false,
+      /** The history the last backup is in: another destination's when the destination changed since. */
+      lastBackupHistoryPath: last?.historyPath ?? null,
+      /** The last backup that committed an archive, when the last attempt did not. */
+      lastSuccessfulBackup: o.lastCommitted && { date: o.lastCommitted.startingDate, number: o.lastCommitted.backupNumber,
+        status: o.lastCommitted.status, archivePath: o.lastCommitted.archivePath, archiveExists: o.lastCommitted.archiveExists, historyPath: o.lastCommitted.historyPath },
       nextBackupDate: o.nextBackup,
       automaticBackupsOff: o.automaticBackupsOff,
       backupHistoryPath: o.historyPath,
