@@ -5,6 +5,7 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useEffect, useState } from "react";
 import { useEventStream } from "../event-stream";
+import { LogProblemBanner } from "../log-problem-banner";
 import { useShellUser } from "../console-shell";
 import { useTRPC } from "../trpc";
 import { formatBytes, formatDate, formatDuration, formatTrigger } from "../format";
@@ -50,6 +51,7 @@ export function BackupPage() {
 
       {error && <p role="alert" className="rounded border border-red-200 bg-red-50 px-4 py-3 text-red-800">{error}</p>}
       {o?.startupRestore && <StartupRestoreBanner result={o.startupRestore} />}
+      <LogProblemBanner />
       <AutomationPanel canOperate={canOperate} />
       {o?.settingsError && (
         <p role="alert" className="rounded border border-red-200 bg-red-50 px-4 py-3 text-red-800">

@@ -8,6 +8,7 @@ import { useRouter, useSearchParams } from "next/navigation";
 import { useEffect, useState } from "react";
 import { useShellUser } from "../console-shell";
 import { useEventStream } from "../event-stream";
+import { LogProblemBanner } from "../log-problem-banner";
 import { formatDate } from "../format";
 import { useTRPC } from "../trpc";
 import { formatCount, type Cell, type ColumnInfo } from "./cell-values";
@@ -79,6 +80,7 @@ export function DataPage() {
         <h1 className="text-2xl font-semibold">Data</h1>
         {isAdmin && <button type="button" onClick={() => open({ kind: "newTable" })} className={`${buttonClass.secondary} ml-auto`}>New table</button>}
       </div>
+      <LogProblemBanner />
       <LockBanner />
       {!canWrite && (
         <p className="rounded border border-amber-200 bg-amber-50 px-4 py-3 text-sm text-amber-900">

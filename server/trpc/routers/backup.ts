@@ -4,6 +4,7 @@ import { on } from "node:events";
 import { z } from "zod";
 import { TRPCError } from "@trpc/server";
 import { backupOverview } from "../../engine/overview";
+import { describeLogProblem } from "../../log/log-problem";
 import type { EngineEvent } from "../../engine/progress";
 import { consoleState } from "../console-state";
 import { operatorProcedure, router, viewerProcedure } from "../init";
@@ -24,6 +25,8 @@ export const backupRouter = router({
   stop: operatorProcedure.mutation(({ ctx }) => ({ stopped: ctx.services.engine.stop() })),
   overview: viewerProcedure.query(({ ctx }) => backupOverview(ctx.services.engine, ctx.services.scheduler.nextDue(),
     { startupRestore: ctx.services.startupRestore, automaticOff: ctx.services.automation.automaticOff() })),
+  /** The log file the server could not take at start (1416, 1403), with what to do; null when it is fine. */
+  logProblem: viewerProcedure.query(({ ctx }) => describeLogProblem(ctx.services.currentLog.error, ctx.services.engine.layout.logFile)),
   info: viewerProcedure.query(async ({ ctx }) => {
     const o = await backupOverview(ctx.services.engine, ctx.services.scheduler.nextDue(), { content: false, automaticOff: ctx.services.automation.automaticOff() });
     const last = o.lastBackup;
