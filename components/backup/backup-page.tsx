@@ -9,6 +9,7 @@ import { LogProblemBanner } from "../log-problem-banner";
 import { useShellUser } from "../console-shell";
 import { useTRPC } from "../trpc";
 import { formatBytes, formatDate, formatDuration, formatTrigger } from "../format";
+import { plural } from "@/server/plural";
 import { operationTitle, ProgressPanel } from "./progress-panel";
 import { AutomationPanel } from "./automation-panel";
 import { Card, Field } from "./card";
@@ -96,7 +97,7 @@ export function BackupPage() {
               {o.destination.exists ? (
                 <>
                   <Field label="Free space">{formatBytes(o.destination.freeBytes)} of {formatBytes(o.destination.totalBytes)}</Field>
-                  <Field label="Used by backups">{formatBytes(o.destination.archivesBytes)} in {o.destination.archives} archive(s)</Field>
+                  <Field label="Used by backups">{formatBytes(o.destination.archivesBytes)} in {plural(o.destination.archives, "archive")}</Field>
                 </>
               ) : <Field label="Problem"><span role="alert" className="text-red-700">This folder does not exist: backups will fail (1407).</span></Field>}
             </dl>
@@ -106,7 +107,7 @@ export function BackupPage() {
         <Card title="Content of the next backup">
           {o?.content ? (
             <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
-              <Field label="Structure">{o.content.structure ? `${o.content.structure.files} files, ${formatBytes(o.content.structure.bytes)}` : "not included"}</Field>
+              <Field label="Structure">{o.content.structure ? `${plural(o.content.structure.files, "file")}, ${formatBytes(o.content.structure.bytes)}` : "not included"}</Field>
               <Field label="Data file">{o.content.dataFile ? formatBytes(o.content.dataFile.bytes) : "not included"}</Field>
               <Field label="Attachments">
                 {o.content.attachments.length === 0 ? "none" : (
@@ -114,7 +115,7 @@ export function BackupPage() {
                     {o.content.attachments.map((a) => (
                       <li key={a.path} className="break-all">
                         {a.path}{" "}
-                        {a.found ? <span className="text-slate-600">({a.files} files, {formatBytes(a.bytes)})</span>
+                        {a.found ? <span className="text-slate-600">({plural(a.files, "file")}, {formatBytes(a.bytes)})</span>
                           : <span className="font-medium text-red-700">[NOT FOUND]</span>}
                       </li>
                     ))}
@@ -125,8 +126,11 @@ export function BackupPage() {
                 <Field key={r.path} label="Refused"><span className="text-red-700">{r.path}: {r.reason}</span></Field>
               ))}
               <Field label="Total">{formatBytes(o.content.totalBytes)}</Field>
-              <Field label="Estimated archive">about {formatBytes(o.content.estimatedArchiveBytes)} ({o.content.compression} compression)</Field>
-              <Field label="Kept">{o.content.keepLast ? `the last ${o.content.keepLast} backups` : "all backups"}</Field>
+              <Field label="Estimated archive">
+                about {formatBytes(o.content.estimatedArchiveBytes)} ({o.content.compression} compression;{" "}
+                {o.content.estimateFrom ? "from what each kind of file became in the last archive" : "a rough ratio until there is an archive"})
+              </Field>
+              <Field label="Kept">{o.content.keepLast ? `the last ${plural(o.content.keepLast, "backup")}` : "all backups"}</Field>
               {o.content.warnings.map((w) => (
                 <Field key={w} label="Warning"><span role="alert" className="text-amber-800">{w}</span></Field>
               ))}
@@ -191,7 +195,7 @@ function StartupRestoreBanner({ result: r }: { result: StartupRestore }) {
       <dl className="mt-2 grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
         <Field label="Damage">{r.damage}</Field>
         <Field label="Restored from"><span className="break-all">{r.restoredFrom}</span> (backup #{r.backupNumber})</Field>
-        <Field label="Log">{"applied" in log ? `integrated up to operation ${log.lastOperation} (${log.applied} operation${log.applied === 1 ? "" : "s"})` : `not integrated: ${log.problem}`}</Field>
+        <Field label="Log">{"applied" in log ? `integrated up to operation ${log.lastOperation} (${plural(log.applied, "operation")})` : `not integrated: ${log.problem}`}</Field>
         <Field label="Damaged files kept in"><span className="break-all">{r.damagedKeptIn}</span></Field>
       </dl>
       {r.newLogChain && <p className="mt-2 text-sm font-medium">A new log chain has started: back up now to have a backup of the restored data.</p>}

@@ -9,6 +9,7 @@ import type { BackupEngine } from "./backup-engine";
 import { listArchives } from "./archives";
 import type { RememberedEntry } from "./last-attempts";
 import { collect, type CollectedEntry } from "./collect";
+import { archiveRatios, estimateArchiveBytes, ROUGH_RATIO } from "../zip/size-estimate";
 
 export interface BackupOverview {
   databaseDir: string;
@@ -33,6 +34,8 @@ export interface BackupOverview {
     refused: Array<{ path: string; reason: string }>;
     totalBytes: number;
     estimatedArchiveBytes: number;
+    /** The archive whose ratio per kind of file the estimate uses; null: none yet (a rough ratio). */
+    estimateFrom: string | null;
     compression: string;
     keepLast: number | null;
     /** Plain-English warnings about the settings (e.g. a run that leaves no backup on disk meanwhile). */
@@ -45,8 +48,6 @@ const located = (e: RememberedEntry | null) => (e ? { entry: e, historyPath: e.h
 /** What turns automatic backups back on after 1401 (spec §7). */
 export const AUTOMATIC_OFF_UNTIL = "until the server restarts or a manual backup succeeds";
 
-/** Rough compression ratios for the estimate; the real figure depends on the data. */
-const RATIO = { None: 1, Fast: 0.5, Compact: 0.42 } as const;
 
 const sum = (es: CollectedEntry[]) => es.reduce((n, e) => n + e.size, 0);
 const countFiles = (es: CollectedEntry[]) => es.filter((e) => e.kind !== "directory").length;
@@ -95,11 +96,16 @@ export async function backupOverview(engine: BackupEngine, nextBackup: Date | nu
     return { path: a.attachmentPath, found: a.found, files: countFiles(mine), bytes: sum(mine) };
   });
   const totalBytes = sum(collected.structure) + sum(collected.dataSettings) + dataBytes + sum(collected.attachments);
+  // What each kind of file became in the last archive; a kind it did not hold, or no archive, gets a rough ratio.
+  const lastArchive = archives.at(-1) ?? null;
+  const ratios = lastArchive ? await fs.stat(lastArchive.path).then((s) => archiveRatios(lastArchive.path, s.mtimeMs)).catch(() => null) : null;
+  const files = [...collected.structure, ...collected.dataSettings, ...collected.attachments, { name: path.basename(engine.layout.dataFile), size: dataBytes }];
   out.content = {
     structure: includeStructureFile ? { files: countFiles(collected.structure), bytes: sum(collected.structure) } : null,
     dataFile: includeDataFile ? { bytes: dataBytes + sum(collected.dataSettings) } : null,
     attachments, refused: ctx.refusedAttachments, totalBytes,
-    estimatedArchiveBytes: Math.round(totalBytes * RATIO[ctx.settings.advanced.compressionRate]),
+    estimatedArchiveBytes: estimateArchiveBytes(files, ratios, ROUGH_RATIO[ctx.settings.advanced.compressionRate]),
+    estimateFrom: ratios && lastArchive ? lastArchive.path : null,
     compression: ctx.settings.advanced.compressionRate,
     keepLast: ctx.settings.advanced.setNumber.enable ? ctx.settings.advanced.setNumber.value : null,
     warnings: eraseBeforeWarning(ctx.settings),

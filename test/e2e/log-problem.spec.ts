@@ -8,9 +8,11 @@ import { trpcMutate } from "./api";
 import { login, startServer, type TestServer } from "./server";
 
 let server: TestServer | null = null;
+// Three server starts in one test.
+test.setTimeout(240_000);
 test.afterAll(async () => { await server?.stop(); });
 
-async function expectBanner(page: Page, title: RegExp, text: RegExp) {
+async function expectBanner(page: Page, title: string, text: RegExp) {
   for (const where of ["/", "/data"]) {
     await page.goto(`${server!.url}${where}`);
     const banner = page.getByRole("alert", { name: "Log file problem" });
