@@ -34,3 +34,13 @@ export function testThrottleFromEnv(e2eBuild: boolean, env: NodeJS.ProcessEnv = 
   const n = Number(env.STRONGBOX_TEST_THROTTLE_BPS);
   return Number.isFinite(n) && n > 0 ? n : null;
 }
+
+/**
+ * Test-only: event streams end after this many milliseconds and the browser opens them again, so the end-to-end
+ * tests can drop a console's stream in the middle of a backup. Like the slowdown, only in the e2e build.
+ */
+export function testStreamMaxMsFromEnv(e2eBuild: boolean, env: NodeJS.ProcessEnv = process.env): number | undefined {
+  if (!e2eBuild) return undefined;
+  const n = Number(env.STRONGBOX_TEST_STREAM_MAX_MS);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+}

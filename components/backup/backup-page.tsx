@@ -5,19 +5,22 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useEffect, useState } from "react";
 import { useEventStream } from "../event-stream";
+import { LogProblemBanner } from "../log-problem-banner";
 import { useShellUser } from "../console-shell";
 import { useTRPC } from "../trpc";
 import { formatBytes, formatDate, formatDuration, formatTrigger } from "../format";
+import { plural } from "@/server/plural";
 import { operationTitle, ProgressPanel } from "./progress-panel";
 import { AutomationPanel } from "./automation-panel";
 import { Card, Field } from "./card";
 import { STOPPABLE_PHASES, type OperationOutcome } from "@/server/engine/progress";
 import type { BackupOverview } from "@/server/engine/overview";
+import type { LastBackupInfo } from "@/server/history/last-backup";
 
 export function BackupPage() {
   const trpc = useTRPC();
   const user = useShellUser();
-  const { running, last, connected, automation } = useEventStream();
+  const { running, last, connected, reconnecting, automation } = useEventStream();
   const overview = useQuery(trpc.backup.overview.queryOptions());
   const [error, setError] = useState<string | null>(null);
   const start = useMutation(trpc.backup.start.mutationOptions({ onError: (e) => setError(e.message), onSuccess: () => setError(null) }));
@@ -35,7 +38,7 @@ export function BackupPage() {
         <h1 className="text-2xl font-semibold">Backup</h1>
         {o?.databaseName && <span className="text-slate-600">Database: <strong>{o.databaseName}</strong></span>}
         <span className={`ml-auto text-xs ${connected ? "text-emerald-700" : "text-amber-700"}`} aria-live="polite">
-          {connected ? "● Live" : "○ Connecting…"}
+          {connected ? "● Live" : reconnecting ? "○ Reconnecting…" : "○ Connecting…"}
         </span>
         {/* As in 4D's backup window: the settings one click away from the Backup button. */}
         <Link href="/settings" className="rounded border border-slate-300 px-4 py-2 text-sm hover:bg-slate-100">Database Settings…</Link>
@@ -49,6 +52,7 @@ export function BackupPage() {
 
       {error && <p role="alert" className="rounded border border-red-200 bg-red-50 px-4 py-3 text-red-800">{error}</p>}
       {o?.startupRestore && <StartupRestoreBanner result={o.startupRestore} />}
+      <LogProblemBanner />
       <AutomationPanel canOperate={canOperate} />
       {o?.settingsError && (
         <p role="alert" className="rounded border border-red-200 bg-red-50 px-4 py-3 text-red-800">
@@ -65,19 +69,15 @@ export function BackupPage() {
       <div className="grid gap-6 md:grid-cols-2">
         <Card title="Last backup">
           {overview.isLoading ? <p>Loading…</p> : o?.lastBackup ? (
-            <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
-              <Field label="Date">{formatDate(o.lastBackup.startingDate)}</Field>
-              <Field label="Status">
-                <span className={o.lastBackup.status === 0 ? "text-emerald-700" : "text-red-700"}>
-                  {o.lastBackup.status} — {o.lastBackup.statusText}
-                </span>
-              </Field>
-              <Field label="Number">{o.lastBackup.backupNumber}</Field>
-              <Field label="Duration">{formatDuration(o.lastBackup.duration)}</Field>
-              <Field label="Size">{formatBytes(o.lastBackup.archiveSize)}</Field>
-              <Field label="Trigger">{formatTrigger(o.lastBackup.trigger, o.lastBackup.user)}</Field>
-              <Field label="Archive"><span className="break-all">{o.lastBackup.archivePath}</span></Field>
-            </dl>
+            <>
+              <LastBackupFields backup={o.lastBackup} />
+              {o.lastCommitted && (
+                <div className="mt-3 border-t border-slate-200 pt-3">
+                  <h3 className="mb-1 text-sm font-semibold">Last successful backup</h3>
+                  <LastBackupFields backup={o.lastCommitted} />
+                </div>
+              )}
+            </>
           ) : <p className="text-sm text-slate-600">No backup has been made yet. Press <strong>Backup</strong> to make the first one.</p>}
         </Card>
 
@@ -97,7 +97,7 @@ export function BackupPage() {
               {o.destination.exists ? (
                 <>
                   <Field label="Free space">{formatBytes(o.destination.freeBytes)} of {formatBytes(o.destination.totalBytes)}</Field>
-                  <Field label="Used by backups">{formatBytes(o.destination.archivesBytes)} in {o.destination.archives} archive(s)</Field>
+                  <Field label="Used by backups">{formatBytes(o.destination.archivesBytes)} in {plural(o.destination.archives, "archive")}</Field>
                 </>
               ) : <Field label="Problem"><span role="alert" className="text-red-700">This folder does not exist: backups will fail (1407).</span></Field>}
             </dl>
@@ -107,7 +107,7 @@ export function BackupPage() {
         <Card title="Content of the next backup">
           {o?.content ? (
             <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
-              <Field label="Structure">{o.content.structure ? `${o.content.structure.files} files, ${formatBytes(o.content.structure.bytes)}` : "not included"}</Field>
+              <Field label="Structure">{o.content.structure ? `${plural(o.content.structure.files, "file")}, ${formatBytes(o.content.structure.bytes)}` : "not included"}</Field>
               <Field label="Data file">{o.content.dataFile ? formatBytes(o.content.dataFile.bytes) : "not included"}</Field>
               <Field label="Attachments">
                 {o.content.attachments.length === 0 ? "none" : (
@@ -115,7 +115,7 @@ export function BackupPage() {
                     {o.content.attachments.map((a) => (
                       <li key={a.path} className="break-all">
                         {a.path}{" "}
-                        {a.found ? <span className="text-slate-600">({a.files} files, {formatBytes(a.bytes)})</span>
+                        {a.found ? <span className="text-slate-600">({plural(a.files, "file")}, {formatBytes(a.bytes)})</span>
                           : <span className="font-medium text-red-700">[NOT FOUND]</span>}
                       </li>
                     ))}
@@ -126,8 +126,11 @@ export function BackupPage() {
                 <Field key={r.path} label="Refused"><span className="text-red-700">{r.path}: {r.reason}</span></Field>
               ))}
               <Field label="Total">{formatBytes(o.content.totalBytes)}</Field>
-              <Field label="Estimated archive">about {formatBytes(o.content.estimatedArchiveBytes)} ({o.content.compression} compression)</Field>
-              <Field label="Kept">{o.content.keepLast ? `the last ${o.content.keepLast} backups` : "all backups"}</Field>
+              <Field label="Estimated archive">
+                about {formatBytes(o.content.estimatedArchiveBytes)} ({o.content.compression} compression;{" "}
+                {o.content.estimateFrom ? "from what each kind of file became in the last archive" : "a rough ratio until there is an archive"})
+              </Field>
+              <Field label="Kept">{o.content.keepLast ? `the last ${plural(o.content.keepLast, "backup")}` : "all backups"}</Field>
               {o.content.warnings.map((w) => (
                 <Field key={w} label="Warning"><span role="alert" className="text-amber-800">{w}</span></Field>
               ))}
@@ -136,6 +139,33 @@ export function BackupPage() {
         </Card>
       </div>
     </div>
+  );
+}
+
+/** One backup as the Last backup card shows it; an attempt that made no archive names none. */
+function LastBackupFields({ backup: b }: { backup: LastBackupInfo }) {
+  return (
+    <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
+      <Field label="Date">{formatDate(b.startingDate)}</Field>
+      <Field label="Status">
+        <span className={b.status === 0 ? "text-emerald-700" : "text-red-700"}>{b.status} — {b.statusText}</span>
+      </Field>
+      <Field label="Number">{b.backupNumber}</Field>
+      <Field label="Duration">{formatDuration(b.duration)}</Field>
+      {b.archivePath && <Field label="Size">{formatBytes(b.archiveSize)}</Field>}
+      <Field label="Trigger">{formatTrigger(b.trigger, b.user)}</Field>
+      <Field label="Archive">
+        {!b.archivePath ? <span className="text-slate-600">none: this attempt made no archive</span> : (
+          <span className="break-all">{b.archivePath}{!b.archiveExists && <span className="text-amber-800"> (no longer on disk)</span>}</span>
+        )}
+      </Field>
+      {b.historyPath && !b.inCurrentDestination && (
+        <Field label="History">
+          <span className="break-all">{b.historyPath}</span>{" "}
+          <span className="text-amber-800">— in the destination it was made in; the destination has changed since, and this backup is not in the current destination&apos;s history.</span>
+        </Field>
+      )}
+    </dl>
   );
 }
 
@@ -165,7 +195,7 @@ function StartupRestoreBanner({ result: r }: { result: StartupRestore }) {
       <dl className="mt-2 grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
         <Field label="Damage">{r.damage}</Field>
         <Field label="Restored from"><span className="break-all">{r.restoredFrom}</span> (backup #{r.backupNumber})</Field>
-        <Field label="Log">{"applied" in log ? `integrated up to operation ${log.lastOperation} (${log.applied} operation${log.applied === 1 ? "" : "s"})` : `not integrated: ${log.problem}`}</Field>
+        <Field label="Log">{"applied" in log ? `integrated up to operation ${log.lastOperation} (${plural(log.applied, "operation")})` : `not integrated: ${log.problem}`}</Field>
         <Field label="Damaged files kept in"><span className="break-all">{r.damagedKeptIn}</span></Field>
       </dl>
       {r.newLogChain && <p className="mt-2 text-sm font-medium">A new log chain has started: back up now to have a backup of the restored data.</p>}

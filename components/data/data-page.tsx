@@ -8,7 +8,9 @@ import { useRouter, useSearchParams } from "next/navigation";
 import { useEffect, useState } from "react";
 import { useShellUser } from "../console-shell";
 import { useEventStream } from "../event-stream";
+import { LogProblemBanner } from "../log-problem-banner";
 import { formatDate } from "../format";
+import { plural } from "@/server/plural";
 import { useTRPC } from "../trpc";
 import { formatCount, type Cell, type ColumnInfo } from "./cell-values";
 import { buttonClass, inputClass, Modal } from "./modal";
@@ -79,6 +81,7 @@ export function DataPage() {
         <h1 className="text-2xl font-semibold">Data</h1>
         {isAdmin && <button type="button" onClick={() => open({ kind: "newTable" })} className={`${buttonClass.secondary} ml-auto`}>New table</button>}
       </div>
+      <LogProblemBanner />
       <LockBanner />
       {!canWrite && (
         <p className="rounded border border-amber-200 bg-amber-50 px-4 py-3 text-sm text-amber-900">
@@ -99,10 +102,10 @@ export function DataPage() {
                 return (
                   <li key={t.name}>
                     <Link href={{ pathname: "/data", query: { table: t.name } }} aria-current={current ? "true" : undefined}
-                      aria-label={`${t.name} (${formatCount(t.rowCount)} rows)`}
+                      aria-label={`${t.name} (${plural(t.rowCount, "row", "rows", formatCount)})`}
                       className={`flex items-baseline justify-between gap-2 rounded px-2 py-1.5 text-sm ${current ? "bg-slate-900 text-white" : "hover:bg-slate-100"}`}>
                       <span className="truncate font-mono">{t.name}</span>
-                      <span className={`text-xs ${current ? "text-slate-300" : "text-slate-500"}`}>{formatCount(t.rowCount)} rows</span>
+                      <span className={`text-xs ${current ? "text-slate-300" : "text-slate-500"}`}>{plural(t.rowCount, "row", "rows", formatCount)}</span>
                     </Link>
                   </li>
                 );
@@ -232,7 +235,7 @@ function TableView({ table, fallbackColumns, fallbackKey, canWrite, isAdmin, onA
     <section aria-label={`Table ${table}`} className="space-y-3">
       <div className="flex flex-wrap items-center gap-3">
         <h2 className="font-mono text-lg font-semibold">{table}</h2>
-        <span className="text-sm text-slate-500">{columns.length} columns · key {primaryKey}</span>
+        <span className="text-sm text-slate-500">{plural(columns.length, "column")} · key {primaryKey}</span>
         <div className="ml-auto flex gap-2">
           {isAdmin && <button type="button" onClick={onAddColumn} className={buttonClass.secondary}>Add column</button>}
           {canWrite && <button type="button" onClick={onAdd} className={buttonClass.primary}>Add row</button>}

@@ -4,6 +4,7 @@
 // words; the table below holds every figure for anyone who can't see the picture.
 import type { ChartPoint } from "@/server/history/history-view";
 import { formatBytes, formatDate, formatDuration } from "../format";
+import { plural } from "@/server/plural";
 
 const W = 760, H = 260;
 const PAD = { left: 70, right: 78, top: 16, bottom: 44 };
@@ -61,7 +62,7 @@ export function HistoryChart({ points, backups }: { points: ChartPoint[]; backup
   const line = points.map((p, i) => `${i ? "L" : "M"}${x(i).toFixed(1)},${yDuration(p.duration).toFixed(1)}`).join(" ");
   const [dMin, dMax] = range(points.map((p) => p.duration));
   const failed = points.filter((p) => p.outcome !== "success").length;
-  const label = `Chart of the last ${points.length} backup${backups > points.length ? `s (of ${backups} kept)` : "s"}, from ${formatDate(points[0].startingDate)} to ${formatDate(points.at(-1)!.startingDate)}: `
+  const label = `Chart of the last ${plural(points.length, "backup")}${backups > points.length ? ` (of ${backups} kept)` : ""}, from ${formatDate(points[0].startingDate)} to ${formatDate(points.at(-1)!.startingDate)}: `
     + `duration from ${formatDuration(dMin)} to ${formatDuration(dMax)}; `
     + (sizes.length ? `archive size from ${formatBytes(Math.min(...sizes))} to ${formatBytes(Math.max(...sizes))}` : "no archive kept")
     + (failed ? `; ${failed} not successful.` : "; all successful.");

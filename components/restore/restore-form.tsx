@@ -5,6 +5,7 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { useId, useState } from "react";
 import { buttonClass, inputClass } from "../data/modal";
 import { formatBytes, formatDate } from "../format";
+import { plural } from "@/server/plural";
 import { useTRPC } from "../trpc";
 import type { ArchiveContents, OperationHandlers } from "./types";
 import { useDebounced } from "../use-debounced";
@@ -12,7 +13,7 @@ import { useDebounced } from "../use-debounced";
 /** The folder is checked once typing pauses this long: a check per keystroke would mostly answer stale text. */
 const TARGET_CHECK_DELAY_MS = 300;
 
-const files = (n: number) => `${n.toLocaleString()} file${n === 1 ? "" : "s"}`;
+const files = (n: number) => plural(n, "file", "files", (c) => c.toLocaleString());
 
 export function RestoreForm({ contents: c, busy, onStarted, onError }: OperationHandlers & { contents: ArchiveContents; busy: boolean }) {
   const trpc = useTRPC();

@@ -9,6 +9,7 @@ import { openNoFollow } from "../fs/safe-open";
 import { hashPassword, randomPassword, verifyPassword } from "./passwords";
 import { LoginThrottle } from "./login-throttle";
 import { nameSchema, ROLES, type Role } from "./roles";
+import { plural } from "../plural";
 
 export interface User {
   id: number;
@@ -152,7 +153,7 @@ export class Users {
     const key = username.trim();
     const { wait, attempt } = this.throttle.begin(key, address);
     if (!attempt) {
-      throw new UserError(`Too many failed sign-in attempts. Try again in ${Math.ceil(wait / 1000)} seconds.`);
+      throw new UserError(`Too many failed sign-in attempts. Try again in ${plural(Math.ceil(wait / 1000), "second")}.`);
     }
     const row = this.db.prepare("SELECT * FROM users WHERE username = ?").get(key) as Row | undefined;
     // Hash even for an unknown name so that timing does not tell which names exist.

@@ -11,7 +11,7 @@ import { BackupLocks } from "../locks/backup-locks";
 import { removeSegments, writeLogBackup } from "../log/log-backup";
 import { currentMarks, recordSnapshotMarks, type DataFileMarks } from "../data/data-change";
 import { databaseLayout } from "../database/layout";
-import { BackupHistory, toHistoryEntry, type HistoryEntry } from "../history/backup-history";
+import { BackupHistory, HISTORY_FILE_NAME, toHistoryEntry, type HistoryEntry } from "../history/backup-history";
 import { BackupJournal, formatBlock } from "../journal/backup-journal";
 import { DEFAULT_HOOK_TIMEOUT_MS, findHook, hookEnv, hookSummary, isHookError, runHook, startupDecision, type HookContext } from "../hooks/backup-hooks";
 import type { OperationRecord, Trigger } from "../operation";
@@ -546,7 +546,7 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
       console.error(`[strongbox] the operations ledger could not be updated: ${(err as Error).message}`);
     }
     try {
-      if (record.backupNumber > 0) this.lastAttempts.record(toHistoryEntry(record));
+      if (record.backupNumber > 0) this.lastAttempts.record(toHistoryEntry(record), ctx ? path.join(ctx.destination, HISTORY_FILE_NAME) : null);
     } catch (err) {
       console.error(`[strongbox] the last backup attempt could not be recorded in console.sqlite: ${(err as Error).message}`);
     }

@@ -1,21 +1,25 @@
 // What the Backup page shows besides the running operation (spec §10): the destination with its space, the
 // last backup, the content of the next backup with its estimated size. Read-only; computed on request.
 import fs from "node:fs/promises";
-import type { HistoryEntry } from "../history/backup-history";
+import path from "node:path";
+import { HISTORY_FILE_NAME, type HistoryEntry } from "../history/backup-history";
+import { lastBackups, type LastBackupInfo } from "../history/last-backup";
 import type { StartupRestore } from "../restore/automatic-restore";
 import type { BackupEngine } from "./backup-engine";
 import { listArchives } from "./archives";
+import type { RememberedEntry } from "./last-attempts";
 import { collect, type CollectedEntry } from "./collect";
+import { archiveRatios, estimateArchiveBytes, ROUGH_RATIO } from "../zip/size-estimate";
 
 export interface BackupOverview {
   databaseDir: string;
   databaseName: string | null;
   settingsError: string | null;
   destination: null | { path: string; exists: boolean; freeBytes: number | null; totalBytes: number | null; archives: number; archivesBytes: number };
-  lastBackup: null | {
-    backupNumber: number; startingDate: string; endingDate: string; duration: number; status: number; statusText: string;
-    partial: boolean; archiveSize: number | null; archivePath: string; trigger: string; user: string | null;
-  };
+  /** The newest backup attempt known, also one whose history is in another (or a lost) destination. */
+  lastBackup: LastBackupInfo | null;
+  /** The last backup that committed an archive, when the newest attempt did not (failed, stopped). */
+  lastCommitted: LastBackupInfo | null;
   /** When the scheduler runs the next backup; null when none is scheduled, or automatic backups are off. */
   nextBackup: string | null;
   /** Automatic backups turned off after 1401: since when, why, and until what (instead of a next date). */
@@ -30,6 +34,8 @@ export interface BackupOverview {
     refused: Array<{ path: string; reason: string }>;
     totalBytes: number;
     estimatedArchiveBytes: number;
+    /** The archive whose ratio per kind of file the estimate uses; null: none yet (a rough ratio). */
+    estimateFrom: string | null;
     compression: string;
     keepLast: number | null;
     /** Plain-English warnings about the settings (e.g. a run that leaves no backup on disk meanwhile). */
@@ -37,19 +43,11 @@ export interface BackupOverview {
   };
 }
 
-function lastBackupOf(e: HistoryEntry): NonNullable<BackupOverview["lastBackup"]> {
-  return {
-    backupNumber: e.backupNumber, startingDate: e.startingDate, endingDate: e.endingDate, duration: e.duration,
-    status: e.status, statusText: e.statusText ?? "", partial: e.partial ?? false, archiveSize: e.archiveSize ?? null,
-    archivePath: e.backupPath, trigger: e.trigger ?? "", user: e.user ?? null,
-  };
-}
+const located = (e: RememberedEntry | null) => (e ? { entry: e, historyPath: e.historyPath } : null);
 
 /** What turns automatic backups back on after 1401 (spec §7). */
 export const AUTOMATIC_OFF_UNTIL = "until the server restarts or a manual backup succeeds";
 
-/** Rough compression ratios for the estimate; the real figure depends on the data. */
-const RATIO = { None: 1, Fast: 0.5, Compact: 0.42 } as const;
 
 const sum = (es: CollectedEntry[]) => es.reduce((n, e) => n + e.size, 0);
 const countFiles = (es: CollectedEntry[]) => es.filter((e) => e.kind !== "directory").length;
@@ -63,17 +61,17 @@ export async function backupOverview(engine: BackupEngine, nextBackup: Date | nu
   // After 1401 the scheduler's next time is not a backup that will run: what is true is "off until …".
   const off = opts.automaticOff ? { ...opts.automaticOff, until: AUTOMATIC_OFF_UNTIL } : null;
   const out: BackupOverview = { databaseDir: engine.opts.databaseDir, databaseName: null, settingsError: null, destination: null,
-    lastBackup: null, nextBackup: off ? null : (nextBackup?.toISOString() ?? null), automaticBackupsOff: off, historyPath: null,
+    lastBackup: null, lastCommitted: null, nextBackup: off ? null : (nextBackup?.toISOString() ?? null), automaticBackupsOff: off, historyPath: null,
     startupRestore: opts.startupRestore ?? null, content: null };
-  // The last attempt the engine recorded: what is shown when the history has nothing newer (it could not be
+  // The last attempts the engine remembered: what is shown when the history has nothing newer (it could not be
   // written, it is in another destination, or the settings can't be read).
-  const attempt = engine.lastAttempts.last();
-  if (attempt) out.lastBackup = lastBackupOf(attempt);
+  const remembered = { attempt: located(engine.lastAttempts.last()), committed: located(engine.lastAttempts.lastCommitted()) };
   let ctx;
   try {
     ctx = await engine.resolve();
   } catch (err) {
     out.settingsError = (err as Error).message;
+    Object.assign(out, await lastBackups(null, remembered));
     return out;
   }
   out.databaseName = ctx.databaseName;
@@ -85,10 +83,9 @@ export async function backupOverview(engine: BackupEngine, nextBackup: Date | nu
     freeBytes: exists && st ? st.bavail * st.bsize : null, totalBytes: exists && st ? st.blocks * st.bsize : null,
     archives: archives.length, archivesBytes: archives.reduce((n, a) => n + a.size, 0),
   };
-  out.historyPath = `${ctx.destination}/backupHistory.json`;
+  out.historyPath = path.join(ctx.destination, HISTORY_FILE_NAME);
   const { entries } = await engine.history(ctx).read().catch(() => ({ entries: [] as HistoryEntry[] }));
-  const last = [...entries].reverse().find((e) => (e.operation ?? "backup") === "backup");
-  if (last && (!attempt || Date.parse(last.endingDate) >= Date.parse(attempt.endingDate))) out.lastBackup = lastBackupOf(last);
+  Object.assign(out, await lastBackups({ entries, path: out.historyPath }, remembered));
   if (opts.content === false) return out;
   const { includeStructureFile, includeDataFile } = ctx.settings.general;
   const collected = await collect({ databaseDir: engine.opts.databaseDir, includeStructure: includeStructureFile, includeData: includeDataFile, attachments: ctx.attachments });
@@ -99,11 +96,16 @@ export async function backupOverview(engine: BackupEngine, nextBackup: Date | nu
     return { path: a.attachmentPath, found: a.found, files: countFiles(mine), bytes: sum(mine) };
   });
   const totalBytes = sum(collected.structure) + sum(collected.dataSettings) + dataBytes + sum(collected.attachments);
+  // What each kind of file became in the last archive; a kind it did not hold, or no archive, gets a rough ratio.
+  const lastArchive = archives.at(-1) ?? null;
+  const ratios = lastArchive ? await fs.stat(lastArchive.path).then((s) => archiveRatios(lastArchive.path, s.mtimeMs)).catch(() => null) : null;
+  const files = [...collected.structure, ...collected.dataSettings, ...collected.attachments, { name: path.basename(engine.layout.dataFile), size: dataBytes }];
   out.content = {
     structure: includeStructureFile ? { files: countFiles(collected.structure), bytes: sum(collected.structure) } : null,
     dataFile: includeDataFile ? { bytes: dataBytes + sum(collected.dataSettings) } : null,
     attachments, refused: ctx.refusedAttachments, totalBytes,
-    estimatedArchiveBytes: Math.round(totalBytes * RATIO[ctx.settings.advanced.compressionRate]),
+    estimatedArchiveBytes: estimateArchiveBytes(files, ratios, ROUGH_RATIO[ctx.settings.advanced.compressionRate]),
+    estimateFrom: ratios && lastArchive ? lastArchive.path : null,
     compression: ctx.settings.advanced.compressionRate,
     keepLast: ctx.settings.advanced.setNumber.enable ? ctx.settings.advanced.setNumber.value : null,
     warnings: eraseBeforeWarning(ctx.settings),

@@ -1,6 +1,7 @@
 // Renders one operation as a backup journal block (spec §5): the plain text an administrator reads in
 // `Logs/Backup Journal[NNN].txt`, and the console shows live while the operation runs.
 import type { OperationKind, OperationRecord, Trigger } from "../operation";
+import { plural } from "../plural";
 
 export interface BlockOptions {
   /** BackupJournalVerboseMode (VerboseMode). False: header, Starting and Error reported lines only. */
@@ -81,7 +82,7 @@ export function formatTrigger(trigger: Trigger): string {
 }
 
 function files(n: number): string {
-  return n === 1 ? "1 file" : `${n} files`;
+  return plural(n, "file");
 }
 
 function contentLine(content: OperationRecord["content"] | undefined): string | null {

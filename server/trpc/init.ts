@@ -8,6 +8,7 @@ import type { Services } from "../services";
 import { SHUTTING_DOWN_MESSAGE, SHUTTING_DOWN_STREAM_MESSAGE } from "../shutdown";
 import { isSettingsInputError } from "../settings/settings-input";
 import { isBackupError, STATUS } from "../status";
+import { testStreamMaxMsFromEnv } from "../config";
 
 /**
  * Who calls: a signed-in user, or an API token (spec §11) whose `username` is the token's name, so that every
@@ -51,7 +52,8 @@ export function currentPrincipal(services: Services, p: Principal): Principal | 
 
 const t = initTRPC.context<Context>().create({
   // SSE keep-alive so that proxies and the browser don't drop an idle progress stream.
-  sse: { ping: { enabled: true, intervalMs: 10_000 }, client: { reconnectAfterInactivityMs: 25_000 } },
+  sse: { ping: { enabled: true, intervalMs: 10_000 }, client: { reconnectAfterInactivityMs: 25_000 },
+    maxDurationMs: testStreamMaxMsFromEnv(process.env.STRONGBOX_E2E_BUILD === "1") },
   errorFormatter({ shape, error }) {
     const cause = error.cause;
     // Refused settings carry their problems with the field each is about, for the Settings page.

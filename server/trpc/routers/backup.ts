@@ -4,7 +4,9 @@ import { on } from "node:events";
 import { z } from "zod";
 import { TRPCError } from "@trpc/server";
 import { backupOverview } from "../../engine/overview";
+import { describeLogProblem } from "../../log/log-problem";
 import type { EngineEvent } from "../../engine/progress";
+import { consoleState } from "../console-state";
 import { operatorProcedure, router, viewerProcedure } from "../init";
 import { openStream } from "../streams";
 
@@ -23,6 +25,8 @@ export const backupRouter = router({
   stop: operatorProcedure.mutation(({ ctx }) => ({ stopped: ctx.services.engine.stop() })),
   overview: viewerProcedure.query(({ ctx }) => backupOverview(ctx.services.engine, ctx.services.scheduler.nextDue(),
     { startupRestore: ctx.services.startupRestore, automaticOff: ctx.services.automation.automaticOff() })),
+  /** The log file the server could not take at start (1416, 1403), with what to do; null when it is fine. */
+  logProblem: viewerProcedure.query(({ ctx }) => describeLogProblem(ctx.services.currentLog.error, ctx.services.engine.layout.logFile)),
   info: viewerProcedure.query(async ({ ctx }) => {
     const o = await backupOverview(ctx.services.engine, ctx.services.scheduler.nextDue(), { content: false, automaticOff: ctx.services.automation.automaticOff() });
     const last = o.lastBackup;
@@ -32,10 +36,18 @@ export const backupRouter = router({
       lastBackupStatusText: last?.statusText ?? null,
       lastBackupNumber: last?.backupNumber ?? null,
       lastBackupDuration: last?.duration ?? null,
+      /** The archive the last backup committed (null: it made none), and whether it is still on disk. */
+      lastBackupArchivePath: last?.archivePath ?? null,
+      lastBackupArchiveExists: last?.archiveExists ?? false,
+      /** The history the last backup is in: another destination's when the destination changed since. */
+      lastBackupHistoryPath: last?.historyPath ?? null,
+      /** The last backup that committed an archive, when the last attempt did not. */
+      lastSuccessfulBackup: o.lastCommitted && { date: o.lastCommitted.startingDate, number: o.lastCommitted.backupNumber,
+        status: o.lastCommitted.status, archivePath: o.lastCommitted.archivePath, archiveExists: o.lastCommitted.archiveExists, historyPath: o.lastCommitted.historyPath },
       nextBackupDate: o.nextBackup,
       automaticBackupsOff: o.automaticBackupsOff,
       backupHistoryPath: o.historyPath,
-      running: ctx.services.engine.running,
+      running: consoleState(ctx.services.engine).running,
     };
   }),
   /**
@@ -50,13 +62,13 @@ export const backupRouter = router({
       const stream = openStream(ctx.services, ctx.user, "viewer", signal);
       try {
         const events = on(engine, "event", { signal: stream.signal });
-        const running = engine.running;
-        const last = engine.lastResult;
-        if (running?.operationId === input.operationId) yield { type: "progress", progress: running };
-        else if (last?.operationId === input.operationId) {
+        // The outcome first: an operation told finished a moment ago may not have freed its slot yet.
+        const { running, last } = consoleState(engine);
+        if (last?.operationId === input.operationId) {
           yield { type: "finished", outcome: last };
           return;
-        } else throw new TRPCError({ code: "NOT_FOUND", message: "This operation is neither running nor the last one." });
+        } else if (running?.operationId === input.operationId) yield { type: "progress", progress: running };
+        else throw new TRPCError({ code: "NOT_FOUND", message: "This operation is neither running nor the last one." });
         for await (const [event] of events as AsyncIterable<[EngineEvent]>) {
           stream.recheck();
           if (event.type === "progress" && event.progress.operationId === input.operationId) yield event;

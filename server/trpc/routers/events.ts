@@ -2,20 +2,22 @@
 // gets the whole state, then changes; we start listening before reading the state so nothing falls in between.
 // Each stream takes one of its caller's stream slots and re-checks the caller as it runs (../streams.ts).
 import { on } from "node:events";
-import type { LockState } from "../../locks/backup-locks";
-import type { EngineEvent, OperationOutcome, OperationProgress } from "../../engine/progress";
+import type { EngineEvent } from "../../engine/progress";
+import { consoleState, type ConsoleState } from "../console-state";
 import { router, viewerProcedure } from "../init";
 import { openStream } from "../streams";
 
-export type ConsoleEvent = { type: "state"; running: OperationProgress | null; last: OperationOutcome | null; locks: LockState } | EngineEvent;
+export type ConsoleEvent = ({ type: "state" } & ConsoleState) | EngineEvent;
 
 export const eventsRouter = router({
+  /** The same state as the stream's first event: what a console reads while its stream reconnects. */
+  state: viewerProcedure.query(({ ctx }): ConsoleState => consoleState(ctx.services.engine)),
   onEvents: viewerProcedure.subscription(async function* ({ ctx, signal }): AsyncGenerator<ConsoleEvent> {
     const { engine } = ctx.services;
     const stream = openStream(ctx.services, ctx.user, "viewer", signal);
     try {
       const events = on(engine, "event", { signal: stream.signal });
-      yield { type: "state", running: engine.running, last: engine.lastResult, locks: engine.locks.state() };
+      yield { type: "state", ...consoleState(engine) };
       for await (const [event] of events as AsyncIterable<[EngineEvent]>) {
         stream.recheck();
         yield event;
