@@ -3,6 +3,7 @@
 // version it was signed in with and is valid only while it is still the user's current one, so bumping it (sign
 // out, password change, a lower role) ends every session of that user at once.
 import { z } from "zod";
+import { DomainError } from "../errors";
 import type { ConsoleDb } from "../console/console-db";
 import { openNoFollow } from "../fs/safe-open";
 import { hashPassword, randomPassword, verifyPassword } from "./passwords";
@@ -22,12 +23,13 @@ export const usernameSchema = nameSchema("user");
 export const passwordSchema = z.string().min(8, "A password has at least 8 characters.").max(200);
 export const roleSchema = z.enum(ROLES);
 
-export class UserError extends Error {
-  constructor(message: string) { super(message); this.name = "UserError"; }
+/** A user or token that can't be created or changed as asked (a taken name, the last admin…): a bad request. */
+export class UserError extends DomainError {
+  constructor(message: string) {
+    super(null, message, { code: "BAD_REQUEST" });
+    this.name = "UserError";
+  }
 }
-
-/** By name, not instanceof: the services may come from another bundle entry (see isBackupError). */
-export const isUserError = (err: unknown): err is UserError => err instanceof Error && err.name === "UserError";
 
 interface Row { id: number; username: string; role: Role; created_at: string; password_hash: string; session_version: number }
 const toUser = (r: Row): User => ({ id: r.id, username: r.username, role: r.role, createdAt: r.created_at, sessionVersion: r.session_version });

@@ -9,7 +9,8 @@ import type { BackupEngine } from "../engine/backup-engine";
 import type { AutomationState, OperationOutcome } from "../engine/progress";
 import { formatBlock } from "../journal/backup-journal";
 import type { OperationRecord, Trigger } from "../operation";
-import { isBackupError, STATUS, statusText } from "../status";
+import { isDomainError } from "../errors";
+import { STATUS, statusText } from "../isomorphic/status";
 import { DEFAULT_RETRY_AFTER_SECONDS } from "../settings/defaults";
 import type { AlertStore } from "./alerts";
 import { sendWebhook } from "./webhook";
@@ -175,11 +176,12 @@ export class BackupAutomation {
       outcome = await engine.start({ trigger, scheduledDate }).done;
     } catch (err) {
       // Another operation started in between (-9976): the same as finding it running.
-      if (isBackupError(err) && err.status === STATUS.BACKUP_IN_PROGRESS) return this.busy(trigger, scheduledDate);
+      if (isDomainError(err) && err.status === STATUS.BACKUP_IN_PROGRESS) return this.busy(trigger, scheduledDate);
       // Refused as impossible (the server is shutting down): a failed attempt like any other, recorded and retried.
-      if (isBackupError(err) && classify(err.status, false) === "impossible") {
-        await this.appendJournal(failedRecord(scheduledDate, trigger, err.message, this.now(), err.status));
-        return this.afterFailure(err.status, err.message, scheduledDate);
+      const status = isDomainError(err) ? (err.status ?? STATUS.BACKUP_ERROR) : null;
+      if (status !== null && classify(status, false) === "impossible") {
+        await this.appendJournal(failedRecord(scheduledDate, trigger, (err as Error).message, this.now(), status));
+        return this.afterFailure(status, (err as Error).message, scheduledDate);
       }
       this.opts.log?.(`Automatic backup not started: ${(err as Error).message}`);
       return;

@@ -1,7 +1,7 @@
 // What happens after an automatic backup fails (spec §7, BackupFailure settings): a plain function so that every
 // case is tested without clocks or timers.
 import type { BackupSettings } from "../settings/model";
-import { STATUS } from "../status";
+import { STATUS } from "../isomorphic/status";
 
 export type FailureKind = "success" | "canceled" | "impossible";
 

@@ -7,7 +7,8 @@ import type { Bookkeeping } from "./bookkeeping";
 import type { WriteLog } from "./data-store";
 import type { LogRecord, UnsignedLogRecord } from "./write-ops";
 import { listClosedSegments, OperationLog, type ClosedSegment } from "../log/log-file";
-import { BackupError, STATUS } from "../status";
+import { DomainError, isDomainError } from "../errors";
+import { STATUS } from "../isomorphic/status";
 
 export interface CurrentLogOptions {
   logFile: string;
@@ -17,7 +18,7 @@ export interface CurrentLogOptions {
 
 export class CurrentLog implements WriteLog {
   private log: OperationLog | null = null;
-  private failure: BackupError | null = null;
+  private failure: DomainError | null = null;
 
   constructor(private readonly opts: CurrentLogOptions) {}
 
@@ -27,7 +28,7 @@ export class CurrentLog implements WriteLog {
   }
 
   /** Why the log can't be used (1403/1416), or null. */
-  get error(): BackupError | null {
+  get error(): DomainError | null {
     return this.failure;
   }
 
@@ -87,11 +88,11 @@ export class CurrentLog implements WriteLog {
     if (!useLog) this.failure = null;
     if (this.log) {
       if (!fs.existsSync(this.opts.logFile)) {
-        throw new BackupError(STATUS.NO_LOG_FILE, `The log file ${this.opts.logFile} has disappeared from the disk while the server was using it. ` +
+        throw new DomainError(STATUS.NO_LOG_FILE, `The log file ${this.opts.logFile} has disappeared from the disk while the server was using it. ` +
           "Restart the server to start a new log (the operations since the last backup are in the data file), then back up again.");
       }
       if (this.log.lastOperation !== bookkeeping.lastOperation) {
-        throw new BackupError(STATUS.FOREIGN_LOG_FILE, `The log file ends at operation ${this.log.lastOperation} but the data file's last operation is ` +
+        throw new DomainError(STATUS.FOREIGN_LOG_FILE, `The log file ends at operation ${this.log.lastOperation} but the data file's last operation is ` +
           `${bookkeeping.lastOperation}: they don't match. Check ${this.opts.logFile}.`);
       }
     }
@@ -138,7 +139,7 @@ export class CurrentLog implements WriteLog {
   }
 }
 
-function asLogError(err: unknown, logFile: string): BackupError {
-  if (err instanceof Error && err.name === "BackupError") return err as BackupError;
-  return new BackupError(STATUS.NO_LOG_FILE, `The log file ${logFile} can't be used: ${(err as Error).message}`);
+function asLogError(err: unknown, logFile: string): DomainError {
+  if (isDomainError(err)) return err;
+  return new DomainError(STATUS.NO_LOG_FILE, `The log file ${logFile} can't be used: ${(err as Error).message}`);
 }

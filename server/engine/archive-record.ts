@@ -6,7 +6,7 @@ import fs from "node:fs/promises";
 import { assertRegular } from "../fs/safe-open";
 import type { OperationRecord } from "../operation";
 import { readArchiveManifest } from "../restore/archive-contents";
-import { STATUS, statusText } from "../status";
+import { STATUS, statusText } from "../isomorphic/status";
 import { verifyArchive } from "../zip/zip-reader";
 
 /** SHA-256 and size of a regular file (a FIFO or device is refused at once, never waited on). */

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openConsoleDb } from "../console/console-db";
-import { STATUS } from "../status";
+import { STATUS } from "../isomorphic/status";
 import { readEntry } from "../zip/zip-reader";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
 import { BackupEngine } from "./backup-engine";

@@ -20,7 +20,8 @@ import { MAX_MANIFEST_BYTES } from "../restore/manifest-schema";
 import { loadSettings } from "../settings/backup-settings-file";
 import type { BackupSettings } from "../settings/model";
 import { resolveAttachments, resolveDatabaseName, resolveDestination } from "../settings/resolve";
-import { BackupError, isBackupError, STATUS, statusText } from "../status";
+import { DomainError, isDomainError } from "../errors";
+import { STATUS, statusText } from "../isomorphic/status";
 import { ZipWriter, type ZipSource } from "../zip/zip-writer";
 import { verifyArchive } from "../zip/zip-reader";
 import { applyRetention, archiveName, listArchives, tempArchiveName, tempSnapshotName } from "./archives";
@@ -188,12 +189,12 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
    * synchronously, so two starts in the same tick can't both pass the check.
    */
   protected begin(kind: EngineOperationKind, trigger: Trigger, run: (slot: Slot) => Promise<OperationOutcome>): { operationId: string; done: Promise<OperationOutcome> } {
-    if (this.closing) throw new BackupError(STATUS.BACKUP_ERROR, SHUTTING_DOWN_TEXT);
+    if (this.closing) throw new DomainError(STATUS.BACKUP_ERROR, SHUTTING_DOWN_TEXT);
     if (this.current) {
       if (this.current.progress.kind === "logIntegration") {
-        throw new BackupError(STATUS.LOG_INTEGRATION_RUNNING, "A log integration is running. Wait for it to end, or stop it first.");
+        throw new DomainError(STATUS.LOG_INTEGRATION_RUNNING, "A log integration is running. Wait for it to end, or stop it first.");
       }
-      throw new BackupError(STATUS.BACKUP_IN_PROGRESS, `${RUNNING_TEXT[this.current.progress.kind]} Wait for it to end, or stop it first.`);
+      throw new DomainError(STATUS.BACKUP_IN_PROGRESS, `${RUNNING_TEXT[this.current.progress.kind]} Wait for it to end, or stop it first.`);
     }
     const operationId = crypto.randomUUID();
     const abort = new AbortController();
@@ -221,14 +222,14 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
   private failedOutcome(slot: Slot, err: unknown): OperationOutcome {
     const p = slot.progress;
     const signal = slot.abort.signal;
-    let e: BackupError;
-    if (signal.aborted || isBackupError(err)) e = toBackupError(err, signal);
+    let e: DomainError;
+    if (signal.aborted || isDomainError(err)) e = toBackupError(err, signal);
     else {
       console.error(`[strongbox] the ${OPERATION_NAME[p.kind]} failed unexpectedly:`, err);
-      e = new BackupError(STATUS.BACKUP_ERROR, `The ${OPERATION_NAME[p.kind]} failed: ${(err as Error)?.message ?? String(err)}`);
+      e = new DomainError(STATUS.BACKUP_ERROR, `The ${OPERATION_NAME[p.kind]} failed: ${(err as Error)?.message ?? String(err)}`);
     }
     return {
-      operationId: p.operationId, kind: p.kind, trigger: p.trigger, backupNumber: p.backupNumber ?? 0, status: e.status, statusText: e.message,
+      operationId: p.operationId, kind: p.kind, trigger: p.trigger, backupNumber: p.backupNumber ?? 0, status: e.status ?? STATUS.BACKUP_ERROR, statusText: e.message,
       partial: false, archivePath: null, startingDate: p.startedAt, endingDate: this.now().toISOString(),
     };
   }
@@ -327,7 +328,7 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
       try {
         ctx = await this.resolve();
       } catch (err) {
-        throw new BackupError(STATUS.BACKUP_ERROR, `The backup settings can't be used: ${(err as Error).message}`, { cause: err });
+        throw new DomainError(STATUS.BACKUP_ERROR, `The backup settings can't be used: ${(err as Error).message}`, { cause: err });
       }
       verbose = ctx.settings.advanced.backupJournalVerboseMode;
       for (const r of ctx.refusedAttachments) record.notes.push(`Attachment refused: ${r.path} (${r.reason})`);
@@ -374,7 +375,7 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
       if (includeDataFile) {
         this.phase("snapshot", 1);
         await fs.access(this.layout.dataFile).catch(() => {
-          throw new BackupError(STATUS.BACKUP_ERROR, `The data file ${this.layout.dataFile} is missing.`);
+          throw new DomainError(STATUS.BACKUP_ERROR, `The data file ${this.layout.dataFile} is missing.`);
         });
         // Marks taken before the copy: a write during it makes the next "modified?" answer yes, never a wrong no.
         // Writes arriving from now on wait; the snapshot waits for those already running (1405 after a timeout).
@@ -453,7 +454,7 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
       // Readers refuse a larger manifest (it is what a zip bomb would claim): an archive no restore could read is
       // a failed backup, said plainly, not a surprise on the day of the restore.
       if (manifestData.length > MAX_MANIFEST_BYTES) {
-        throw new BackupError(STATUS.BACKUP_ERROR, `This backup holds ${manifestEntries.length} entries: their list (manifest.json, ${formatMB(manifestData.length)}) ` +
+        throw new DomainError(STATUS.BACKUP_ERROR, `This backup holds ${manifestEntries.length} entries: their list (manifest.json, ${formatMB(manifestData.length)}) ` +
           `is over the ${formatLimit(MAX_MANIFEST_BYTES)} an archive's manifest may have, so the archive could not be read back. Save fewer files per backup (attachments).`);
       }
       await writer.add({ kind: "buffer", name: MANIFEST_NAME, data: manifestData, mtime: this.now() });
@@ -470,7 +471,7 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
           onProgress: (p: { bytesDone: number }) => this.update({ percent: 90 + (9 * p.bytesDone) / Math.max(1, bytesTotal) }),
         });
         if (!check.ok) {
-          throw new BackupError(STATUS.ARCHIVE_CHECK_FAILED, `The archive failed its check against the manifest: ${check.problems.slice(0, 5).join("; ")}`);
+          throw new DomainError(STATUS.ARCHIVE_CHECK_FAILED, `The archive failed its check against the manifest: ${check.problems.slice(0, 5).join("; ")}`);
         }
         verified = true;
       }
@@ -504,10 +505,10 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
         const missing = (err as NodeJS.ErrnoException)?.code === "ENOENT" || e.status === STATUS.ARCHIVE_CHECK_FAILED;
         e = (await destinationLoss(destination, missing ? writing : null)) ?? e;
       }
-      record.status = e.status;
+      record.status = e.status ?? STATUS.BACKUP_ERROR;
       record.statusText = e.message;
       record.partial = false;
-      record.errors.push({ code: e.status, text: e.message });
+      record.errors.push({ code: e.status ?? STATUS.BACKUP_ERROR, text: e.message });
       record.archive = null;
     } finally {
       // 6. Shutdown begins with releasing the locks: waiting writes go on while the hook and the records are written.
@@ -583,13 +584,13 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
     try {
       hook = await findHook(this.layout.hooksDir, "onBackupStartup");
     } catch (err) {
-      throw new BackupError(STATUS.BACKUP_ERROR, isHookError(err) ? err.message : `The On Backup Startup hook can't be used: ${(err as Error).message}`);
+      throw new DomainError(STATUS.BACKUP_ERROR, isHookError(err) ? err.message : `The On Backup Startup hook can't be used: ${(err as Error).message}`);
     }
     if (!hook) return;
     const result = await runHook(hook, { env: hookEnv(this.hookContext(ctx, record, 0, null)), cwd: this.opts.databaseDir, signal, timeoutMs: this.opts.hookTimeoutMs });
     record.notes.push(hookSummary(result), ...result.output.map((l) => `  ${l}`));
     const decision = startupDecision(result);
-    if (!decision.proceed) throw new BackupError(decision.status, decision.text);
+    if (!decision.proceed) throw new DomainError(decision.status, decision.text);
   }
 
   /** On Backup Shutdown (spec §8): gets the status; its own failure is reported, never changes the backup's. */
@@ -671,22 +672,22 @@ export function isCommitted(e: HistoryEntry): boolean {
   return (e.operation ?? "backup") === "backup" && (e.status === 0 || e.partial === true || (e.archiveSize ?? 0) > 0);
 }
 
-function toBackupError(err: unknown, signal: AbortSignal): BackupError {
+function toBackupError(err: unknown, signal: AbortSignal): DomainError {
   if (signal.aborted) return stoppedError(signal);
-  if (isBackupError(err)) return err;
+  if (isDomainError(err)) return err;
   // A link, FIFO or oversized file where the server keeps its own (history, journal…): its message says which.
-  if (isUnsafeFileError(err)) return new BackupError(STATUS.BACKUP_ERROR, err.message);
+  if (isUnsafeFileError(err)) return new DomainError(STATUS.BACKUP_ERROR, err.message);
   const e = err as NodeJS.ErrnoException;
-  if (e?.code === "ENOSPC") return new BackupError(STATUS.BACKUP_ERROR, `Disk full while writing the backup: ${e.message}`);
-  if (e?.code) return new BackupError(STATUS.BACKUP_ERROR, `I/O error during the backup (${e.code}): ${e.message}`);
-  return new BackupError(STATUS.BACKUP_ERROR, `Error during the backup: ${e?.message ?? String(err)}`);
+  if (e?.code === "ENOSPC") return new DomainError(STATUS.BACKUP_ERROR, `Disk full while writing the backup: ${e.message}`);
+  if (e?.code) return new DomainError(STATUS.BACKUP_ERROR, `I/O error during the backup (${e.code}): ${e.message}`);
+  return new DomainError(STATUS.BACKUP_ERROR, `Error during the backup: ${e?.message ?? String(err)}`);
 }
 
 async function checkFreeSpace(destination: string, estimate: number): Promise<void> {
   const st = await fs.statfs(destination);
   const free = st.bavail * st.bsize;
   if (free < estimate) {
-    throw new BackupError(STATUS.BACKUP_ERROR,
+    throw new DomainError(STATUS.BACKUP_ERROR,
       `Not enough free space in ${destination}: the backup needs up to ${formatMB(estimate)}, ${formatMB(free)} is free.`);
   }
 }

@@ -12,7 +12,7 @@ import { openDataAccess } from "../data/open-data";
 import { databaseLayout } from "../database/layout";
 import { BackupLocks } from "../locks/backup-locks";
 import { readLog } from "../log/read-log";
-import { STATUS } from "../status";
+import { STATUS } from "../isomorphic/status";
 import { readEntry } from "../zip/zip-reader";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
 import { BackupEngine } from "./backup-engine";

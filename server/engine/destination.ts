@@ -5,7 +5,8 @@ import crypto from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { destinationProblem } from "../settings/resolve";
-import { BackupError, STATUS } from "../status";
+import { DomainError } from "../errors";
+import { STATUS } from "../isomorphic/status";
 
 export { fsyncDir } from "../fs/atomic-write";
 
@@ -18,15 +19,15 @@ export interface CheckedDestination { path: string; dev: number; ino: number }
  */
 export async function checkDestination(destination: string, places: { databaseDir: string; home: string }): Promise<CheckedDestination> {
   const refused = await destinationProblem(destination, places);
-  if (refused) throw new BackupError(STATUS.DESTINATION_INVALID, `The destination folder ${destination} (General/DestinationFolder in the settings) ${refused}.`);
+  if (refused) throw new DomainError(STATUS.DESTINATION_INVALID, `The destination folder ${destination} (General/DestinationFolder in the settings) ${refused}.`);
   const st = await fs.stat(destination).catch((err: NodeJS.ErrnoException) => {
-    throw new BackupError(STATUS.DESTINATION_INVALID,
+    throw new DomainError(STATUS.DESTINATION_INVALID,
       err.code === "ENOENT" || err.code === "ENOTDIR"
         ? `The destination folder ${destination} does not exist. Create it or choose another one in the settings.`
         : `The destination folder ${destination} can't be reached (${err.code}).`);
   });
   if (!st.isDirectory()) {
-    throw new BackupError(STATUS.DESTINATION_INVALID, `The destination ${destination} is not a folder. Choose a folder in the settings.`);
+    throw new DomainError(STATUS.DESTINATION_INVALID, `The destination ${destination} is not a folder. Choose a folder in the settings.`);
   }
   const probe = path.join(destination, `.strongbox-probe-${crypto.randomBytes(6).toString("hex")}`);
   try {
@@ -38,7 +39,7 @@ export async function checkDestination(destination: string, places: { databaseDi
       await fh.close();
     }
   } catch (err) {
-    throw new BackupError(STATUS.DESTINATION_INVALID,
+    throw new DomainError(STATUS.DESTINATION_INVALID,
       `The destination folder ${destination} is not writable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
   } finally {
     await fs.rm(probe, { force: true }).catch(() => undefined);
@@ -52,15 +53,15 @@ export async function checkDestination(destination: string, places: { databaseDi
  * error the write, the verification or the commit happened to meet first (a missing file, a failed check). Null
  * when the folder and the temporary archive are still there.
  */
-export async function destinationLoss(checked: CheckedDestination, tempArchive: string | null): Promise<BackupError | null> {
+export async function destinationLoss(checked: CheckedDestination, tempArchive: string | null): Promise<DomainError | null> {
   const now = await fs.stat(checked.path).catch(() => null);
   if (!now || !now.isDirectory() || now.dev !== checked.dev || now.ino !== checked.ino) {
     const how = now ? "was replaced by another folder" : "disappeared";
-    return new BackupError(STATUS.DESTINATION_INVALID, `Destination folder not valid: ${checked.path} ${how} during the backup. ` +
+    return new DomainError(STATUS.DESTINATION_INVALID, `Destination folder not valid: ${checked.path} ${how} during the backup. ` +
       "Check the disk or the folder, then back up again (this backup's temporary files went wherever the folder went).");
   }
   if (tempArchive && !(await fs.stat(tempArchive).then(() => true, () => false))) {
-    return new BackupError(STATUS.DESTINATION_INVALID, `Destination folder not valid: the temporary archive ${tempArchive} disappeared ` +
+    return new DomainError(STATUS.DESTINATION_INVALID, `Destination folder not valid: the temporary archive ${tempArchive} disappeared ` +
       "during the backup (did another program clean the folder?). Back up again.");
   }
   return null;

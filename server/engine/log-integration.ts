@@ -11,7 +11,8 @@ import { toHistoryEntry } from "../history/backup-history";
 import { formatBlock } from "../journal/backup-journal";
 import { collectOperations, integrateLog } from "../log/integrate";
 import type { OperationRecord, Trigger } from "../operation";
-import { BackupError, STATUS } from "../status";
+import { DomainError, isDomainError } from "../errors";
+import { STATUS } from "../isomorphic/status";
 import { listLogBackups } from "./archives";
 import type { BackupEngine, ResolvedContext } from "./backup-engine";
 import type { OperationOutcome, OperationProgress, Phase } from "./progress";
@@ -85,7 +86,7 @@ export async function runLogIntegration(engine: BackupEngine, req: LogIntegratio
     ctx = await engine.resolve();
     verbose = ctx.settings.advanced.backupJournalVerboseMode;
     if (path.resolve(req.dataFile) === engine.layout.dataFile) {
-      throw new BackupError(STATUS.BACKUP_ERROR, "The log can't be integrated into the live data file this way: restore a backup to a folder, then integrate into the restored copy.");
+      throw new DomainError(STATUS.BACKUP_ERROR, "The log can't be integrated into the live data file this way: restore a backup to a folder, then integrate into the restored copy.");
     }
     const target = await readTarget(req.dataFile);
     const sources = req.sources ?? (await defaultLogSources(engine, ctx, { databaseId: target.databaseId }));
@@ -94,7 +95,7 @@ export async function runLogIntegration(engine: BackupEngine, req: LogIntegratio
       upToOperation: req.upToOperation ?? undefined });
     const last = records.at(-1)?.op ?? target.lastOperation;
     if (req.upToOperation != null && last < req.upToOperation) {
-      throw new BackupError(STATUS.FOREIGN_LOG_FILE, `Operation ${req.upToOperation} is not in the log: it ends at operation ${last}.`);
+      throw new DomainError(STATUS.FOREIGN_LOG_FILE, `Operation ${req.upToOperation} is not in the log: it ends at operation ${last}.`);
     }
     record.logBackupPath = sources.length === 1 ? sources[0] : null;
     if (verbose) for (const s of sources) record.notes.push(`Log file read : ${s}`);
@@ -108,11 +109,11 @@ export async function runLogIntegration(engine: BackupEngine, req: LogIntegratio
       : `Operations ${records[0].op} to ${result.lastOperation} integrated into ${req.dataFile} (${result.applied} operations).`);
   } catch (err) {
     const e = c.signal.aborted ? stoppedError(c.signal, "The log integration was stopped; the data file is left at the last operation integrated.")
-      : err instanceof Error && err.name === "BackupError" ? (err as BackupError)
-      : new BackupError(STATUS.BACKUP_ERROR, `The log integration failed: ${(err as Error).message}`);
-    record.status = e.status;
+      : isDomainError(err) ? err
+      : new DomainError(STATUS.BACKUP_ERROR, `The log integration failed: ${(err as Error).message}`);
+    record.status = e.status ?? STATUS.BACKUP_ERROR;
     record.statusText = e.message;
-    record.errors.push({ code: e.status, text: e.message });
+    record.errors.push({ code: e.status ?? STATUS.BACKUP_ERROR, text: e.message });
   }
   c.phase("shutdown", record.status === 0 ? 100 : 99);
   record.endingDate = new Date();
@@ -132,12 +133,12 @@ export async function runLogIntegration(engine: BackupEngine, req: LogIntegratio
 /** The target's database id and last operation, from its bookkeeping table (a data file Strongbox never saw has none). */
 async function readTarget(dataFile: string): Promise<{ databaseId: string; lastOperation: number }> {
   await fs.access(dataFile).catch(() => {
-    throw new BackupError(STATUS.BACKUP_ERROR, `The data file ${dataFile} does not exist.`);
+    throw new DomainError(STATUS.BACKUP_ERROR, `The data file ${dataFile} does not exist.`);
   });
   const db = new Database(dataFile, { readonly: true, fileMustExist: true });
   try {
     const b = readBookkeeping(db);
-    if (!b) throw new BackupError(STATUS.FOREIGN_LOG_FILE, `${dataFile} has no Strongbox bookkeeping: it is not a data file of this database.`);
+    if (!b) throw new DomainError(STATUS.FOREIGN_LOG_FILE, `${dataFile} has no Strongbox bookkeeping: it is not a data file of this database.`);
     return b;
   } finally {
     db.close();

@@ -6,7 +6,7 @@ import fs from "node:fs/promises";
 import type { OperationRecord, Trigger } from "../operation";
 import { formatBlock } from "../journal/backup-journal";
 import { toHistoryEntry } from "../history/backup-history";
-import { STATUS } from "../status";
+import { STATUS } from "../isomorphic/status";
 import { isCommitted, type BackupEngine, type ResolvedContext } from "./backup-engine";
 import { listArchives, listStrayTemps, listTempFiles } from "./archives";
 import { recordFromArchive } from "./archive-record";

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { demoProjectFiles } from "../database/demo-project";
-import { STATUS } from "../status";
+import { STATUS } from "../isomorphic/status";
 import { findHook, HookError, hookEnv, hookSummary, isHookError, runHook, startupDecision } from "./backup-hooks";
 
 let dir: string;

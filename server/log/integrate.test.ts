@@ -173,7 +173,7 @@ describe("collectOperations", () => {
     const a = await logWith("a.4BL", 1, [1, 2, 3]);
     const c = await logWith("c.journal", 7, [7, 8]);
     const err = await collectOperations({ sources: [a, c], databaseId: DB, afterOperation: 1 }).catch((e) => e);
-    expect(err).toMatchObject({ name: "BackupError", status: 1416 });
+    expect(err).toMatchObject({ name: "DomainError", status: 1416 });
     expect(err.message).toMatch(/operations 4 to 6 are in none of the log files read/);
     await expect(collectOperations({ sources: [a], databaseId: DB, afterOperation: 0, upToOperation: 5 }))
       .rejects.toMatchObject({ status: 1416, message: expect.stringMatching(/operations 4 to 5 are in none/) });

@@ -4,7 +4,8 @@ import Database from "better-sqlite3";
 import { applyWrite } from "../data/apply-write";
 import { readBookkeeping, setLastOperation } from "../data/bookkeeping";
 import type { LogRecord, Write } from "../data/write-ops";
-import { BackupError, STATUS } from "../status";
+import { DomainError } from "../errors";
+import { STATUS } from "../isomorphic/status";
 import { scanLog } from "./read-log";
 
 export interface CollectOptions {
@@ -28,7 +29,7 @@ export async function collectOperations(opts: CollectOptions): Promise<LogRecord
   const { databaseId, afterOperation: after, upToOperation: upTo } = opts;
   if (!Number.isSafeInteger(after) || after < 0) throw new Error(`afterOperation must be a whole number ≥ 0, not ${after}`);
   if (upTo !== undefined && (!Number.isSafeInteger(upTo) || upTo < after)) {
-    throw new BackupError(STATUS.BACKUP_ERROR, `The log integration can't stop at operation ${upTo}: the data file is already at operation ${after}. ` +
+    throw new DomainError(STATUS.BACKUP_ERROR, `The log integration can't stop at operation ${upTo}: the data file is already at operation ${after}. ` +
       "Choose a later operation.");
   }
   const found = new Map<number, { record: LogRecord; source: string }>();
@@ -38,7 +39,7 @@ export async function collectOperations(opts: CollectOptions): Promise<LogRecord
       const seen = found.get(record.op);
       if (!seen) found.set(record.op, { record, source });
       else if (seen.record.checksum !== record.checksum) {
-        throw new BackupError(STATUS.FOREIGN_LOG_FILE, `Operation ${record.op} is not the same in ${seen.source} and in ${source}: ` +
+        throw new DomainError(STATUS.FOREIGN_LOG_FILE, `Operation ${record.op} is not the same in ${seen.source} and in ${source}: ` +
           "these log files don't describe the same history, so the log can't be integrated.");
       }
     });
@@ -56,7 +57,7 @@ export async function collectOperations(opts: CollectOptions): Promise<LogRecord
   if (missing.length) {
     const shown = missing.slice(0, 5).map(([a, b]) => (a === b ? `${a}` : `${a} to ${b}`)).join(", ");
     const more = missing.length > 5 ? ` and ${missing.length - 5} more ranges` : "";
-    throw new BackupError(STATUS.FOREIGN_LOG_FILE, `The log can't be integrated after operation ${after}: operations ${shown}${more} are in none ` +
+    throw new DomainError(STATUS.FOREIGN_LOG_FILE, `The log can't be integrated after operation ${after}: operations ${shown}${more} are in none ` +
       `of the log files read (${[...new Set(opts.sources)].join(", ") || "none given"}), and the operations after them can't be replayed without them.`);
   }
   return records;
@@ -102,14 +103,14 @@ export async function integrateLog(opts: IntegrateOptions): Promise<{ applied: n
     // connection closes): a power loss may lose the last groups, never leave the file between two operations.
     db.pragma("synchronous = NORMAL");
     const b = readBookkeeping(db);
-    if (!b) throw new BackupError(STATUS.FOREIGN_LOG_FILE, `${dataFile} has no Strongbox bookkeeping: it is not a data file the log can be integrated into.`);
+    if (!b) throw new DomainError(STATUS.FOREIGN_LOG_FILE, `${dataFile} has no Strongbox bookkeeping: it is not a data file the log can be integrated into.`);
     if (opts.databaseId !== undefined && b.databaseId !== opts.databaseId) {
-      throw new BackupError(STATUS.FOREIGN_LOG_FILE, `${dataFile} belongs to another database (its id is ${b.databaseId}, the log's is ${opts.databaseId}); ` +
+      throw new DomainError(STATUS.FOREIGN_LOG_FILE, `${dataFile} belongs to another database (its id is ${b.databaseId}, the log's is ${opts.databaseId}); ` +
         "nothing was integrated.");
     }
     const after = opts.afterOperation ?? (records.length ? records[0].op - 1 : b.lastOperation);
     if (b.lastOperation !== after || (records.length && records[0].op !== after + 1)) {
-      throw new BackupError(STATUS.FOREIGN_LOG_FILE, `${dataFile} is at operation ${b.lastOperation}, but the operations to integrate ` +
+      throw new DomainError(STATUS.FOREIGN_LOG_FILE, `${dataFile} is at operation ${b.lastOperation}, but the operations to integrate ` +
         `${records.length ? `start at ${records[0].op}` : `follow operation ${after}`}; nothing was integrated.`);
     }
     // Called inside the group's transaction, better-sqlite3 runs each record in a savepoint: a record that fails
@@ -134,7 +135,7 @@ export async function integrateLog(opts: IntegrateOptions): Promise<{ applied: n
     });
     for (let i = 0; i < records.length; i += GROUP) {
       if (signal?.aborted) {
-        throw new BackupError(STATUS.CANCELED_BY_USER, `The log integration was stopped: ${dataFile} holds the operations up to ${after + applied}.`);
+        throw new DomainError(STATUS.CANCELED_BY_USER, `The log integration was stopped: ${dataFile} holds the operations up to ${after + applied}.`);
       }
       const before = applied;
       try {
@@ -142,12 +143,12 @@ export async function integrateLog(opts: IntegrateOptions): Promise<{ applied: n
       } catch (err) {
         // The commit itself failed (disk full, I/O): the whole group was rolled back.
         applied = before;
-        throw new BackupError(STATUS.BACKUP_ERROR, `Operations ${records[i].op} and after could not be written into ${dataFile} ` +
+        throw new DomainError(STATUS.BACKUP_ERROR, `Operations ${records[i].op} and after could not be written into ${dataFile} ` +
           `(${(err as Error).message}); the data file holds the operations up to ${after + applied}.`, { cause: err });
       }
       if (failure) {
         const { op, err } = failure as { op: number; err: unknown };
-        throw new BackupError(STATUS.BACKUP_ERROR, `Operation ${op} could not be replayed into ${dataFile} (${(err as Error).message}); ` +
+        throw new DomainError(STATUS.BACKUP_ERROR, `Operation ${op} could not be replayed into ${dataFile} (${(err as Error).message}); ` +
           `the data file holds the operations up to ${op - 1}.`, { cause: err });
       }
       opts.onProgress?.(applied, records.length);

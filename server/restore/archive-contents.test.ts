@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openConsoleDb } from "../console/console-db";
 import { BackupEngine } from "../engine/backup-engine";
-import { STATUS } from "../status";
+import { STATUS } from "../isomorphic/status";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
 import { partOf, readArchiveContents, selectParts, verifyArchiveFile, type VerifyProgress } from "./archive-contents";
 import { entryDataSpan, flipBit, manifestEntry, manifestFor, writeCraftedArchive, writeRawZip } from "./test-helpers";

@@ -2,7 +2,8 @@
 // original folder), and the "Verify" action: every entry read back against its manifest SHA-256 and size.
 import fs from "node:fs/promises";
 import { MANIFEST_NAME, type Manifest, type ManifestEntry } from "../engine/manifest";
-import { BackupError, STATUS } from "../status";
+import { DomainError } from "../errors";
+import { STATUS } from "../isomorphic/status";
 import { verifyArchive } from "../zip/zip-reader";
 import { EntryDataError, openArchive, type OpenedArchive } from "./archive-file";
 import { planEntries, UnsafeEntryError } from "./entry-checks";
@@ -106,7 +107,7 @@ export function groupContents(manifest: Manifest): Omit<ArchiveContents, "archiv
 }
 
 /**
- * Opens the archive (a clear BackupError when it is missing or not a ZIP). The caller closes it.
+ * Opens the archive (a clear DomainError when it is missing or not a ZIP). The caller closes it.
  * Errors: 1409 when the file can't be opened, 1411 when it is not a readable ZIP.
  */
 export async function openArchiveFile(archivePath: string): Promise<OpenedArchive> {
@@ -114,11 +115,11 @@ export async function openArchiveFile(archivePath: string): Promise<OpenedArchiv
     return await openArchive(archivePath);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new BackupError(STATUS.BACKUP_ERROR, `The archive ${archivePath} does not exist.`);
-    if (code === "EISDIR") throw new BackupError(STATUS.BACKUP_ERROR, `${archivePath} is a folder, not an archive.`);
-    if (code === "ENOTREG") throw new BackupError(STATUS.BACKUP_ERROR, `${(err as Error).message} Choose the archive file itself.`);
-    if (code) throw new BackupError(STATUS.BACKUP_ERROR, `The archive ${archivePath} can't be opened (${code}).`);
-    throw new BackupError(STATUS.ARCHIVE_CHECK_FAILED, `${archivePath} is not a readable ZIP archive (${(err as Error).message}).`);
+    if (code === "ENOENT") throw new DomainError(STATUS.BACKUP_ERROR, `The archive ${archivePath} does not exist.`);
+    if (code === "EISDIR") throw new DomainError(STATUS.BACKUP_ERROR, `${archivePath} is a folder, not an archive.`);
+    if (code === "ENOTREG") throw new DomainError(STATUS.BACKUP_ERROR, `${(err as Error).message} Choose the archive file itself.`);
+    if (code) throw new DomainError(STATUS.BACKUP_ERROR, `The archive ${archivePath} can't be opened (${code}).`);
+    throw new DomainError(STATUS.ARCHIVE_CHECK_FAILED, `${archivePath} is not a readable ZIP archive (${(err as Error).message}).`);
   }
 }
 
@@ -129,7 +130,7 @@ export async function openArchiveFile(archivePath: string): Promise<OpenedArchiv
  */
 export async function loadManifest(archive: OpenedArchive, opts: { signal?: AbortSignal } = {}): Promise<Manifest> {
   const found = archive.entries.filter((e) => e.name === MANIFEST_NAME);
-  const fail = (why: string) => new BackupError(STATUS.ARCHIVE_CHECK_FAILED,
+  const fail = (why: string) => new DomainError(STATUS.ARCHIVE_CHECK_FAILED,
     `The archive ${archive.path} can't be used: ${why}. It was not made by Strongbox, or it is damaged.`);
   if (found.length === 0) throw fail(`it has no ${MANIFEST_NAME}`);
   if (found.length > 1) throw fail(`it has ${found.length} entries named ${MANIFEST_NAME}`);
@@ -185,7 +186,7 @@ export interface VerifyReport {
  * signal's reason, or an AbortError).
  */
 export async function verifyArchiveFile(archivePath: string, opts: { signal?: AbortSignal; onProgress?: (p: VerifyProgress) => void } = {}): Promise<VerifyReport> {
-  const archive = await openArchiveFile(archivePath).catch((err: BackupError) => {
+  const archive = await openArchiveFile(archivePath).catch((err: DomainError) => {
     if (err.status === STATUS.ARCHIVE_CHECK_FAILED) return err; // not a ZIP: a verification result, not an error
     throw err;
   });

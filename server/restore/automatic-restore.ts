@@ -15,7 +15,8 @@ import { toHistoryEntry } from "../history/backup-history";
 import { formatBlock } from "../journal/backup-journal";
 import { collectOperations, integrateLog } from "../log/integrate";
 import type { OperationRecord, Trigger } from "../operation";
-import { BackupError, isBackupError, STATUS } from "../status";
+import { DomainError, isDomainError } from "../errors";
+import { STATUS } from "../isomorphic/status";
 import { readArchiveContents, selectParts } from "./archive-contents";
 import { AUTOMATIC_RESTORE_WORK, bookkeepingOf, moveIfExists, removeLeftRestoreWork, setDatabaseId, stamp } from "./data-file-tools";
 import { restoreArchive } from "./restore-archive";
@@ -147,7 +148,7 @@ export async function automaticRestoreIfDamaged(opts: AutomaticRestoreOptions): 
   try {
     ctx = await engine.resolve();
   } catch (err) {
-    return run.failed(new BackupError(STATUS.BACKUP_ERROR, `The data file ${layout.dataFile} is damaged (${damage}), but the backup ` +
+    return run.failed(new DomainError(STATUS.BACKUP_ERROR, `The data file ${layout.dataFile} is damaged (${damage}), but the backup ` +
       `settings can't be read (${(err as Error).message}), so it was not restored automatically. Fix the settings file, then restart the server.`));
   }
   if (!ctx.settings.advanced.automaticRestore) {
@@ -184,7 +185,7 @@ export async function automaticRestoreIfDamaged(opts: AutomaticRestoreOptions): 
     return { outcome: "restored", damage, restoredFrom: chosen.archive, backupNumber: chosen.backupNumber, damagedKeptIn: aside.folder,
       logIntegration: log, newLogChain: !continues, notes: run.record.notes, message };
   } catch (err) {
-    const e = isBackupError(err) ? err : new BackupError(STATUS.BACKUP_ERROR, `The automatic restore failed: ${(err as Error).message}`);
+    const e = isDomainError(err) ? err : new DomainError(STATUS.BACKUP_ERROR, `The automatic restore failed: ${(err as Error).message}`);
     return run.failed(e);
   } finally {
     await fs.rm(work, { recursive: true, force: true }).catch(() => undefined);
@@ -208,12 +209,12 @@ class AutomaticRun {
   }
 
   /** A failure: the damaged file stays where it is; recorded like any failed operation. */
-  async failed(e: BackupError): Promise<StartupRestore> {
+  async failed(e: DomainError): Promise<StartupRestore> {
     const message = `The data file ${this.engine.layout.dataFile} is damaged (${this.damage}) and could not be restored automatically: ` +
       `${e.message} The damaged file was left where it is.`;
-    this.record.status = e.status;
+    this.record.status = e.status ?? STATUS.BACKUP_ERROR;
     this.record.statusText = e.message;
-    this.record.errors.push({ code: e.status, text: e.message });
+    this.record.errors.push({ code: e.status ?? STATUS.BACKUP_ERROR, text: e.message });
     await this.finish();
     return { outcome: "failed", damage: this.damage, message, notes: this.record.notes };
   }
@@ -243,7 +244,7 @@ class AutomaticRun {
 async function restoreNewestValid(run: AutomaticRun, ctx: ResolvedContext, work: string): Promise<{ archive: string; backupNumber: number }> {
   const archives = (await listArchives(ctx.destination, ctx.databaseName)).reverse();
   if (archives.length === 0) {
-    throw new BackupError(STATUS.BACKUP_ERROR, `There is no backup of this database (${ctx.databaseName}) in ${ctx.destination} to restore it from.`);
+    throw new DomainError(STATUS.BACKUP_ERROR, `There is no backup of this database (${ctx.databaseName}) in ${ctx.destination} to restore it from.`);
   }
   const skip = (archive: string, why: string) => run.record.notes.push(`Archive skipped : ${archive} (${why})`);
   for (const a of archives) {
@@ -260,7 +261,7 @@ async function restoreNewestValid(run: AutomaticRun, ctx: ResolvedContext, work:
       await restoreArchive({ archivePath: a.path, target: work, select: selectParts(contents.manifest, { dataFile: true }) });
     } catch (err) {
       // Damage in the archive: the next one may be whole. Anything else (disk full…) would fail them all alike.
-      if (isBackupError(err) && err.status === STATUS.ARCHIVE_CHECK_FAILED) {
+      if (isDomainError(err) && err.status === STATUS.ARCHIVE_CHECK_FAILED) {
         skip(a.path, err.message);
         continue;
       }
@@ -278,7 +279,7 @@ async function restoreNewestValid(run: AutomaticRun, ctx: ResolvedContext, work:
     run.record.content.dataFile = { bytes: (await fs.stat(restored)).size };
     return { archive: a.path, backupNumber: contents.manifest.backupNumber };
   }
-  throw new BackupError(STATUS.ARCHIVE_CHECK_FAILED, `None of the ${archives.length} archive(s) of this database in ${ctx.destination} ` +
+  throw new DomainError(STATUS.ARCHIVE_CHECK_FAILED, `None of the ${archives.length} archive(s) of this database in ${ctx.destination} ` +
     "holds a data file that passes its check (see the skipped archives above).");
 }
 
@@ -292,7 +293,7 @@ async function integrate(run: AutomaticRun, ctx: ResolvedContext, restored: stri
   const notes = run.record.notes;
   const verbose = ctx.settings.advanced.backupJournalVerboseMode;
   try {
-    if (!before) throw new BackupError(STATUS.FOREIGN_LOG_FILE, "the restored data file has no Strongbox bookkeeping, so no log can be integrated into it");
+    if (!before) throw new DomainError(STATUS.FOREIGN_LOG_FILE, "the restored data file has no Strongbox bookkeeping, so no log can be integrated into it");
     const sources = await defaultLogSources(run.engine, ctx, { databaseId: before.databaseId });
     const records = await collectOperations({ sources, databaseId: before.databaseId, afterOperation: before.lastOperation });
     const r = await integrateLog({ dataFile: restored, records, databaseId: before.databaseId, afterOperation: before.lastOperation });
@@ -348,7 +349,7 @@ async function swapIn(run: AutomaticRun, restored: string, opts: { moveLog: bool
     for (const [from, to] of undo.reverse()) await fs.rename(to, from).catch(() => undefined);
     if (linked) await fs.rm(kept, { force: true }).catch(() => undefined);
     await fs.rmdir(folder).catch(() => undefined);
-    throw new BackupError(STATUS.BACKUP_ERROR, `The restored data file could not be put in place (${(err as Error).message}); ` +
+    throw new DomainError(STATUS.BACKUP_ERROR, `The restored data file could not be put in place (${(err as Error).message}); ` +
       "the damaged one was left where it is.", { cause: err });
   }
   // The restored file is in place: what fails from here is a warning in the journal, never "nothing was restored".

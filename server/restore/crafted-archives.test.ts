@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openConsoleDb } from "../console/console-db";
 import { recordFromArchive } from "../engine/archive-record";
 import { BackupEngine } from "../engine/backup-engine";
-import { STATUS } from "../status";
+import { STATUS } from "../isomorphic/status";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
 import { readArchiveContents, verifyArchiveFile } from "./archive-contents";
 import { MAX_MANIFEST_BYTES } from "./manifest-schema";
@@ -160,7 +160,7 @@ describe("crafted and damaged archives", () => {
       // The Restore page's contents, and start-up recovery's record of an archive the history doesn't know.
       const contents = await readArchiveContents(archive).then(() => null, (err: Error) => err);
       const recorded = await recordFromArchive(archive, { verify: true }).then((r) => r.status, (err: Error) => err);
-      expect(contents === null || contents.name === "BackupError").toBe(true);
+      expect(contents === null || contents.name === "DomainError").toBe(true);
       expect(recorded instanceof Error || recorded === STATUS.ARCHIVE_CHECK_FAILED).toBe(true);
       expect(escaped).toEqual([]);
     });

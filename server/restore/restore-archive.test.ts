@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openConsoleDb } from "../console/console-db";
 import { BackupEngine } from "../engine/backup-engine";
 import type { Manifest } from "../engine/manifest";
-import { STATUS } from "../status";
+import { STATUS } from "../isomorphic/status";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
 import { readArchiveContents, selectParts } from "./archive-contents";
 import { restoreArchive, type RestoreProgress } from "./restore-archive";
@@ -301,7 +301,7 @@ describe("Stop", () => {
 
   it("passes on the signal's own reason (the engine's Stop)", async () => {
     const abort = new AbortController();
-    const reason = Object.assign(new Error("Backup canceled by user"), { name: "BackupError", status: STATUS.CANCELED_BY_USER });
+    const reason = Object.assign(new Error("Backup canceled by user"), { name: "DomainError", status: STATUS.CANCELED_BY_USER });
     abort.abort(reason);
     const dir = workDir();
     await expect(restoreArchive({ archivePath: archive, target: path.join(dir, "Restored"), signal: abort.signal })).rejects.toBe(reason);

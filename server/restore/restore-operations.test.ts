@@ -13,7 +13,7 @@ import { databaseLayout } from "../database/layout";
 import { BackupEngine } from "../engine/backup-engine";
 import { BackupLocks } from "../locks/backup-locks";
 import { acquireInstanceLock, type InstanceLock } from "../locks/instance-lock";
-import { STATUS } from "../status";
+import { STATUS } from "../isomorphic/status";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
 import { runRestoreInPlace, runRestoreToFolder, rollbackArchive, runVerification } from "./restore-operations";
 import { VerificationStore } from "./verification-store";

@@ -20,7 +20,8 @@ import { toHistoryEntry } from "../history/backup-history";
 import { formatBlock, formatSize } from "../journal/backup-journal";
 import { collectOperations, integrateLog } from "../log/integrate";
 import type { OperationRecord, Trigger } from "../operation";
-import { BackupError, STATUS } from "../status";
+import { DomainError, isDomainError } from "../errors";
+import { STATUS } from "../isomorphic/status";
 import { readArchiveContents, selectParts, verifyArchiveFile, type PartSelection } from "./archive-contents";
 import { bookkeepingOf, moveIfExists, RESTORE_IN_PLACE_WORK, setDatabaseId, stamp } from "./data-file-tools";
 import { restoreArchive } from "./restore-archive";
@@ -78,11 +79,11 @@ class Run {
 
   fail(err: unknown, signal: AbortSignal, stoppedText: string): void {
     const e = signal.aborted ? stoppedError(signal, stoppedText)
-      : err instanceof Error && err.name === "BackupError" ? (err as BackupError)
-      : new BackupError(STATUS.BACKUP_ERROR, `${(err as Error)?.message ?? String(err)}`);
-    this.record.status = e.status;
+      : isDomainError(err) ? err
+      : new DomainError(STATUS.BACKUP_ERROR, `${(err as Error)?.message ?? String(err)}`);
+    this.record.status = e.status ?? STATUS.BACKUP_ERROR;
     this.record.statusText = e.message;
-    this.record.errors.push({ code: e.status, text: e.message });
+    this.record.errors.push({ code: e.status ?? STATUS.BACKUP_ERROR, text: e.message });
   }
 
   /** History (when the destination is known), journal, and the outcome. */
@@ -107,7 +108,7 @@ class Run {
 /** The bookkeeping a log integration needs: a data file without it can't take any log. */
 function requireBookkeeping(dataFile: string): Bookkeeping {
   const b = bookkeepingOf(dataFile);
-  if (!b) throw new BackupError(STATUS.FOREIGN_LOG_FILE, `${dataFile} has no Strongbox bookkeeping, so no log can be integrated into it.`);
+  if (!b) throw new DomainError(STATUS.FOREIGN_LOG_FILE, `${dataFile} has no Strongbox bookkeeping, so no log can be integrated into it.`);
   return b;
 }
 
@@ -123,13 +124,13 @@ async function integrateInto(run: Run, dataFile: string, c: OperationControls, f
   const records = cap === undefined ? collected : collected.filter((r) => r.op <= cap);
   const reached = records.at(-1)?.op ?? bk.lastOperation;
   if (opts.upTo != null && reached < opts.upTo) {
-    throw new BackupError(STATUS.FOREIGN_LOG_FILE, `Operation ${opts.upTo} is not in the log: it ends at operation ${reached}.`);
+    throw new DomainError(STATUS.FOREIGN_LOG_FILE, `Operation ${opts.upTo} is not in the log: it ends at operation ${reached}.`);
   }
   // Replacing the live file "with the log" must bring back every operation the live file holds: a log that stops
   // short (UseLog off for a while, a segment gone) would silently lose acknowledged writes.
   const must = opts.mustReach;
   if (must && opts.upTo == null && must.databaseId === bk.databaseId && reached < must.lastOperation) {
-    throw new BackupError(STATUS.FOREIGN_LOG_FILE, `The log ends at operation ${reached}, but the live data file is at operation ${must.lastOperation}: ` +
+    throw new DomainError(STATUS.FOREIGN_LOG_FILE, `The log ends at operation ${reached}, but the live data file is at operation ${must.lastOperation}: ` +
       `operations ${reached + 1} to ${must.lastOperation} are in no log file, so this restore would lose them. Nothing was changed. ` +
       "Restore without the log integration (the live data file is then kept aside), or from a later backup.");
   }
@@ -153,7 +154,7 @@ export async function runRestoreToFolder(engine: BackupEngine, req: RestoreToFol
     const ctx = await run.resolve();
     c.phase("restore", 1);
     if (req.integrateLog && !req.parts.dataFile) {
-      throw new BackupError(STATUS.BACKUP_ERROR, "Integrating the log needs the data file: tick it, or untick the log integration.");
+      throw new DomainError(STATUS.BACKUP_ERROR, "Integrating the log needs the data file: tick it, or untick the log integration.");
     }
     const contents = await readArchiveContents(req.archivePath);
     run.record.backupNumber = contents.manifest.backupNumber;
@@ -201,11 +202,11 @@ export async function runRestoreInPlace(engine: BackupEngine, req: RestoreInPlac
     const contents = await readArchiveContents(req.archivePath);
     run.record.backupNumber = contents.manifest.backupNumber;
     if (!contents.manifest.entries.some((e) => e.path === "Data/data.sqlite")) {
-      throw new BackupError(STATUS.BACKUP_ERROR, `${req.archivePath} holds no data file: choose an archive made with the data file included.`);
+      throw new DomainError(STATUS.BACKUP_ERROR, `${req.archivePath} holds no data file: choose an archive made with the data file included.`);
     }
     // Not the database id: a restore in place gives the database a new one, and its older backups stay restorable.
     if (contents.manifest.databaseName !== ctx.databaseName) {
-      throw new BackupError(STATUS.BACKUP_ERROR, `${req.archivePath} is a backup of "${contents.manifest.databaseName}", not of this database ("${ctx.databaseName}").`);
+      throw new DomainError(STATUS.BACKUP_ERROR, `${req.archivePath} is a backup of "${contents.manifest.databaseName}", not of this database ("${ctx.databaseName}").`);
     }
     const integrate = req.integrateLog || req.upToOperation != null;
     await restoreArchive({ archivePath: req.archivePath, target: work, select: (e) => e.path === "Data/data.sqlite", signal: c.signal,
@@ -257,7 +258,7 @@ export async function rollbackArchive(engine: BackupEngine, operation: number): 
     if (!m || m.databaseId !== liveId || !m.entries.some((e) => e.path === "Data/data.sqlite")) continue;
     if ((m.log?.lastOperation ?? 0) <= operation) return a.path;
   }
-  throw new BackupError(STATUS.BACKUP_ERROR, `No backup of this database was taken before operation ${operation}, so the data can't be rolled back to it.`);
+  throw new DomainError(STATUS.BACKUP_ERROR, `No backup of this database was taken before operation ${operation}, so the data can't be rolled back to it.`);
 }
 
 /** Verification: each archive read back against its manifest; every result is kept (VerificationStore). */
@@ -328,7 +329,7 @@ async function swapDataFile(layout: BackupEngine["layout"], restored: string, as
     return segments.length ? [...names, `${segments.length} closed log segment(s)`] : names;
   } catch (err) {
     for (const [from, to] of undo.reverse()) await fs.rename(to, from).catch(() => undefined);
-    throw new BackupError(STATUS.BACKUP_ERROR, `The data file could not be replaced (${(err as Error).message}); the live files were put back as they were.`);
+    throw new DomainError(STATUS.BACKUP_ERROR, `The data file could not be replaced (${(err as Error).message}); the live files were put back as they were.`);
   } finally {
     live.store.resumeFile();
   }

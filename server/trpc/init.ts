@@ -6,7 +6,7 @@ import { hasRole, type Role } from "../auth/roles";
 import type { User } from "../auth/users";
 import type { Services } from "../services";
 import { SHUTTING_DOWN_MESSAGE } from "../shutdown";
-import { isBackupError, STATUS } from "../status";
+import { isDomainError } from "../errors";
 
 /**
  * Who calls: a signed-in user, or an API token (spec §11) whose `username` is the token's name, so that every
@@ -53,18 +53,18 @@ const t = initTRPC.context<Context>().create({
   sse: { ping: { enabled: true, intervalMs: 10_000 }, client: { reconnectAfterInactivityMs: 25_000 } },
   errorFormatter({ shape, error }) {
     const cause = error.cause;
-    return { ...shape, data: { ...shape.data, backupStatus: isBackupError(cause) ? cause.status : null } };
+    return { ...shape, data: { ...shape.data, backupStatus: isDomainError(cause) ? cause.status : null } };
   },
 });
 
 export const router = t.router;
 
-/** Domain errors to transport errors: -9976 is a conflict; other BackupErrors are bad requests with their text. */
+/** Domain errors to transport errors: each DomainError carries the code it means (-9976 is a conflict). */
 const mapErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && isBackupError(result.error.cause)) {
+  if (!result.ok && isDomainError(result.error.cause)) {
     const cause = result.error.cause;
-    throw new TRPCError({ code: cause.status === STATUS.BACKUP_IN_PROGRESS ? "CONFLICT" : "BAD_REQUEST", message: cause.message, cause });
+    throw new TRPCError({ code: cause.code, message: cause.message, cause });
   }
   return result;
 });

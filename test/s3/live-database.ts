@@ -1,5 +1,5 @@
 // A real database for the off-site tests: the test database (test/helpers/make-database.ts) with its data API,
-// log file and backup engine, an off-site destination saved in its console.sqlite, and the log as log shipping
+// log file and backup engine, an off-site destination saved in its console.sqlite, and the log shipping
 // sees it. The cut below is what the server's log will offer (see the report of issue 13, phase 1): the open
 // log closed into a segment under the data write lock, exactly as at a backup's snapshot.
 import Database from "better-sqlite3";

@@ -14,7 +14,8 @@ import { DataStore } from "../../data/data-store";
 import { createDemoDataFile } from "../../database/demo-data";
 import { BackupLocks } from "../../locks/backup-locks";
 import { ServerShutdown } from "../../shutdown";
-import { isBackupError, STATUS } from "../../status";
+import { isDomainError } from "../../errors";
+import { STATUS } from "../../isomorphic/status";
 
 let dir: string;
 let dataFile: string;
@@ -47,7 +48,7 @@ async function errorOf(p: Promise<unknown>): Promise<{ code: string; message: st
     await p;
   } catch (err) {
     if (!(err instanceof TRPCError)) throw err;
-    return { code: err.code, message: err.message, backupStatus: isBackupError(err.cause) ? err.cause.status : null };
+    return { code: err.code, message: err.message, backupStatus: isDomainError(err.cause) ? err.cause.status : null };
   }
   throw new Error("expected the call to fail");
 }

@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { TRPCError } from "@trpc/server";
 import { hasRole } from "../../auth/roles";
-import { isDataError } from "../../data/apply-write";
+import { isDomainError } from "../../errors";
 import { FILTER_OPS, MAX_PAGE_ROWS, type WriteContext } from "../../data/data-store";
 import { columnDefSchema, identifierSchema, isSchemaChange, MAX_VALUE_BYTES, writeOpSchema } from "../../data/write-ops";
 import { adminProcedure, operatorProcedure, router, viewerProcedure, type Principal } from "../init";
@@ -29,7 +29,7 @@ async function dataErrors<T>(fn: () => Promise<T> | T): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (isDataError(err)) throw new TRPCError({ code: err.code, message: err.message, cause: err });
+    if (isDomainError(err)) throw new TRPCError({ code: err.code, message: err.message, cause: err });
     throw err;
   }
 }

@@ -13,7 +13,7 @@ import { forbiddenPlaces, runRestoreInPlace, runRestoreToFolder, rollbackArchive
 import { checkRestoreTarget, defaultRestoreTarget } from "../../restore/restore-target";
 import { VERIFICATION_FREQUENCIES, VerificationStore } from "../../restore/verification-store";
 import type { Services } from "../../services";
-import { isBackupError } from "../../status";
+import { isDomainError } from "../../errors";
 import { adminProcedure, router, type Principal } from "../init";
 
 const absolutePath = z.string().min(1).max(4096).refine((p) => path.isAbsolute(p), "Give an absolute path on the server.");
@@ -32,7 +32,7 @@ async function contentsOf(archivePath: string) {
   try {
     return await readArchiveContents(archivePath);
   } catch (err) {
-    throw new TRPCError({ code: "BAD_REQUEST", message: isBackupError(err) ? err.message : `${archivePath} can't be read as an archive: ${(err as Error).message}` });
+    throw new TRPCError({ code: "BAD_REQUEST", message: isDomainError(err) ? err.message : `${archivePath} can't be read as an archive: ${(err as Error).message}` });
   }
 }
 

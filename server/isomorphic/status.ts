@@ -1,4 +1,5 @@
-// Status codes of spec §7 (4D's numbers where 4D has one) and the one error class the domain throws.
+// Status codes (4D's numbers where 4D has one; see docs/status-codes.md) and their plain-English texts. Isomorphic:
+// the console's pages read them too (no Node imports here).
 
 export const STATUS = {
   OK: 0,
@@ -35,22 +36,4 @@ const TEXTS: Record<number, string> = {
 /** Plain-English text of a status; a startup hook's own value gets a generic text. */
 export function statusText(code: StatusCode): string {
   return TEXTS[code] ?? `Canceled by the On Backup Startup hook (returned ${code})`;
-}
-
-/** The domain's error: a status code of spec §7 plus a message saying what happened, to what, and what to do. */
-export class BackupError extends Error {
-  readonly status: StatusCode;
-  constructor(status: StatusCode, message?: string, options?: { cause?: unknown }) {
-    super(message ?? statusText(status), options);
-    this.name = "BackupError";
-    this.status = status;
-  }
-}
-
-/**
- * True for a BackupError from any copy of this module: Next bundles instrumentation and route handlers as
- * separate entries, so the engine's BackupError class need not be the router's, and instanceof would miss it.
- */
-export function isBackupError(err: unknown): err is BackupError {
-  return err instanceof Error && err.name === "BackupError" && typeof (err as BackupError).status === "number";
 }
