@@ -10,7 +10,8 @@ import { formatBytes, formatDate, formatDuration, formatTrigger } from "../forma
 import { operationTitle, ProgressPanel } from "./progress-panel";
 import { AutomationPanel } from "./automation-panel";
 import { Card, Field } from "./card";
-import { STOPPABLE_PHASES, type OperationOutcome } from "@/server/engine/progress";
+import { STOPPABLE_PHASES } from "@/server/isomorphic/phases";
+import { type OperationOutcome } from "@/server/operations/progress";
 import type { BackupOverview } from "@/server/engine/overview";
 
 export function BackupPage() {

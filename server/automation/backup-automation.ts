@@ -6,7 +6,7 @@ import Database from "better-sqlite3";
 import { readBookkeeping } from "../data/bookkeeping";
 import { dataFileModified } from "../data/data-change";
 import type { BackupEngine } from "../engine/backup-engine";
-import type { AutomationState, OperationOutcome } from "../engine/progress";
+import type { AutomationState, OperationOutcome } from "../operations/progress";
 import { formatBlock } from "../journal/backup-journal";
 import type { OperationRecord, Trigger } from "../operation";
 import { isDomainError } from "../errors";

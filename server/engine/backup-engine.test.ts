@@ -13,7 +13,7 @@ import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-dat
 import { BackupEngine } from "./backup-engine";
 import { readArchiveManifest } from "../restore/archive-contents";
 import { backupOverview } from "./overview";
-import type { OperationProgress } from "./progress";
+import type { OperationProgress } from "../operations/progress";
 
 let db: TestDatabase;
 const engines: BackupEngine[] = [];

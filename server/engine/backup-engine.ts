@@ -27,9 +27,11 @@ import { verifyArchive } from "../zip/zip-reader";
 import { applyRetention, archiveName, listArchives, tempArchiveName, tempSnapshotName } from "./archives";
 import { collect, type CollectedEntry } from "./collect";
 import { MANIFEST_FORMAT, MANIFEST_NAME, type Manifest, type ManifestEntry } from "./manifest";
-import { LastAttempts } from "./last-attempts";
-import { OperationLedger } from "./operation-ledger";
-import { STOPPABLE_PHASES, type EngineEvent, type EngineOperationKind, type OperationOutcome, type OperationProgress, type Phase } from "./progress";
+import { LastAttempts } from "../operations/last-attempts";
+import { OperationLedger } from "../operations/ledger";
+import { STOPPABLE_PHASES, type TaskKind, type Phase } from "../isomorphic/phases";
+import { type ConsoleEvent } from "../operations/bus";
+import { type OperationOutcome, type OperationProgress } from "../operations/progress";
 import { snapshotDataFile, snapshotSidecars } from "./snapshot";
 import { checkDestination, destinationLoss, fsyncDir, type CheckedDestination } from "./destination";
 import { recoverInterrupted, type InterruptedOperation } from "./recovery";
@@ -83,19 +85,19 @@ export const SHUTDOWN_HOOK_LIMIT_MS = 5_000;
 export const SHUTTING_DOWN_TEXT = "The server is shutting down: no operation can start now. Try again once it has restarted.";
 
 /** What a refused start says, by the operation already running (one at a time, spec §7). */
-const RUNNING_TEXT: Record<EngineOperationKind, string> = {
+const RUNNING_TEXT: Record<TaskKind, string> = {
   backup: "A backup is already in progress.", logIntegration: "A log integration is running.", restore: "A restore is in progress.",
   restoreInPlace: "A restore of the data file is in progress.", verify: "An archive verification is in progress.",
 };
 
-const OPERATION_NAME: Record<EngineOperationKind, string> = {
+const OPERATION_NAME: Record<TaskKind, string> = {
   backup: "backup", logIntegration: "log integration", restore: "restore", restoreInPlace: "restore of the data file", verify: "verification",
 };
 
 /** One running operation: its progress record (streamed), its Stop, and its end. */
 interface Slot { progress: OperationProgress; abort: AbortController; done: Promise<OperationOutcome> }
 
-export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
+export class BackupEngine extends EventEmitter<{ event: [ConsoleEvent] }> {
   readonly layout: ReturnType<typeof databaseLayout>;
   readonly journal: BackupJournal;
   readonly locks: BackupLocks;
@@ -178,7 +180,7 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
    * Runs another kind of operation (restore, verification…) in the engine's one slot, with the same progress
    * stream and Stop as a backup. `run` gets the operation's id and its controls, and returns its outcome.
    */
-  runOperation(kind: EngineOperationKind, trigger: Trigger, run: (operationId: string, controls: OperationControls) => Promise<OperationOutcome>): { operationId: string; done: Promise<OperationOutcome> } {
+  runOperation(kind: TaskKind, trigger: Trigger, run: (operationId: string, controls: OperationControls) => Promise<OperationOutcome>): { operationId: string; done: Promise<OperationOutcome> } {
     return this.begin(kind, trigger, async (slot) => this.finishOperation(await run(slot.progress.operationId, {
       signal: slot.abort.signal, update: (p, now) => this.update(p, now), phase: (ph, pc) => this.phase(ph, pc),
     })));
@@ -188,7 +190,7 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
    * Runs one operation in the engine's single slot (spec §7: one operation at a time). The slot is taken
    * synchronously, so two starts in the same tick can't both pass the check.
    */
-  protected begin(kind: EngineOperationKind, trigger: Trigger, run: (slot: Slot) => Promise<OperationOutcome>): { operationId: string; done: Promise<OperationOutcome> } {
+  protected begin(kind: TaskKind, trigger: Trigger, run: (slot: Slot) => Promise<OperationOutcome>): { operationId: string; done: Promise<OperationOutcome> } {
     if (this.closing) throw new DomainError(STATUS.BACKUP_ERROR, SHUTTING_DOWN_TEXT);
     if (this.current) {
       if (this.current.progress.kind === "logIntegration") {

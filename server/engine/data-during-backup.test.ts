@@ -17,7 +17,7 @@ import { readEntry } from "../zip/zip-reader";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
 import { BackupEngine } from "./backup-engine";
 import { readArchiveManifest } from "../restore/archive-contents";
-import type { Phase } from "./progress";
+import type { Phase } from "../isomorphic/phases";
 
 let t: TestDatabase;
 let store: DataStore | null = null;

@@ -15,7 +15,8 @@ import { DomainError, isDomainError } from "../errors";
 import { STATUS } from "../isomorphic/status";
 import { listLogBackups } from "./archives";
 import type { BackupEngine, ResolvedContext } from "./backup-engine";
-import type { OperationOutcome, OperationProgress, Phase } from "./progress";
+import type { OperationOutcome, OperationProgress } from "../operations/progress";
+import type { Phase } from "../isomorphic/phases";
 import { stoppedError } from "./stop-reason";
 
 export interface LogIntegrationRequest {

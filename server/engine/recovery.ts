@@ -11,7 +11,7 @@ import { isCommitted, type BackupEngine, type ResolvedContext } from "./backup-e
 import { listArchives, listStrayTemps, listTempFiles } from "./archives";
 import { recordFromArchive } from "./archive-record";
 import { listLogBackupTemps } from "../log/log-backup";
-import type { LedgerRow, OperationLedger } from "./operation-ledger";
+import type { LedgerRow, OperationLedger } from "../operations/ledger";
 
 /** An operation a crash interrupted, as recorded now: the failure policy counts automatic ones as failed attempts. */
 export interface InterruptedOperation { trigger: Trigger; scheduledDate: Date | null; status: number; statusText: string }

@@ -3,16 +3,16 @@
 // "backup impossible" (the failure policy retries or alerts it like any other failure).
 import { DomainError, isDomainError } from "../errors";
 import { STATUS, statusText } from "../isomorphic/status";
-import type { EngineOperationKind } from "./progress";
+import type { TaskKind } from "../isomorphic/phases";
 
 export type StopCause = "user" | "shutdown";
 
-const OPERATION_NAME: Record<EngineOperationKind, string> = {
+const OPERATION_NAME: Record<TaskKind, string> = {
   backup: "backup", logIntegration: "log integration", restore: "restore", restoreInPlace: "restore", verify: "verification",
 };
 
 /** The abort reason a Stop gives the running operation. */
-export function stopReason(cause: StopCause, kind: EngineOperationKind): DomainError {
+export function stopReason(cause: StopCause, kind: TaskKind): DomainError {
   return cause === "shutdown"
     ? new DomainError(STATUS.BACKUP_ERROR, `The ${OPERATION_NAME[kind]} was interrupted because the server was shutting down.`)
     : new DomainError(STATUS.CANCELED_BY_USER);

@@ -12,7 +12,8 @@ import type { CurrentLog } from "../data/current-log";
 import type { DataStore } from "../data/data-store";
 import type { BackupEngine, ResolvedContext } from "../engine/backup-engine";
 import { defaultLogSources, type OperationControls } from "../engine/log-integration";
-import type { EngineOperationKind, OperationOutcome } from "../engine/progress";
+import type { TaskKind } from "../isomorphic/phases";
+import type { OperationOutcome } from "../operations/progress";
 import { stoppedError } from "../engine/stop-reason";
 import { fsyncDir } from "../fs/atomic-write";
 import { makePrivateDir } from "../fs/safe-open";
@@ -62,7 +63,7 @@ class Run {
   ctx: ResolvedContext | null = null;
   verbose = true;
 
-  constructor(readonly engine: BackupEngine, readonly kind: EngineOperationKind, readonly operationId: string, trigger: Trigger, archivePath: string | null, operation: OperationRecord["operation"]) {
+  constructor(readonly engine: BackupEngine, readonly kind: TaskKind, readonly operationId: string, trigger: Trigger, archivePath: string | null, operation: OperationRecord["operation"]) {
     const now = new Date();
     this.record = {
       operation, backupNumber: 0, trigger, archivePath, logBackupPath: null, structurePath: engine.layout.projectDir, dataPath: "",

@@ -4,12 +4,12 @@ import { on } from "node:events";
 import { z } from "zod";
 import { TRPCError } from "@trpc/server";
 import { backupOverview } from "../../engine/overview";
-import type { EngineEvent } from "../../engine/progress";
+import type { ConsoleEvent } from "../../operations/bus";
 import { operatorProcedure, router, viewerProcedure } from "../init";
 import { openStream } from "../streams";
 
 /** What `onProgress` yields: progress of the operation, then its outcome, after which the stream ends. */
-export type ProgressEvent = Extract<EngineEvent, { type: "progress" | "finished" }>;
+export type ProgressEvent = Extract<ConsoleEvent, { type: "progress" | "finished" }>;
 
 export const backupRouter = router({
   start: operatorProcedure.mutation(({ ctx }) => {
@@ -55,7 +55,7 @@ export const backupRouter = router({
           yield { type: "finished", outcome: last };
           return;
         } else throw new TRPCError({ code: "NOT_FOUND", message: "This operation is neither running nor the last one." });
-        for await (const [event] of events as AsyncIterable<[EngineEvent]>) {
+        for await (const [event] of events as AsyncIterable<[ConsoleEvent]>) {
           stream.recheck();
           if (event.type === "progress" && event.progress.operationId === input.operationId) yield event;
           if (event.type === "finished" && event.outcome.operationId === input.operationId) {

@@ -3,20 +3,21 @@
 // Each stream takes one of its caller's stream slots and re-checks the caller as it runs (../streams.ts).
 import { on } from "node:events";
 import type { LockState } from "../../locks/backup-locks";
-import type { EngineEvent, OperationOutcome, OperationProgress } from "../../engine/progress";
+import type { ConsoleEvent } from "../../operations/bus";
+import type { OperationOutcome, OperationProgress } from "../../operations/progress";
 import { router, viewerProcedure } from "../init";
 import { openStream } from "../streams";
 
-export type ConsoleEvent = { type: "state"; running: OperationProgress | null; last: OperationOutcome | null; locks: LockState } | EngineEvent;
+export type StreamEvent = { type: "state"; running: OperationProgress | null; last: OperationOutcome | null; locks: LockState } | ConsoleEvent;
 
 export const eventsRouter = router({
-  onEvents: viewerProcedure.subscription(async function* ({ ctx, signal }): AsyncGenerator<ConsoleEvent> {
+  onEvents: viewerProcedure.subscription(async function* ({ ctx, signal }): AsyncGenerator<StreamEvent> {
     const { engine } = ctx.services;
     const stream = openStream(ctx.services, ctx.user, "viewer", signal);
     try {
       const events = on(engine, "event", { signal: stream.signal });
       yield { type: "state", running: engine.running, last: engine.lastResult, locks: engine.locks.state() };
-      for await (const [event] of events as AsyncIterable<[EngineEvent]>) {
+      for await (const [event] of events as AsyncIterable<[ConsoleEvent]>) {
         stream.recheck();
         yield event;
       }
