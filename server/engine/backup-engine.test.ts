@@ -11,7 +11,7 @@ import { STATUS } from "../isomorphic/status";
 import { readEntry } from "../zip/zip-reader";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
 import { BackupEngine } from "./backup-engine";
-import { readArchiveManifest } from "../restore/archive-contents";
+import { readArchiveManifest } from "../archive/manifest";
 import { backupOverview } from "./overview";
 import type { OperationProgress } from "../operations/progress";
 

@@ -16,7 +16,7 @@ import { BackupJournal, formatBlock } from "../journal/backup-journal";
 import { DEFAULT_HOOK_TIMEOUT_MS, findHook, hookEnv, hookSummary, isHookError, runHook, startupDecision, type HookContext } from "../hooks/backup-hooks";
 import type { OperationRecord, Trigger } from "../operation";
 import { formatLimit, isUnsafeFileError } from "../fs/safe-open";
-import { MAX_MANIFEST_BYTES } from "../restore/manifest-schema";
+import { MAX_MANIFEST_BYTES } from "../archive/manifest";
 import { loadSettings } from "../settings/backup-settings-file";
 import type { BackupSettings } from "../settings/model";
 import { resolveAttachments, resolveDatabaseName, resolveDestination } from "../settings/resolve";
@@ -24,9 +24,9 @@ import { DomainError, isDomainError } from "../errors";
 import { STATUS, statusText } from "../isomorphic/status";
 import { ZipWriter, type ZipSource } from "../zip/zip-writer";
 import { verifyArchive } from "../zip/zip-reader";
-import { applyRetention, archiveName, listArchives, tempArchiveName, tempSnapshotName } from "./archives";
+import { applyRetention, archiveName, listArchives, tempArchiveName, tempSnapshotName } from "../archive/names";
 import { collect, type CollectedEntry } from "./collect";
-import { MANIFEST_FORMAT, MANIFEST_NAME, type Manifest, type ManifestEntry } from "./manifest";
+import { MANIFEST_FORMAT, MANIFEST_NAME, type Manifest, type ManifestEntry } from "../archive/manifest";
 import { LastAttempts } from "../operations/last-attempts";
 import { OperationLedger } from "../operations/ledger";
 import { STOPPABLE_PHASES, type TaskKind, type Phase } from "../isomorphic/phases";
@@ -143,7 +143,7 @@ export class BackupEngine extends EventEmitter<{ event: [ConsoleEvent] }> {
 
   history(ctx: Pick<ResolvedContext, "destination" | "structureKey" | "databaseName">): BackupHistory {
     return new BackupHistory(ctx.destination, ctx.structureKey, {
-      rebuild: () => import("./rebuild-history").then((m) => m.rebuildHistory(ctx.destination, ctx.databaseName)),
+      rebuild: () => import("../archive/rebuild-history").then((m) => m.rebuildHistory(ctx.destination, ctx.databaseName)),
     });
   }
 

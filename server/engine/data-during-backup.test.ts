@@ -16,7 +16,7 @@ import { STATUS } from "../isomorphic/status";
 import { readEntry } from "../zip/zip-reader";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
 import { BackupEngine } from "./backup-engine";
-import { readArchiveManifest } from "../restore/archive-contents";
+import { readArchiveManifest } from "../archive/manifest";
 import type { Phase } from "../isomorphic/phases";
 
 let t: TestDatabase;

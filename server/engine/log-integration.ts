@@ -13,7 +13,7 @@ import { collectOperations, integrateLog } from "../log/integrate";
 import type { OperationRecord, Trigger } from "../operation";
 import { DomainError, isDomainError } from "../errors";
 import { STATUS } from "../isomorphic/status";
-import { listLogBackups } from "./archives";
+import { listLogBackups } from "../archive/names";
 import type { BackupEngine, ResolvedContext } from "./backup-engine";
 import type { OperationOutcome, OperationProgress } from "../operations/progress";
 import type { Phase } from "../isomorphic/phases";

@@ -4,7 +4,7 @@ import fs from "node:fs/promises";
 import type { HistoryEntry } from "../history/backup-history";
 import type { StartupRestore } from "../restore/automatic-restore";
 import type { BackupEngine } from "./backup-engine";
-import { listArchives } from "./archives";
+import { listArchives } from "../archive/names";
 import { collect, type CollectedEntry } from "./collect";
 
 export interface BackupOverview {

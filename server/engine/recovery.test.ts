@@ -9,7 +9,7 @@ import { openConsoleDb } from "../console/console-db";
 import { acquireInstanceLock, InstanceLockError } from "../locks/instance-lock";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
 import { writeRawZip, zerosBomb } from "../restore/test-helpers";
-import { recordFromArchive } from "./archive-record";
+import { recordFromArchive } from "../archive/record-from-archive";
 import { BackupEngine } from "./backup-engine";
 
 let db: TestDatabase;

@@ -8,8 +8,8 @@ import { formatBlock } from "../journal/backup-journal";
 import { toHistoryEntry } from "../history/backup-history";
 import { STATUS } from "../isomorphic/status";
 import { isCommitted, type BackupEngine, type ResolvedContext } from "./backup-engine";
-import { listArchives, listStrayTemps, listTempFiles } from "./archives";
-import { recordFromArchive } from "./archive-record";
+import { listArchives, listStrayTemps, listTempFiles } from "../archive/names";
+import { recordFromArchive } from "../archive/record-from-archive";
 import { listLogBackupTemps } from "../log/log-backup";
 import type { LedgerRow, OperationLedger } from "../operations/ledger";
 

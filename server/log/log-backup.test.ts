@@ -5,7 +5,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { LogRecord, UnsignedLogRecord } from "../data/write-ops";
-import { applyRetention, archiveName } from "../engine/archives";
+import { applyRetention, archiveName } from "../archive/names";
 import { listLogBackupTemps, logBackupName, removeSegments, tempLogBackupName, writeLogBackup } from "./log-backup";
 import { OperationLog, type ClosedSegment } from "./log-file";
 import { formatHeader, formatRecord, readLog } from "./read-log";

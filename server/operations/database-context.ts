@@ -81,7 +81,7 @@ export class DatabaseContext {
   /** This database's entries of backupHistory.json in the resolved destination; a damaged file is rebuilt from the archives. */
   history(ctx: Pick<ResolvedContext, "destination" | "structureKey" | "databaseName">): BackupHistory {
     return new BackupHistory(ctx.destination, ctx.structureKey, {
-      rebuild: () => import("../engine/rebuild-history").then((m) => m.rebuildHistory(ctx.destination, ctx.databaseName)),
+      rebuild: () => import("../archive/rebuild-history").then((m) => m.rebuildHistory(ctx.destination, ctx.databaseName)),
     });
   }
 }

@@ -7,10 +7,10 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openConsoleDb } from "../console/console-db";
 import { BackupEngine } from "../engine/backup-engine";
-import type { Manifest } from "../engine/manifest";
+import type { Manifest } from "../archive/manifest";
 import { STATUS } from "../isomorphic/status";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
-import { readArchiveContents, selectParts } from "./archive-contents";
+import { readArchiveContents, selectParts } from "../archive/contents";
 import { restoreArchive, type RestoreProgress } from "./restore-archive";
 import { entryDataSpan, flipBit, writeCraftedArchive, type RawEntry } from "./test-helpers";
 

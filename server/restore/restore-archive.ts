@@ -8,11 +8,11 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { fsyncDir } from "../fs/atomic-write";
 import { makePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "../fs/safe-open";
-import type { Manifest, ManifestEntry } from "../engine/manifest";
+import type { Manifest, ManifestEntry } from "../archive/manifest";
 import { DomainError, isDomainError } from "../errors";
 import { STATUS } from "../isomorphic/status";
-import { loadManifest, openArchiveFile } from "./archive-contents";
-import { EntryDataError, type OpenedArchive } from "./archive-file";
+import { loadManifest, openArchiveFile } from "../archive/manifest";
+import { EntryDataError, type OpenedArchive } from "../zip/archive-file";
 import { linkTargetProblem, MAX_LINK_TARGET, placeOf, planEntries, UnsafeEntryError, type PlannedEntry } from "./entry-checks";
 import { checkRestoreTarget, resolveReal, type ForbiddenPlaces } from "./restore-target";
 

@@ -23,7 +23,8 @@ import { collectOperations, integrateLog } from "../log/integrate";
 import type { OperationRecord, Trigger } from "../operation";
 import { DomainError, isDomainError } from "../errors";
 import { STATUS } from "../isomorphic/status";
-import { readArchiveContents, selectParts, verifyArchiveFile, type PartSelection } from "./archive-contents";
+import { readArchiveContents, selectParts, type PartSelection } from "../archive/contents";
+import { verifyArchiveFile } from "./verify-archive";
 import { bookkeepingOf, moveIfExists, RESTORE_IN_PLACE_WORK, setDatabaseId, stamp } from "./data-file-tools";
 import { restoreArchive } from "./restore-archive";
 import type { ForbiddenPlaces } from "./restore-target";
@@ -252,7 +253,7 @@ export async function runRestoreInPlace(engine: BackupEngine, req: RestoreInPlac
 export async function rollbackArchive(engine: BackupEngine, operation: number): Promise<string> {
   const ctx = await engine.resolve();
   const liveId = requireBookkeeping(engine.layout.dataFile).databaseId;
-  const { listArchives } = await import("../engine/archives");
+  const { listArchives } = await import("../archive/names");
   for (const a of (await listArchives(ctx.destination, ctx.databaseName)).reverse()) {
     const contents = await readArchiveContents(a.path).catch(() => null);
     const m = contents?.manifest;

@@ -1,7 +1,7 @@
 // Scheduled verification (issue 6, item 5): at the time the console's schedule names, every archive of this
 // database in the destination is read back against its manifest, as one engine operation. A tick that finds
 // another operation running tries again at the next tick; a server down at that time verifies once when it is back.
-import { listArchives } from "../engine/archives";
+import { listArchives } from "../archive/names";
 import type { BackupEngine } from "../engine/backup-engine";
 import { runVerification } from "./restore-operations";
 import { verificationDue, type VerificationStore } from "./verification-store";

@@ -10,7 +10,7 @@ import type { DataStore } from "../../server/data/data-store";
 import { openDataAccess } from "../../server/data/open-data";
 import type { CurrentLog } from "../../server/data/current-log";
 import { databaseLayout, type DatabaseLayout } from "../../server/database/layout";
-import { listLogBackups } from "../../server/engine/archives";
+import { listLogBackups } from "../../server/archive/names";
 import { BackupEngine } from "../../server/engine/backup-engine";
 import { BackupLocks } from "../../server/locks/backup-locks";
 import type { ClosedSegment } from "../../server/log/log-file";

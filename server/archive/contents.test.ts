@@ -7,8 +7,9 @@ import { openConsoleDb } from "../console/console-db";
 import { BackupEngine } from "../engine/backup-engine";
 import { STATUS } from "../isomorphic/status";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
-import { partOf, readArchiveContents, selectParts, verifyArchiveFile, type VerifyProgress } from "./archive-contents";
-import { entryDataSpan, flipBit, manifestEntry, manifestFor, writeCraftedArchive, writeRawZip } from "./test-helpers";
+import { partOf, readArchiveContents, selectParts } from "./contents";
+import { verifyArchiveFile, type VerifyProgress } from "../restore/verify-archive";
+import { entryDataSpan, flipBit, manifestEntry, manifestFor, writeCraftedArchive, writeRawZip } from "../restore/test-helpers";
 
 let db: TestDatabase;
 let archive: string;

@@ -1,8 +1,8 @@
 // Rebuilds this database's history entries from the archives' manifests (spec §4: a damaged backupHistory.json
 // is kept aside and rebuilt). Archives whose manifest can't be read are skipped: they can't be described.
 import { toHistoryEntry, type HistoryEntry } from "../history/backup-history";
-import { listArchives } from "./archives";
-import { recordFromArchive } from "./archive-record";
+import { listArchives } from "./names";
+import { recordFromArchive } from "./record-from-archive";
 
 export async function rebuildHistory(destination: string, databaseName: string): Promise<HistoryEntry[]> {
   const out: HistoryEntry[] = [];

@@ -9,7 +9,7 @@ import { promisify } from "node:util";
 import zlib from "node:zlib";
 import yauzl from "yauzl";
 import { assertRegular } from "../fs/safe-open";
-import { CachedReader } from "../zip/zip-reader";
+import { CachedReader } from "./zip-reader";
 
 export interface ArchiveEntry {
   /** The entry's name as the archive spells it (UTF-8, or CP437 without the UTF-8 flag), unchecked. */

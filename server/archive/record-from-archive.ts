@@ -5,7 +5,7 @@ import { constants } from "node:fs";
 import fs from "node:fs/promises";
 import { assertRegular } from "../fs/safe-open";
 import type { OperationRecord } from "../operation";
-import { readArchiveManifest } from "../restore/archive-contents";
+import { readArchiveManifest } from "./manifest";
 import { STATUS, statusText } from "../isomorphic/status";
 import { verifyArchive } from "../zip/zip-reader";
 
