@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { openConsoleDb } from "../server/console/console-db";
-import { BackupEngine } from "../server/engine/backup-engine";
+import { BackupEngine } from "../server/backup/backup-engine";
 import { acquireInstanceLock } from "../server/locks/instance-lock";
 import { report, selfMaxRss } from "./measure";
 

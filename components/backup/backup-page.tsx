@@ -12,7 +12,7 @@ import { AutomationPanel } from "./automation-panel";
 import { Card, Field } from "./card";
 import { STOPPABLE_PHASES } from "@/server/isomorphic/phases";
 import { type OperationOutcome } from "@/server/operations/progress";
-import type { BackupOverview } from "@/server/engine/overview";
+import type { BackupOverview } from "@/server/backup/overview";
 
 export function BackupPage() {
   const trpc = useTRPC();

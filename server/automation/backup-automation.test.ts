@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openConsoleDb } from "../console/console-db";
-import { BackupEngine } from "../engine/backup-engine";
+import { BackupEngine } from "../backup/backup-engine";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
 import { AlertStore } from "./alerts";
 import { BackupAutomation } from "./backup-automation";

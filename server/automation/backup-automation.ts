@@ -5,7 +5,7 @@
 import Database from "better-sqlite3";
 import { readBookkeeping } from "../data/bookkeeping";
 import { dataFileModified } from "../data/data-change";
-import type { BackupEngine } from "../engine/backup-engine";
+import type { BackupEngine } from "../backup/backup-engine";
 import type { AutomationState, OperationOutcome } from "../operations/progress";
 import { formatBlock } from "../journal/backup-journal";
 import type { OperationRecord, Trigger } from "../operation";

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { applyWrite, listTables, tableInfo, type DataErrorCode } from "./apply-write";
 import { isDomainError } from "../errors";
 import { ensureBookkeeping } from "./bookkeeping";
-import { createDemoDataFile } from "../database/demo-data";
+import { createDemoDataFile } from "../demo/demo-data";
 import type { Write } from "./write-ops";
 
 let dir: string;

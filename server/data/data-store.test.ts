@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DataStore, type WriteLog } from "./data-store";
 import { isDomainError } from "../errors";
 import { readBookkeeping } from "./bookkeeping";
-import { createDemoDataFile, DEMO_COUNTS } from "../database/demo-data";
+import { createDemoDataFile, DEMO_COUNTS } from "../demo/demo-data";
 import { BackupLocks } from "../locks/backup-locks";
 
 import { STATUS } from "../isomorphic/status";

@@ -5,7 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openConsoleDb } from "../console/console-db";
-import { BackupEngine } from "../engine/backup-engine";
+import { BackupEngine } from "../backup/backup-engine";
 import { hms, sched } from "../scheduler/test-helpers";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
 import { normaliseEntry, type HistoryEntry } from "./backup-history";

@@ -7,15 +7,10 @@ import path from "node:path";
 import type { LogHeader, LogRecord } from "../data/write-ops";
 import { fsyncDir, writeFileAtomic } from "../fs/atomic-write";
 import { isUnsafeFileError, makePrivateDir, openNoFollow } from "../fs/safe-open";
+import type { WriteLog } from "../data/data-store";
 import { DomainError } from "../errors";
 import { STATUS } from "../isomorphic/status";
 import { formatHeader, formatRecord, LOG_FORMAT, readLog, type UnsignedLogRecord } from "./read-log";
-
-/** What the data API needs from the log (the same shape as data-store's `WriteLog`). */
-export interface WriteLog {
-  append(record: UnsignedLogRecord): Promise<void>;
-  dropLast(op: number): Promise<void>;
-}
 
 /** The folder under `Logs/` where closed segments wait for the next log backup (a folder Strongbox owns). */
 export const SEGMENTS_FOLDER = "Log segments";

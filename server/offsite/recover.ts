@@ -7,7 +7,7 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { logDatabaseId } from "../engine/log-integration";
+import { logDatabaseId } from "../backup/log-integration";
 import { writeFileAtomic } from "../fs/atomic-write";
 import { collectOperations, integrateLog } from "../log/integrate";
 import { scanLog } from "../log/read-log";

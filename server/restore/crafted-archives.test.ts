@@ -9,7 +9,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openConsoleDb } from "../console/console-db";
 import { recordFromArchive } from "../archive/record-from-archive";
-import { BackupEngine } from "../engine/backup-engine";
+import { BackupEngine } from "../backup/backup-engine";
 import { STATUS } from "../isomorphic/status";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
 import { readArchiveContents } from "../archive/contents";

@@ -2,7 +2,7 @@
 // database in the destination is read back against its manifest, as one engine operation. A tick that finds
 // another operation running tries again at the next tick; a server down at that time verifies once when it is back.
 import { listArchives } from "../archive/names";
-import type { BackupEngine } from "../engine/backup-engine";
+import type { BackupEngine } from "../backup/backup-engine";
 import { runVerification } from "./restore-operations";
 import { verificationDue, type VerificationStore } from "./verification-store";
 

@@ -2,7 +2,7 @@
 // with SIGKILL mid-backup (crash recovery), or holds the database's lock (one engine per database).
 import path from "node:path";
 import { openConsoleDb } from "../../server/console/console-db";
-import { BackupEngine } from "../../server/engine/backup-engine";
+import { BackupEngine } from "../../server/backup/backup-engine";
 import { acquireInstanceLock } from "../../server/locks/instance-lock";
 
 const [mode, databaseDir, home, destination] = process.argv.slice(2) as [string, string, string, string];

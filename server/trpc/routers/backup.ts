@@ -3,7 +3,7 @@
 import { on } from "node:events";
 import { z } from "zod";
 import { TRPCError } from "@trpc/server";
-import { backupOverview } from "../../engine/overview";
+import { backupOverview } from "../../backup/overview";
 import type { ConsoleEvent } from "../../operations/bus";
 import { operatorProcedure, router, viewerProcedure } from "../init";
 import { openStream } from "../streams";

@@ -11,7 +11,7 @@ import type { Context, Principal } from "../init";
 import type { Services } from "../../services";
 import type { Role } from "../../auth/roles";
 import { DataStore } from "../../data/data-store";
-import { createDemoDataFile } from "../../database/demo-data";
+import { createDemoDataFile } from "../../demo/demo-data";
 import { BackupLocks } from "../../locks/backup-locks";
 import { ServerShutdown } from "../../shutdown";
 import { isDomainError } from "../../errors";

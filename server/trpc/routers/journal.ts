@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { TRPCError } from "@trpc/server";
 import { JournalReader } from "../../journal/journal-reader";
-import { BLOCK_KINDS, BLOCK_STATUSES } from "../../journal/parse-block";
+import { BLOCK_KINDS, BLOCK_STATUSES } from "../../isomorphic/journal-block";
 import type { Services } from "../../services";
 import { router, viewerProcedure } from "../init";
 

@@ -6,7 +6,7 @@ import path from "node:path";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { listArchives, listLogBackups } from "../../archive/names";
-import { defaultLogSources } from "../../engine/log-integration";
+import { defaultLogSources } from "../../backup/log-integration";
 import { scanLog } from "../../log/read-log";
 import { readArchiveContents } from "../../archive/contents";
 import { forbiddenPlaces, runRestoreInPlace, runRestoreToFolder, rollbackArchive, runVerification } from "../../restore/restore-operations";

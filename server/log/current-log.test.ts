@@ -4,11 +4,11 @@ import path from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { openConsoleDb } from "../console/console-db";
 import { databaseLayout } from "../database/layout";
-import { BackupEngine } from "../engine/backup-engine";
+import { BackupEngine } from "../backup/backup-engine";
 import { BackupLocks } from "../locks/backup-locks";
-import { readLog } from "../log/read-log";
+import { readLog } from "./read-log";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
-import { openDataAccess } from "./open-data";
+import { openDataAccess } from "../startup/open-data";
 
 let t: TestDatabase;
 afterEach(() => t?.cleanup());
@@ -69,7 +69,7 @@ it("at start, an operation in the log that the data file lacks (a crash between 
   await first.store.close();
   await first.log.close();
   // The crash: the record is flushed to the log, the data file's transaction never commits.
-  const { OperationLog } = await import("../log/log-file");
+  const { OperationLog } = await import("./log-file");
   const { log } = await OperationLog.open({ logFile: layout.logFile, segmentsDir: layout.logSegmentsDir, databaseId: id, lastOperation: 1 });
   await log.append({ op: 2, time: new Date().toISOString(), user: "a", kind: "insert", table: "customers", key: 1000, values: { name: "logged only", city: "B" } });
   await log.close();

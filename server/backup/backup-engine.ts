@@ -6,7 +6,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import type { ConsoleDb } from "../console/console-db";
 import { ensureBookkeeping, type Bookkeeping } from "../data/bookkeeping";
-import type { CurrentLog } from "../data/current-log";
+import type { CurrentLog } from "../log/current-log";
 import { BackupLocks } from "../locks/backup-locks";
 import { removeSegments, writeLogBackup } from "../log/log-backup";
 import { currentMarks, recordSnapshotMarks, type DataFileMarks } from "../data/data-change";
@@ -34,7 +34,7 @@ import { type ConsoleEvent } from "../operations/bus";
 import { type OperationOutcome, type OperationProgress } from "../operations/progress";
 import { snapshotDataFile, snapshotSidecars } from "./snapshot";
 import { checkDestination, destinationLoss, fsyncDir, type CheckedDestination } from "./destination";
-import { recoverInterrupted, type InterruptedOperation } from "./recovery";
+import { recoverInterrupted, type InterruptedOperation } from "./crash-recovery";
 import { runLogIntegration, type LogIntegrationRequest, type OperationControls } from "./log-integration";
 import { stoppedError, stopReason, type StopCause } from "./stop-reason";
 

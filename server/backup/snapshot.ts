@@ -8,7 +8,7 @@ import { openNoFollow } from "../fs/safe-open";
 /** The child is a plain .mjs file on disk; the Next bundle can't carry it, so we find it from the app root. */
 function workerPath(): string {
   const root = process.env.STRONGBOX_APP_ROOT || process.cwd();
-  return path.join(/*turbopackIgnore: true*/ root, "server", "engine", "snapshot-worker.mjs");
+  return path.join(/*turbopackIgnore: true*/ root, "server", "backup", "snapshot-worker.mjs");
 }
 
 /** Files SQLite may leave beside a snapshot target (VACUUM INTO writes a rollback journal while it runs). */

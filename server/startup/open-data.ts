@@ -7,9 +7,9 @@ import type { DatabaseLayout } from "../database/layout";
 import type { BackupLocks } from "../locks/backup-locks";
 import { integrateLog } from "../log/integrate";
 import { removeLeftRestoreWork } from "../restore/data-file-tools";
-import { ensureBookkeeping } from "./bookkeeping";
-import { CurrentLog } from "./current-log";
-import { DataStore } from "./data-store";
+import { ensureBookkeeping } from "../data/bookkeeping";
+import { CurrentLog } from "../log/current-log";
+import { DataStore } from "../data/data-store";
 
 export interface DataAccess {
   log: CurrentLog;

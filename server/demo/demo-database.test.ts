@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadSettings } from "../settings/backup-settings-file";
 import { resolveAttachments, resolveDatabaseName, resolveDestination } from "../settings/resolve";
 import { createDemoDatabaseIfAbsent } from "./demo-database";
-import { databaseLayout } from "./layout";
+import { databaseLayout } from "../database/layout";
 
 async function walk(dir: string): Promise<Array<{ file: string; size: number }>> {
   const out: Array<{ file: string; size: number }> = [];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { OperationRecord } from "../operation";
-import { formatBlock, formatRunningBlock } from "./format-block";
-import { parseBlock, parseJournalDuration, parseJournalSize, parseJournalTime, summarizeBlock } from "./parse-block";
+import { formatBlock, formatRunningBlock } from "../journal/format-block";
+import { parseBlock, parseJournalDuration, parseJournalSize, parseJournalTime, summarizeBlock } from "./journal-block";
 
 const TZ = "Europe/Paris";
 const SHA = "ab12" + "0".repeat(60);

@@ -10,7 +10,7 @@ import { defaultSettings } from "../settings/defaults";
 import { DEMO_ATTACHMENTS_FOLDER, demoAttachmentFiles } from "./demo-attachments";
 import { createDemoDataFile } from "./demo-data";
 import { demoProjectFiles } from "./demo-project";
-import { databaseLayout } from "./layout";
+import { databaseLayout } from "../database/layout";
 
 export const DEMO_NAME = "Demo";
 // One staging folder per process (two servers started at once on an empty folder must not share one).

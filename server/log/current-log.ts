@@ -3,10 +3,10 @@
 // where enabling the log takes effect with the next full backup). A log that can't be used (unreadable: 1403;
 // another database's: 1416) refuses writes and backups with its message rather than letting writes go unlogged.
 import fs from "node:fs";
-import type { Bookkeeping } from "./bookkeeping";
-import type { WriteLog } from "./data-store";
-import type { LogRecord, UnsignedLogRecord } from "./write-ops";
-import { listClosedSegments, OperationLog, type ClosedSegment } from "../log/log-file";
+import type { Bookkeeping } from "../data/bookkeeping";
+import type { WriteLog } from "../data/data-store";
+import type { LogRecord, UnsignedLogRecord } from "../data/write-ops";
+import { listClosedSegments, OperationLog, type ClosedSegment } from "./log-file";
 import { DomainError, isDomainError } from "../errors";
 import { STATUS } from "../isomorphic/status";
 
