@@ -47,7 +47,9 @@ export function RestoreForm({ contents: c, busy, onStarted, onError }: Operation
   function submit(e: React.FormEvent) {
     e.preventDefault();
     start.mutate({
-      archivePath: c.archivePath, target: target.trim(), parts: c.parts.filter((p) => ticked.has(p.id)).map((p) => p.id), overwrite,
+      archivePath: c.archivePath, target: target.trim(), overwrite,
+      parts: { structure: ticked.has("structure"), dataFile: ticked.has("dataFile"), dataSettings: ticked.has("dataSettings"),
+        attachments: c.parts.filter((p) => p.kind === "attachment" && ticked.has(p.id)).map((p) => p.id) },
       integrateLog: canIntegrate && integrateLog, includeCurrentLog: canIntegrate && integrateLog && includeCurrentLog,
     });
   }

@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openConsoleDb } from "../console/console-db";
-import { BackupEngine } from "../backup/backup-engine";
+import { openOperations } from "../../test/helpers/operations";
 import { STATUS } from "../isomorphic/status";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
 import { partOf, readArchiveContents, selectParts } from "./contents";
@@ -24,9 +24,8 @@ beforeAll(async () => {
   db = makeTestDatabase();
   const missing = path.join(db.root, "nowhere/missing.pdf");
   db.writeSettings({ attachments: [db.attachmentsDir, missing] });
-  const engine = new BackupEngine({ databaseDir: db.databaseDir, home: db.home, defaultDestination: db.destination,
-    consoleDb: openConsoleDb(path.join(db.home, "console.sqlite")) });
-  const outcome = await engine.start({ trigger: { kind: "manual", user: "alice" } }).done;
+  const engine = openOperations(db, { consoleDb: openConsoleDb(path.join(db.home, "console.sqlite")) });
+  const outcome = await engine.backup().done;
   expect(outcome.partial).toBe(true);
   archive = outcome.archivePath!;
 });

@@ -8,10 +8,10 @@ import { DomainError } from "../errors";
 import type { Trigger } from "../isomorphic/operation-kinds";
 import type { AttachmentResult } from "../operation";
 import { STATUS } from "../isomorphic/status";
+import { MANIFEST_NAME } from "../database/layout";
 import type { BackupSettings } from "../settings/model";
 import { EntryDataError, openArchive, type OpenedArchive } from "../zip/archive-file";
 
-export const MANIFEST_NAME = "manifest.json";
 export const MANIFEST_FORMAT = 1;
 
 export interface ManifestEntry {

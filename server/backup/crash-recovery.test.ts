@@ -10,7 +10,7 @@ import { acquireInstanceLock, InstanceLockError } from "../locks/instance-lock";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
 import { writeRawZip, zerosBomb } from "../restore/test-helpers";
 import { recordFromArchive } from "../archive/record-from-archive";
-import { BackupEngine } from "./backup-engine";
+import { openOperations } from "../../test/helpers/operations";
 
 let db: TestDatabase;
 afterEach(() => db?.cleanup());
@@ -22,8 +22,7 @@ const child = (args: string[]) => {
   return { p, out: () => out };
 };
 
-const engineFor = (t: TestDatabase) => new BackupEngine({ databaseDir: t.databaseDir, home: t.home, defaultDestination: t.destination,
-  consoleDb: openConsoleDb(path.join(t.home, "console.sqlite")) });
+const engineFor = (t: TestDatabase) => openOperations(t, { consoleDb: openConsoleDb(path.join(t.home, "console.sqlite")) });
 const historyOf = (t: TestDatabase) => JSON.parse(fs.readFileSync(path.join(t.destination, "backupHistory.json"), "utf8"))[path.join(t.databaseDir, "Project")];
 
 describe("crash recovery", () => {
@@ -46,20 +45,20 @@ describe("crash recovery", () => {
     // A second init finds nothing more to recover.
     expect(await engineFor(db).init()).toEqual([]);
     fs.rmSync(path.join(db.attachmentsDir, "big.bin"));
-    const next = await engine.start({ trigger: { kind: "manual", user: "me" } }).done;
+    const next = await engine.backup({ trigger: { kind: "manual", user: "me" } }).done;
     expect(next).toMatchObject({ status: 0, backupNumber: 1 });
   });
 
   it("verifies and records a committed archive that the history does not know", async () => {
     db = makeTestDatabase();
     const engine = engineFor(db);
-    const first = await engine.start({ trigger: { kind: "manual", user: "me" } }).done;
+    const first = await engine.backup({ trigger: { kind: "manual", user: "me" } }).done;
     // As if the server died between the rename and the history write.
     fs.rmSync(path.join(db.destination, "backupHistory.json"));
     const messages = await engineFor(db).init();
     expect(messages.join("\n")).toContain("missing from the history");
     expect(historyOf(db)).toEqual([expect.objectContaining({ backupNumber: 1, status: 0, backupPath: first.archivePath })]);
-    expect((await engine.start({ trigger: { kind: "manual", user: "me" } }).done).backupNumber).toBe(2);
+    expect((await engine.backup({ trigger: { kind: "manual", user: "me" } }).done).backupNumber).toBe(2);
   });
 });
 
@@ -67,7 +66,7 @@ describe("recovery leftovers", () => {
   it("removes snapshot journals and stray probes, and never records an operation twice", async () => {
     db = makeTestDatabase();
     const engine = engineFor(db);
-    const done = await engine.start({ trigger: { kind: "manual", user: "me" } }).done;
+    const done = await engine.backup({ trigger: { kind: "manual", user: "me" } }).done;
     // As if the server died after the history write but before the ledger was closed.
     const consoleDb = openConsoleDb(path.join(db.home, "console.sqlite"));
     consoleDb.prepare("UPDATE operations SET state = 'recorded' WHERE id = ?").run(done.operationId);
@@ -137,7 +136,7 @@ describe("an unknown archive found at start", () => {
     const messages = await engineFor(db).init();
     expect(messages.join("\n")).not.toMatch(/TestDb\[000[78]\]/);
     expect(fs.existsSync(declared) && fs.existsSync(bomb)).toBe(true);
-    const next = await engineFor(db).start({ trigger: { kind: "manual", user: "me" } }).done;
+    const next = await engineFor(db).backup({ trigger: { kind: "manual", user: "me" } }).done;
     expect(next).toMatchObject({ status: 0, backupNumber: 9 });
   });
 });

@@ -1,4 +1,4 @@
-// Access to the database during a backup (spec §7 steps 2–3, §9), on a real database with the real engine, data
+// Access to the database during a backup (docs/operations.md#locks), on a real database with real backups, data
 // API, locks and log file: writes wait and then apply in order, a cancelled wait changes nothing, reads never
 // wait, the locks are always released, and a snapshot plus its log reproduces the live data file.
 import Database from "better-sqlite3";
@@ -15,16 +15,17 @@ import { readLog } from "../log/read-log";
 import { STATUS } from "../isomorphic/status";
 import { readEntry } from "../zip/zip-reader";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
-import { BackupEngine } from "./backup-engine";
+import { logIntegrationTask } from "../log/log-integration-task";
+import { openOperations, type TestOperations } from "../../test/helpers/operations";
 import { readArchiveManifest } from "../archive/manifest";
 import type { Phase } from "../isomorphic/phases";
 
 let t: TestDatabase;
 let store: DataStore | null = null;
-let engine: BackupEngine | null = null;
+let engine: TestOperations | null = null;
 
 afterEach(async () => {
-  await engine?.waitForIdle();
+  await engine?.runner.waitForIdle();
   await store?.close();
   t?.cleanup();
   engine = null;
@@ -34,36 +35,33 @@ afterEach(async () => {
 const manual = { trigger: { kind: "manual" as const, user: "alice" } };
 const alice = { user: "alice" };
 
-/** A database with the real data side (locks, log, store) and an engine slowed so that a backup lasts a while. */
+/** A database with the real data side (locks, log, store) and backups slowed so that one lasts a while. */
 async function setUp(opts: { lockMode?: "Full" | "Snapshot"; throttle?: number | null; log?: CurrentLog } = {}) {
   t = makeTestDatabase({ rows: 300 });
   t.writeSettings({ advancedXml: `<DataLockMode>${opts.lockMode ?? "Snapshot"}</DataLockMode>` });
   const locks = new BackupLocks();
   const data = await openDataAccess(databaseLayout(t.databaseDir), locks, true);
   store = data.store;
-  engine = new BackupEngine({
-    databaseDir: t.databaseDir, home: t.home, defaultDestination: t.destination,
-    consoleDb: openConsoleDb(path.join(t.home, "console.sqlite")), locks, log: opts.log ?? data.log,
-    throttleBytesPerSecond: opts.throttle === undefined ? 250_000 : opts.throttle,
-  });
+  engine = openOperations(t, { consoleDb: openConsoleDb(path.join(t.home, "console.sqlite")), locks, log: opts.log ?? data.log,
+    throttleBytesPerSecond: opts.throttle === undefined ? 250_000 : opts.throttle });
   await engine.init();
   return { engine, store: data.store, locks, log: data.log };
 }
 
 /** Resolves when the running backup reaches `phase` (progress events are emitted at once on a phase change). */
-function reach(e: BackupEngine, phase: Phase): Promise<void> {
+function reach(e: TestOperations, phase: Phase): Promise<void> {
   return new Promise((resolve) => {
     const on = (ev: { type: string; progress?: { phase: Phase } }) => {
       if (ev.type === "progress" && ev.progress?.phase === phase) {
-        e.off("event", on);
+        e.db.bus.off("event", on);
         resolve();
       }
     };
-    e.on("event", on);
+    e.db.bus.on("event", on);
   });
 }
 
-const phaseNow = (e: BackupEngine): Phase | "idle" => e.running?.phase ?? "idle";
+const phaseNow = (e: TestOperations): Phase | "idle" => e.runner.running?.phase ?? "idle";
 
 function rows(file: string): Record<string, unknown[]> {
   const db = new Database(file, { readonly: true });
@@ -85,7 +83,7 @@ const customer = (id: number) => (store!.readRows("customers", { offset: 0, limi
 describe("writes during a backup", () => {
   it("Full mode: writes wait for the whole backup, then apply in arrival order with none lost; reads answer at once", async () => {
     const { engine, store } = await setUp({ lockMode: "Full" });
-    const run = engine.start(manual);
+    const run = engine.backup();
     await reach(engine, "archive");
     const resolvedIn: Array<Phase | "idle"> = [];
     const writes = Array.from({ length: 12 }, (_, i) =>
@@ -93,7 +91,7 @@ describe("writes during a backup", () => {
         .then((r) => { resolvedIn.push(phaseNow(engine)); return r; }));
     // A read during the lock answers at once, and sees none of the waiting writes.
     expect(customer(1)).toMatchObject({ city: "City 0" });
-    expect(engine.locks.state().data.waiting).toBeGreaterThan(0);
+    expect(engine.db.locks.state().data.waiting).toBeGreaterThan(0);
     const outcome = await run.done;
     expect(outcome.status).toBe(0);
     const results = await Promise.all(writes);
@@ -114,7 +112,7 @@ describe("writes during a backup", () => {
 
   it("Snapshot mode: writes wait only while the snapshot is taken, and are free again before the archive is written", async () => {
     const { engine, store } = await setUp({ lockMode: "Snapshot" });
-    const run = engine.start(manual);
+    const run = engine.backup();
     // A steady stream of writes for the whole backup: each records the phase it was issued in and resolved in.
     const log: Array<{ issued: string; resolved: string; waitedMs: number }> = [];
     let stop = false;
@@ -149,7 +147,7 @@ describe("writes during a backup", () => {
 
   it("a cancelled wait gets -9976 and changes nothing", async () => {
     const { engine, store, locks } = await setUp({ lockMode: "Full" });
-    const run = engine.start(manual);
+    const run = engine.backup();
     await reach(engine, "archive");
     const waiting = store.write({ kind: "update", table: "customers", key: 5, values: { city: "Never" } }, { ...alice, requestId: "req-1" });
     const refusedAtOnce = store.write({ kind: "delete", table: "customers", key: 6 }, { ...alice, noWait: true });
@@ -172,11 +170,11 @@ describe("the locks are always released", () => {
 
   it("after a Stop", async () => {
     const { engine, store, locks } = await setUp({ lockMode: "Full" });
-    const run = engine.start(manual);
+    const run = engine.backup();
     await reach(engine, "archive");
     expect(locks.state().data.held).toBe(true);
     expect(locks.state().structure.held).toBe(true);
-    engine.stop();
+    engine.runner.stop();
     expect((await run.done).status).toBe(STATUS.CANCELED_BY_USER);
     await free(locks, store);
   });
@@ -184,7 +182,7 @@ describe("the locks are always released", () => {
   it("after a failure (the log file disappeared: 1403)", async () => {
     const { engine, store, locks } = await setUp({ lockMode: "Full", throttle: null });
     fs.rmSync(databaseLayout(t.databaseDir).logFile);
-    const outcome = await engine.start(manual).done;
+    const outcome = await engine.backup().done;
     expect(outcome.status).toBe(STATUS.NO_LOG_FILE);
     expect(outcome.statusText).toContain("data.journal");
     expect(fs.readdirSync(t.destination).filter((n) => n.endsWith(".zip"))).toEqual([]);
@@ -197,7 +195,7 @@ describe("the locks are always released", () => {
   it("after an unexpected exception in the middle of the backup", async () => {
     const throwing = { atSnapshot: () => { throw new TypeError("boom"); }, closedSegments: async () => [] } as unknown as CurrentLog;
     const { engine, store, locks } = await setUp({ lockMode: "Full", throttle: null, log: throwing });
-    const outcome = await engine.start(manual).done;
+    const outcome = await engine.backup().done;
     expect(outcome.status).toBe(STATUS.BACKUP_ERROR);
     expect(outcome.statusText).toContain("boom");
     await free(locks, store);
@@ -207,7 +205,7 @@ describe("the locks are always released", () => {
 describe("the log file and log integration", () => {
   it("a snapshot plus the log backups and the current log reproduce the live data file, also up to a chosen operation", async () => {
     const { engine, store } = await setUp({ throttle: null });
-    const first = await engine.start(manual).done;
+    const first = await engine.backup().done;
     expect(first.status).toBe(0);
     // Writes of every kind between the backups and after the second.
     await store.write({ kind: "createTable", table: "notes", columns: [{ name: "id", type: "INTEGER", primaryKey: true }, { name: "body", type: "TEXT" }] }, alice);
@@ -216,7 +214,7 @@ describe("the log file and log integration", () => {
       { kind: "update", table: "customers", key: 7, values: { name: "Renamed" } },
       { kind: "delete", table: "customers", key: 8 },
     ] }, alice);
-    const second = await engine.start(manual).done;
+    const second = await engine.backup().done;
     expect(second.status).toBe(0);
     const logBackup = path.join(t.destination, "TestDb[0001].4BL");
     expect(fs.existsSync(logBackup)).toBe(true);
@@ -228,12 +226,12 @@ describe("the log file and log integration", () => {
     const midpoint = 10;
     // The state just after operation `midpoint`, for the rollback check: replay from the first snapshot, up to it.
     const restored = await extractSnapshot(first.archivePath!, path.join(t.root, "restored.sqlite"));
-    const integration = await engine.integrateLog({ dataFile: restored, trigger: manual.trigger, backupNumber: 1 }).done;
+    const integration = await engine.start(logIntegrationTask(engine.db, { dataFile: restored, trigger: manual.trigger, backupNumber: 1 })).done;
     expect(integration.status).toBe(0);
     expect(rows(restored)).toEqual(rows(t.dataFile));
 
     const partial = await extractSnapshot(first.archivePath!, path.join(t.root, "partial.sqlite"));
-    expect((await engine.integrateLog({ dataFile: partial, trigger: manual.trigger, upToOperation: midpoint }).done).status).toBe(0);
+    expect((await engine.start(logIntegrationTask(engine.db, { dataFile: partial, trigger: manual.trigger, upToOperation: midpoint })).done).status).toBe(0);
     const got = rows(partial);
     expect(got.notes.map((r) => (r as { body: string }).body)).toEqual(Array.from({ length: midpoint - 1 }, (_, i) => `note ${i}`));
     expect(got.strongbox_bookkeeping).toEqual(expect.arrayContaining([expect.objectContaining({ key: "last_operation", value: String(midpoint) })]));
@@ -243,14 +241,14 @@ describe("the log file and log integration", () => {
 
   it("a stopped backup loses no closed log segment: the next log backup holds its operations", async () => {
     const { engine, store } = await setUp({ lockMode: "Snapshot" });
-    expect((await engine.start(manual).done).status).toBe(0);
+    expect((await engine.backup().done).status).toBe(0);
     for (let i = 0; i < 3; i++) await store.write({ kind: "update", table: "customers", key: 1, values: { city: `A${i}` } }, alice);
-    const stopped = engine.start(manual);
+    const stopped = engine.backup();
     await reach(engine, "archive");
-    engine.stop();
+    engine.runner.stop();
     expect((await stopped.done).status).toBe(STATUS.CANCELED_BY_USER);
     for (let i = 0; i < 2; i++) await store.write({ kind: "update", table: "customers", key: 2, values: { city: `B${i}` } }, alice);
-    const third = await engine.start(manual).done;
+    const third = await engine.backup().done;
     expect(third.status).toBe(0);
     expect(third.backupNumber).toBe(2);
     const logBackup = await readLog(path.join(t.destination, "TestDb[0001].4BL"), { allowTornTail: false });

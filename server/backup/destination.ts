@@ -1,14 +1,15 @@
-// Startup check of the destination folder (spec §7 step 1): it must exist, be a folder, and accept a file —
-// created for real, since permission bits prove nothing to root. Later, when writing into it fails, whether the
-// folder itself went away (removed, renamed, unmounted, replaced) — which then is what the backup reports.
+// Startup check of the destination folder (docs/operations.md#startup): it must exist, be a folder, and accept a
+// file — created for real, since permission bits prove nothing to root. Later, when writing into it fails, whether
+// the folder itself went away (removed, renamed, unmounted, replaced) — which then is what the backup reports.
 import crypto from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { destinationProblem } from "../settings/resolve";
 import { DomainError } from "../errors";
 import { STATUS } from "../isomorphic/status";
-
-export { fsyncDir } from "../fs/atomic-write";
+import type { StatusError } from "../operations/errors";
+import type { TaskContext } from "../operations/task";
+import type { BackupProgress } from "./backup-run";
 
 /** The destination folder as it was checked at the start of a backup (its identity, not only its path). */
 export interface CheckedDestination { path: string; dev: number; ino: number }
@@ -65,4 +66,17 @@ export async function destinationLoss(checked: CheckedDestination, tempArchive: 
       "during the backup (did another program clean the folder?). Back up again.");
   }
   return null;
+}
+
+/**
+ * A backup's failure as it is recorded: a destination that went away (or lost the temporary archive) before the
+ * commit is the cause, whatever error the write, the verification or the rename happened to meet first. Null:
+ * the failure stands as it is.
+ */
+export async function destinationFailure(err: unknown, mapped: StatusError, ctx: TaskContext, reached: BackupProgress): Promise<StatusError | null> {
+  if (ctx.signal.aborted || !reached.destination || ctx.record.archive) return null;
+  // The temporary archive is looked for only when a file was found missing (by a write, the verification's read or
+  // the commit's rename): before the writer has created it, it is simply not there yet.
+  const missing = (err as NodeJS.ErrnoException)?.code === "ENOENT" || mapped.status === STATUS.ARCHIVE_CHECK_FAILED;
+  return (await destinationLoss(reached.destination, missing ? reached.writing : null)) as StatusError | null;
 }

@@ -1,9 +1,12 @@
-// What the Backup page shows besides the running operation (spec §10): the destination with its space, the
-// last backup, the content of the next backup with its estimated size. Read-only; computed on request.
+// What the Backup page shows besides the running operation (docs/console.md#backup-page): the destination with its
+// space, the last backup, the content of the next backup with its estimated size. Read-only; computed on request.
 import fs from "node:fs/promises";
+import type { BackupSettings } from "../settings/model";
 import type { HistoryEntry } from "../history/backup-history";
-import type { StartupRestore } from "../restore/automatic-restore";
-import type { BackupEngine } from "./backup-engine";
+import type { StartupRestore } from "../restore/data-file-check";
+import { attachmentEntry } from "../database/layout";
+import type { LastAttempts } from "../operations/last-attempts";
+import type { DatabaseContext } from "../operations/database-context";
 import { listArchives } from "../archive/names";
 import { collect, type CollectedEntry } from "./collect";
 
@@ -52,17 +55,17 @@ const countFiles = (es: CollectedEntry[]) => es.filter((e) => e.kind !== "direct
  * `content: false` skips the walk of every file the next backup would hold (BACKUP INFO doesn't show it, and
  * programs poll it).
  */
-export async function backupOverview(engine: BackupEngine, nextBackup: Date | null,
+export async function backupOverview(db: DatabaseContext, lastAttempts: LastAttempts, nextBackup: Date | null,
   opts: { content?: boolean; startupRestore?: StartupRestore | null } = {}): Promise<BackupOverview> {
-  const out: BackupOverview = { databaseDir: engine.opts.databaseDir, databaseName: null, settingsError: null, destination: null,
+  const out: BackupOverview = { databaseDir: db.databaseDir, databaseName: null, settingsError: null, destination: null,
     lastBackup: null, nextBackup: nextBackup?.toISOString() ?? null, historyPath: null, startupRestore: opts.startupRestore ?? null, content: null };
-  // The last attempt the engine recorded: what is shown when the history has nothing newer (it could not be
+  // The last attempt recorded (console.sqlite): what is shown when the history has nothing newer (it could not be
   // written, it is in another destination, or the settings can't be read).
-  const attempt = engine.lastAttempts.last();
+  const attempt = lastAttempts.last();
   if (attempt) out.lastBackup = lastBackupOf(attempt);
   let ctx;
   try {
-    ctx = await engine.resolve();
+    ctx = await db.resolve();
   } catch (err) {
     out.settingsError = (err as Error).message;
     return out;
@@ -77,15 +80,15 @@ export async function backupOverview(engine: BackupEngine, nextBackup: Date | nu
     archives: archives.length, archivesBytes: archives.reduce((n, a) => n + a.size, 0),
   };
   out.historyPath = `${ctx.destination}/backupHistory.json`;
-  const { entries } = await engine.history(ctx).read().catch(() => ({ entries: [] as HistoryEntry[] }));
+  const { entries } = await db.history(ctx).read().catch(() => ({ entries: [] as HistoryEntry[] }));
   const last = [...entries].reverse().find((e) => (e.operation ?? "backup") === "backup");
   if (last && (!attempt || Date.parse(last.endingDate) >= Date.parse(attempt.endingDate))) out.lastBackup = lastBackupOf(last);
   if (opts.content === false) return out;
   const { includeStructureFile, includeDataFile } = ctx.settings.general;
-  const collected = await collect({ databaseDir: engine.opts.databaseDir, includeStructure: includeStructureFile, includeData: includeDataFile, attachments: ctx.attachments });
-  const dataBytes = includeDataFile ? await fs.stat(engine.layout.dataFile).then((s) => s.size, () => 0) : 0;
+  const collected = await collect({ databaseDir: db.databaseDir, includeStructure: includeStructureFile, includeData: includeDataFile, attachments: ctx.attachments });
+  const dataBytes = includeDataFile ? await fs.stat(db.layout.dataFile).then((s) => s.size, () => 0) : 0;
   const attachments = collected.attachmentResults.map((a) => {
-    const prefix = "Attachments/" + a.attachmentPath.replace(/^\/+/, "");
+    const prefix = attachmentEntry(a.attachmentPath);
     const mine = collected.attachments.filter((e) => e.name === prefix || e.name.startsWith(prefix + "/"));
     return { path: a.attachmentPath, found: a.found, files: countFiles(mine), bytes: sum(mine) };
   });
@@ -103,7 +106,7 @@ export async function backupOverview(engine: BackupEngine, nextBackup: Date | nu
 }
 
 /** "Erase old backup before" with "keep only the last 1" deletes the only archive before the new one exists. */
-function eraseBeforeWarning(settings: Awaited<ReturnType<BackupEngine["resolve"]>>["settings"]): string[] {
+function eraseBeforeWarning(settings: BackupSettings): string[] {
   const { eraseOldBackupBefore, setNumber } = settings.advanced;
   return eraseOldBackupBefore && setNumber.enable && setNumber.value <= 1
     ? ["With \"erase old backup before\" and \"keep only the last 1\", the previous archive is deleted before the new one is written: no backup exists while a backup runs, nor after a failed one."]

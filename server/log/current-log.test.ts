@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { openConsoleDb } from "../console/console-db";
 import { databaseLayout } from "../database/layout";
-import { BackupEngine } from "../backup/backup-engine";
+import { openOperations } from "../../test/helpers/operations";
 import { BackupLocks } from "../locks/backup-locks";
 import { readLog } from "./read-log";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
@@ -20,24 +20,23 @@ it("UseLog off at a start with a log that holds operations, then on again: nothi
   const open = async (useLog: boolean) => {
     const locks = new BackupLocks();
     const d = await openDataAccess(layout, locks, useLog);
-    const engine = new BackupEngine({ databaseDir: t.databaseDir, home: t.home, defaultDestination: t.destination,
-      consoleDb: openConsoleDb(path.join(t.home, "console.sqlite")), locks, log: d.log });
+    const engine = openOperations(t, { consoleDb: openConsoleDb(path.join(t.home, "console.sqlite")), locks, log: d.log });
     await engine.init();
     return { ...d, engine };
   };
   let s = await open(true);
-  expect((await s.engine.start({ trigger: alice }).done).status).toBe(0);
+  expect((await s.engine.backup({ trigger: alice }).done).status).toBe(0);
   for (let i = 0; i < 3; i++) await s.store.write({ kind: "insert", table: "customers", values: { name: `a${i}` } }, { user: "a" });
   await s.store.close();
   await s.log.close();
   t.writeSettings({ advancedXml: "<UseLog>False</UseLog>" });
   s = await open(false);
   for (let i = 0; i < 2; i++) await s.store.write({ kind: "insert", table: "customers", values: { name: `b${i}` } }, { user: "a" });
-  expect((await s.engine.start({ trigger: alice }).done).status).toBe(0);
+  expect((await s.engine.backup({ trigger: alice }).done).status).toBe(0);
   // The logged operations 1–3 went into the log backup of the second archive.
   expect((await readLog(path.join(t.destination, "TestDb[0001].4BL"), { allowTornTail: false })).records.map((r) => r.op)).toEqual([1, 2, 3]);
   t.writeSettings({ advancedXml: "<UseLog>True</UseLog>" });
-  expect((await s.engine.start({ trigger: alice }).done).status).toBe(0);
+  expect((await s.engine.backup({ trigger: alice }).done).status).toBe(0);
   await s.store.write({ kind: "insert", table: "customers", values: { name: "c" } }, { user: "a" });
   const current = await readLog(layout.logFile, { allowTornTail: false });
   expect(current.header.firstOperation).toBe(6);

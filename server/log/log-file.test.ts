@@ -5,7 +5,8 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { LogRecord, UnsignedLogRecord } from "../data/write-ops";
-import { listClosedSegments, OperationLog, SEGMENTS_FOLDER, type OpenLogOptions } from "./log-file";
+import { listClosedSegments, OperationLog, type OpenLogOptions } from "./log-file";
+import { SEGMENTS_FOLDER } from "../database/layout";
 import { formatHeader, formatRecord, readLog } from "./read-log";
 
 let dir: string;

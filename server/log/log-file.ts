@@ -12,8 +12,6 @@ import { DomainError } from "../errors";
 import { STATUS } from "../isomorphic/status";
 import { formatHeader, formatRecord, LOG_FORMAT, readLog, type UnsignedLogRecord } from "./read-log";
 
-/** The folder under `Logs/` where closed segments wait for the next log backup (a folder Strongbox owns). */
-export const SEGMENTS_FOLDER = "Log segments";
 
 /** A closed part of the log: a whole log file (header and records) holding operations first…last. */
 export interface ClosedSegment { path: string; firstOperation: number; lastOperation: number }

@@ -7,9 +7,9 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { logDatabaseId } from "../backup/log-integration";
+import { logDatabaseId } from "../log/integration";
 import { writeFileAtomic } from "../fs/atomic-write";
-import { collectOperations, integrateLog } from "../log/integrate";
+import { collectOperations, integrateLog } from "../log/integration";
 import { scanLog } from "../log/read-log";
 import { restoreArchive } from "../restore/restore-archive";
 import { checkRestoreTarget } from "../restore/restore-target";

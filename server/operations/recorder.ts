@@ -20,6 +20,8 @@ export interface RecordOptions {
   verbose: boolean;
   /** Where the history entry goes; null: the record has none (a postponed attempt, a verification…). */
   history: HistoryTarget | null;
+  /** false: no journal block. */
+  journal?: boolean;
   /** Called once the history entry is on disk. */
   onHistoryWritten?: () => void;
   /**
@@ -46,6 +48,7 @@ export class OperationRecorder {
         record.notes.push(`Warning: backupHistory.json could not be written: ${(err as Error).message}`);
       }
     }
+    if (opts.journal === false) return { historyWritten };
     try {
       await this.db.journal.append(formatBlock(record, { verbose: opts.verbose }));
     } catch (err) {

@@ -210,6 +210,7 @@ export class OperationRunner {
     const resolved = state.resolved;
     await this.recorder.write(record, {
       verbose: state.verbose,
+      journal: task.journal,
       history: inHistory && resolved ? { ctx: resolved, oldestKeptNumber: state.oldestKept, entry: this.historyEntry(task, record) } : null,
       onHistoryWritten: () => {
         if (state.ledger) this.ledger.markRecorded(progress.operationId);

@@ -32,6 +32,8 @@ export interface Task {
   recordInHistory?(record: OperationRecord): boolean;
   /** The history entry as written, when it differs from the record's. */
   historyEntry?(record: OperationRecord, entry: HistoryEntry): HistoryEntry;
+  /** false: no journal block (a verification, which console.sqlite alone records). */
+  readonly journal?: boolean;
   /** The archive the outcome names (default: the record's archive path). */
   outcomeArchive?(record: OperationRecord): string | null;
   /** false: the outcome is not kept as the consoles' last result (an automatic restore at start: a banner says it). */

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openConsoleDb } from "../console/console-db";
-import { BackupEngine } from "../backup/backup-engine";
+import { openOperations } from "../../test/helpers/operations";
 import type { Manifest } from "../archive/manifest";
 import { STATUS } from "../isomorphic/status";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
@@ -32,10 +32,9 @@ function tableRows(file: string): Record<string, unknown[]> {
 }
 
 async function backup(t: TestDatabase): Promise<string> {
-  const engine = new BackupEngine({ databaseDir: t.databaseDir, home: t.home, defaultDestination: t.destination,
-    consoleDb: openConsoleDb(path.join(t.home, "console.sqlite")) });
+  const engine = openOperations(t, { consoleDb: openConsoleDb(path.join(t.home, "console.sqlite")) });
   await engine.init();
-  const outcome = await engine.start({ trigger: { kind: "manual", user: "alice" } }).done;
+  const outcome = await engine.backup().done;
   expect(outcome.status).toBe(0);
   return outcome.archivePath!;
 }

@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import type { DatabaseLayout } from "../database/layout";
 import type { BackupLocks } from "../locks/backup-locks";
-import { integrateLog } from "../log/integrate";
+import { integrateLog } from "../log/integration";
 import { removeLeftRestoreWork } from "../restore/data-file-tools";
 import { ensureBookkeeping } from "../data/bookkeeping";
 import { CurrentLog } from "../log/current-log";

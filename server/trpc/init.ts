@@ -4,6 +4,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import { ApiTokens, type ApiToken } from "../auth/api-tokens";
 import { hasRole, type Role } from "../auth/roles";
 import type { User } from "../auth/users";
+import type { Trigger } from "../isomorphic/operation-kinds";
 import type { Services } from "../services";
 import { SHUTTING_DOWN_MESSAGE } from "../shutdown";
 import { isDomainError } from "../errors";
@@ -95,6 +96,9 @@ export function procedureFor(role: Role) {
     return next({ ctx: { ...ctx, user: ctx.user } });
   });
 }
+
+/** How a caller's operation is recorded: an API token's is the BACKUP command (`command`), a user's is `manual`. */
+export const triggerOf = (user: Principal): Trigger => ({ kind: user.kind === "token" ? "command" : "manual", user: user.username });
 
 export const viewerProcedure = procedureFor("viewer");
 export const operatorProcedure = procedureFor("operator");

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { TRPCError } from "@trpc/server";
 import { backupOverview } from "../../backup/overview";
 import type { ConsoleEvent } from "../../operations/bus";
-import { operatorProcedure, router, viewerProcedure } from "../init";
+import { operatorProcedure, router, triggerOf, viewerProcedure } from "../init";
 import { openStream } from "../streams";
 
 /** What `onProgress` yields: progress of the operation, then its outcome, after which the stream ends. */
@@ -13,17 +13,14 @@ export type ProgressEvent = Extract<ConsoleEvent, { type: "progress" | "finished
 
 export const backupRouter = router({
   start: operatorProcedure.mutation(({ ctx }) => {
-    // A program's call (API token) is the BACKUP command: trigger "command" with the token's name (spec §4).
-    const trigger = ctx.user.kind === "token"
-      ? { kind: "command" as const, user: ctx.user.username }
-      : { kind: "manual" as const, user: ctx.user.username };
-    const { operationId } = ctx.services.engine.start({ trigger });
+    // A program's call (API token) is the BACKUP command: trigger "command" with the token's name.
+    const { operationId } = ctx.services.backups.start({ trigger: triggerOf(ctx.user) });
     return { operationId };
   }),
-  stop: operatorProcedure.mutation(({ ctx }) => ({ stopped: ctx.services.engine.stop() })),
-  overview: viewerProcedure.query(({ ctx }) => backupOverview(ctx.services.engine, ctx.services.scheduler.nextDue(), { startupRestore: ctx.services.startupRestore })),
+  stop: operatorProcedure.mutation(({ ctx }) => ({ stopped: ctx.services.runner.stop() })),
+  overview: viewerProcedure.query(({ ctx }) => backupOverview(ctx.services.db, ctx.services.runner.lastAttempts, ctx.services.scheduler.nextDue(), { startupRestore: ctx.services.startupRestore })),
   info: viewerProcedure.query(async ({ ctx }) => {
-    const o = await backupOverview(ctx.services.engine, ctx.services.scheduler.nextDue(), { content: false });
+    const o = await backupOverview(ctx.services.db, ctx.services.runner.lastAttempts, ctx.services.scheduler.nextDue(), { content: false });
     const last = o.lastBackup;
     return {
       lastBackupDate: last?.startingDate ?? null,
@@ -33,7 +30,7 @@ export const backupRouter = router({
       lastBackupDuration: last?.duration ?? null,
       nextBackupDate: o.nextBackup,
       backupHistoryPath: o.historyPath,
-      running: ctx.services.engine.running,
+      running: ctx.services.runner.running,
     };
   }),
   /**
@@ -44,12 +41,12 @@ export const backupRouter = router({
   onProgress: viewerProcedure
     .input(z.object({ operationId: z.string().min(1).max(200) }))
     .subscription(async function* ({ ctx, input, signal }): AsyncGenerator<ProgressEvent> {
-      const { engine } = ctx.services;
+      const { db, runner } = ctx.services;
       const stream = openStream(ctx.services, ctx.user, "viewer", signal);
       try {
-        const events = on(engine, "event", { signal: stream.signal });
-        const running = engine.running;
-        const last = engine.lastResult;
+        const events = on(db.bus, "event", { signal: stream.signal });
+        const running = runner.running;
+        const last = runner.lastResult;
         if (running?.operationId === input.operationId) yield { type: "progress", progress: running };
         else if (last?.operationId === input.operationId) {
           yield { type: "finished", outcome: last };

@@ -114,7 +114,7 @@ export const dataRouter = router({
   /** Cancels a write still waiting for the lock (it gets -9976); false when it already ran or is unknown. */
   cancel: operatorProcedure
     .input(z.object({ requestId: z.string().min(1).max(200) }))
-    .mutation(({ ctx, input }) => ({ cancelled: ctx.services.locks.cancel(input.requestId) })),
+    .mutation(({ ctx, input }) => ({ cancelled: ctx.services.db.locks.cancel(input.requestId) })),
 
-  lockState: viewerProcedure.query(({ ctx }) => ctx.services.locks.state()),
+  lockState: viewerProcedure.query(({ ctx }) => ctx.services.db.locks.state()),
 });

@@ -12,11 +12,11 @@ export type StreamEvent = { type: "state"; running: OperationProgress | null; la
 
 export const eventsRouter = router({
   onEvents: viewerProcedure.subscription(async function* ({ ctx, signal }): AsyncGenerator<StreamEvent> {
-    const { engine } = ctx.services;
+    const { db, runner } = ctx.services;
     const stream = openStream(ctx.services, ctx.user, "viewer", signal);
     try {
-      const events = on(engine, "event", { signal: stream.signal });
-      yield { type: "state", running: engine.running, last: engine.lastResult, locks: engine.locks.state() };
+      const events = on(db.bus, "event", { signal: stream.signal });
+      yield { type: "state", running: runner.running, last: runner.lastResult, locks: db.locks.state() };
       for await (const [event] of events as AsyncIterable<[ConsoleEvent]>) {
         stream.recheck();
         yield event;

@@ -4,7 +4,6 @@
 import { stat, statfs } from "node:fs/promises";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { databaseLayout } from "../../database/layout";
 import { loadSettings, saveSettings, settingsRevision } from "../../settings/backup-settings-file";
 import type { BackupSettings } from "../../settings/model";
 import { resolveDestination } from "../../settings/resolve";
@@ -25,8 +24,7 @@ function asFileError(err: unknown): FileError | null {
 }
 
 function where(services: Services) {
-  const { databaseDir, home, defaultDestination } = services.engine.opts;
-  const layout = databaseLayout(databaseDir);
+  const { databaseDir, home, defaultDestination, layout } = services.db;
   return { databaseDir, home, defaultDestination, settingsFile: layout.settingsFile, dataFile: layout.dataFile };
 }
 
@@ -56,7 +54,7 @@ export const settingsRouter = router({
   cronPreview: viewerProcedure.input(z.object({ expression: z.string().max(200) })).query(async ({ ctx, input }) => {
     const problem = validateCron(input.expression);
     if (problem) return { error: problem, description: null, next: [] as string[] };
-    const base = await loadSettings(ctx.services.engine.opts.databaseDir, ctx.services.paths.defaultDestination).then((s) => s.scheduler, () => null);
+    const base = await loadSettings(ctx.services.db.databaseDir, ctx.services.db.defaultDestination).then((s) => s.scheduler, () => null);
     if (!base) return { error: null, description: describeCron(input.expression), next: [] as string[] };
     // Formatted here, in the server's time zone, which is the one the schedule runs in (not the browser's).
     const next = nextRuns({ ...base, frequency: "Cron", cron: input.expression }, new Date(), 5).map((d) => formatLocalTime(d));
@@ -82,7 +80,7 @@ export const settingsRouter = router({
     .input(z.object({ settings: z.custom<SettingsInput>((v) => typeof v === "object" && v !== null), revision: z.string().max(64).optional(), wait: z.boolean().optional() }))
     // Settings/ goes into the archive: while a backup holds the structure lock, a save waits for its end (spec §9),
     // and checks the revision only then, so it never overwrites what it hasn't seen.
-    .mutation(({ ctx, input, signal }) => ctx.services.engine.locks.runWrite("structure", async () => {
+    .mutation(({ ctx, input, signal }) => ctx.services.db.locks.runWrite("structure", async () => {
       const w = where(ctx.services);
       const loaded = await load(w);
       if (loaded.error) {

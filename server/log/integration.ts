@@ -1,11 +1,20 @@
-// Log integration (spec §9): gathers the operations after a snapshot's last one from log backups, closed segments
-// and the current log, and replays them into a (restored) data file strictly in order, optionally up to a chosen one.
+// Log integration (docs/log-file.md#log-integration), the one way the log is replayed: the sources (this database's
+// log backups, closed segments and current log), the operations gathered from them after the data file's last one,
+// the checks (up to a chosen operation; never short of the live file when it replaces it; only what the live file
+// committed), and the replay itself into a restored copy, strictly in order, with progress and Stop. The log
+// integration task, both restores, the automatic restore at start and off-site recovery all go through
+// integrateLogInto; the replay at start applies the operations its log file holds with integrateLog.
 import Database from "better-sqlite3";
+import fs from "node:fs/promises";
+import path from "node:path";
 import { applyWrite } from "../data/apply-write";
-import { readBookkeeping, setLastOperation } from "../data/bookkeeping";
+import { bookkeepingOf, readBookkeeping, setLastOperation, type Bookkeeping } from "../data/bookkeeping";
+import type { DatabaseLayout } from "../database/layout";
+import { openNoFollow } from "../fs/safe-open";
 import type { LogRecord, Write } from "../data/write-ops";
 import { DomainError } from "../errors";
 import { STATUS } from "../isomorphic/status";
+import { listLogBackups } from "../archive/names";
 import { scanLog } from "./read-log";
 
 export interface CollectOptions {
@@ -158,4 +167,116 @@ export async function integrateLog(opts: IntegrateOptions): Promise<{ applied: n
   } finally {
     db.close();
   }
+}
+
+/** Where a database's log files are: the log backups beside its archives, the closed segments and the current log. */
+export interface LogPlaces {
+  destination: string;
+  databaseName: string;
+  logSegmentsDir: string;
+  logFile: string;
+}
+
+export function logPlaces(layout: Pick<DatabaseLayout, "logSegmentsDir" | "logFile">, settings: { destination: string; databaseName: string }): LogPlaces {
+  return { destination: settings.destination, databaseName: settings.databaseName, logSegmentsDir: layout.logSegmentsDir, logFile: layout.logFile };
+}
+
+/**
+ * The log files an integration reads by default, in no particular order (collectOperations orders them): this
+ * database's log backups, closed segments and current log — only those of the given database id, since a restore
+ * in place starts a new log chain under a new id and the old chain's files stay beside the new ones.
+ */
+export async function defaultLogSources(places: LogPlaces, opts: { databaseId?: string; includeCurrentLog?: boolean } = {}): Promise<string[]> {
+  const backups = (await listLogBackups(places.destination, places.databaseName)).map((l) => l.path);
+  const segments = (await fs.readdir(places.logSegmentsDir).catch(() => [] as string[]))
+    .filter((n) => n.endsWith(".journal"))
+    .map((n) => path.join(places.logSegmentsDir, n));
+  const current = opts.includeCurrentLog === false ? [] : await fs.access(places.logFile).then(() => [places.logFile], () => []);
+  const all = [...backups, ...segments, ...current];
+  if (!opts.databaseId) return all;
+  const ids = await Promise.all(all.map(logDatabaseId));
+  return all.filter((_, i) => ids[i] === opts.databaseId);
+}
+
+/** The database id in a log file's header line, or null when it can't be read. */
+export async function logDatabaseId(file: string): Promise<string | null> {
+  let fh;
+  try {
+    fh = await openNoFollow(file, "read");
+    const buf = Buffer.alloc(4096);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const line = buf.subarray(0, bytesRead).toString("utf8").split("\n")[0];
+    const header = JSON.parse(line) as { type?: string; databaseId?: unknown };
+    return header.type === "header" && typeof header.databaseId === "string" ? header.databaseId : null;
+  } catch {
+    return null;
+  } finally {
+    await fh?.close();
+  }
+}
+
+export interface IntegrationRequest {
+  /** The data file to bring forward: a restored copy, never the live one (the data API writes to that). */
+  dataFile: string;
+  /** Where this database's log files are, for the default sources. */
+  places: LogPlaces;
+  /** The log files to read instead of the default ones. */
+  sources?: string[];
+  /** With the default sources: also the current log file (default yes). */
+  includeCurrentLog?: boolean;
+  /** Stop after this operation (a rollback to a point in time); absent: everything logged. */
+  upTo?: number | null;
+  /**
+   * The live data file's bookkeeping, when the result replaces it "with the log": a log that stops short of it
+   * (UseLog off for a while, a segment gone) would silently lose acknowledged writes, so it is refused.
+   */
+  mustReach?: Bookkeeping | null;
+  /**
+   * The live data file's bookkeeping, when the log is read without the data lock (a restore to a folder): the
+   * current log may end with a write whose commit is still running, or fails and is taken back, so only the
+   * operations the live file has committed are integrated.
+   */
+  cap?: Bookkeeping | null;
+  signal?: AbortSignal;
+  /** After every group of operations applied (and once with 0 before the first). */
+  onProgress?: (applied: number, total: number) => void;
+}
+
+export interface IntegrationResult {
+  /** The files read. */
+  sources: string[];
+  /** The data file's bookkeeping before the integration. */
+  before: Bookkeeping;
+  /** The first operation integrated, or null when there was nothing to integrate. */
+  firstOperation: number | null;
+  applied: number;
+  lastOperation: number;
+}
+
+/** Brings `dataFile` forward with the log, after checking that the result is the one asked for (see the request). */
+export async function integrateLogInto(req: IntegrationRequest): Promise<IntegrationResult> {
+  const { dataFile } = req;
+  await fs.access(dataFile).catch(() => {
+    throw new DomainError(STATUS.BACKUP_ERROR, `The data file ${dataFile} does not exist.`);
+  });
+  const before = bookkeepingOf(dataFile);
+  if (!before) throw new DomainError(STATUS.FOREIGN_LOG_FILE, `${dataFile} has no Strongbox bookkeeping, so no log can be integrated into it.`);
+  const sources = req.sources ?? (await defaultLogSources(req.places, { databaseId: before.databaseId, includeCurrentLog: req.includeCurrentLog }));
+  const collected = await collectOperations({ sources, databaseId: before.databaseId, afterOperation: before.lastOperation, upToOperation: req.upTo ?? undefined });
+  const cap = req.cap && req.cap.databaseId === before.databaseId ? Math.max(before.lastOperation, req.cap.lastOperation) : undefined;
+  const records = cap === undefined ? collected : collected.filter((r) => r.op <= cap);
+  const reached = records.at(-1)?.op ?? before.lastOperation;
+  if (req.upTo != null && reached < req.upTo) {
+    throw new DomainError(STATUS.FOREIGN_LOG_FILE, `Operation ${req.upTo} is not in the log: it ends at operation ${reached}.`);
+  }
+  const must = req.mustReach;
+  if (must && req.upTo == null && must.databaseId === before.databaseId && reached < must.lastOperation) {
+    throw new DomainError(STATUS.FOREIGN_LOG_FILE, `The log ends at operation ${reached}, but the live data file is at operation ${must.lastOperation}: ` +
+      `operations ${reached + 1} to ${must.lastOperation} are in no log file, so this restore would lose them. Nothing was changed. ` +
+      "Restore without the log integration (the live data file is then kept aside), or from a later backup.");
+  }
+  req.onProgress?.(0, records.length);
+  const result = await integrateLog({ dataFile, records, databaseId: before.databaseId, afterOperation: before.lastOperation, signal: req.signal,
+    onProgress: req.onProgress });
+  return { sources, before, firstOperation: records[0]?.op ?? null, applied: result.applied, lastOperation: result.lastOperation };
 }

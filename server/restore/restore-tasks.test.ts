@@ -1,4 +1,4 @@
-// Restores as engine operations on a real database with the real data API and log: restore to a folder with the
+// Restores as operations on a real database with the real data API and log: restore to a folder with the
 // log integrated, restore in place while writes go on (none acknowledged is lost), rollback to an operation, and
 // verification recorded per archive.
 import Database from "better-sqlite3";
@@ -10,22 +10,24 @@ import type { CurrentLog } from "../log/current-log";
 import type { DataStore } from "../data/data-store";
 import { openDataAccess } from "../startup/open-data";
 import { databaseLayout } from "../database/layout";
-import { BackupEngine } from "../backup/backup-engine";
+import { openOperations, type TestOperations } from "../../test/helpers/operations";
 import { BackupLocks } from "../locks/backup-locks";
 import { acquireInstanceLock, type InstanceLock } from "../locks/instance-lock";
 import { STATUS } from "../isomorphic/status";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
-import { runRestoreInPlace, runRestoreToFolder, rollbackArchive, runVerification } from "./restore-operations";
+import { restoreInPlaceTask, rollbackArchive } from "./restore-in-place-task";
+import { restoreToFolderTask } from "./restore-to-folder-task";
+import { verificationTask } from "./verification-task";
 import { VerificationStore } from "./verification-store";
 
 let t: TestDatabase;
 let store: DataStore;
 let log: CurrentLog;
-let engine: BackupEngine;
+let engine: TestOperations;
 let lock: InstanceLock | undefined;
 
 afterEach(async () => {
-  await engine?.waitForIdle();
+  await engine?.runner.waitForIdle();
   await store?.close();
   lock?.release();
   t?.cleanup();
@@ -43,8 +45,7 @@ async function setUp(opts: { rows?: number; useLog?: boolean } = {}) {
   const data = await openDataAccess(databaseLayout(t.databaseDir), locks, useLog);
   store = data.store;
   log = data.log;
-  engine = new BackupEngine({ databaseDir: t.databaseDir, home: t.home, defaultDestination: t.destination,
-    consoleDb: openConsoleDb(path.join(t.home, "console.sqlite")), locks, log });
+  engine = openOperations(t, { consoleDb: openConsoleDb(path.join(t.home, "console.sqlite")), locks, log });
   await engine.init();
 }
 
@@ -69,15 +70,15 @@ const copyOf = (file: string, to: string) => {
 describe("restore operations", () => {
   it("restores chosen parts to a folder and integrates the log into the restored data file", async () => {
     await setUp();
-    const backup = await engine.start({ trigger: alice }).done;
+    const backup = await engine.backup({ trigger: alice }).done;
     const atBackup = copyOf(t.dataFile, path.join(t.root, "at-backup.sqlite"));
     await write({ kind: "createTable", table: "notes", columns: [{ name: "id", type: "INTEGER", primaryKey: true }, { name: "body", type: "TEXT" }] });
     for (let i = 0; i < 5; i++) await write({ kind: "insert", table: "notes", values: { body: `n${i}` } });
     await write({ kind: "delete", table: "customers", key: 3 });
 
     const plain = path.join(t.root, "restored-plain");
-    const r1 = await engine.runOperation("restore", alice, (id, c) => runRestoreToFolder(engine, { archivePath: backup.archivePath!, target: plain,
-      parts: { structure: true, dataFile: true }, overwrite: false, integrateLog: false, includeCurrentLog: false, trigger: alice }, id, c)).done;
+    const r1 = await engine.start(restoreToFolderTask(engine.db, { archivePath: backup.archivePath!, target: plain,
+      parts: { structure: true, dataFile: true }, overwrite: false, integrateLog: false, includeCurrentLog: false, trigger: alice })).done;
     expect(r1.status).toBe(0);
     expect(r1.details?.join("\n")).toContain(plain);
     expect(fs.existsSync(path.join(plain, "Attachments"))).toBe(false);
@@ -85,8 +86,8 @@ describe("restore operations", () => {
     expect(rows(path.join(plain, "Data/data.sqlite"))).toEqual(rows(atBackup));
 
     const forward = path.join(t.root, "restored-forward");
-    const r2 = await engine.runOperation("restore", alice, (id, c) => runRestoreToFolder(engine, { archivePath: backup.archivePath!, target: forward,
-      parts: { dataFile: true }, overwrite: false, integrateLog: true, includeCurrentLog: true, trigger: alice }, id, c)).done;
+    const r2 = await engine.start(restoreToFolderTask(engine.db, { archivePath: backup.archivePath!, target: forward,
+      parts: { dataFile: true }, overwrite: false, integrateLog: true, includeCurrentLog: true, trigger: alice })).done;
     expect(r2.status).toBe(0);
     expect(r2.details?.join("\n")).toMatch(/operations 1 to 7/);
     expect(rows(path.join(forward, "Data/data.sqlite"))).toEqual(rows(t.dataFile));
@@ -98,7 +99,7 @@ describe("restore operations", () => {
 
   it("restores in place while writes go on: none acknowledged is lost, the old files are kept aside, a new log chain starts", async () => {
     await setUp();
-    const backup = await engine.start({ trigger: alice }).done;
+    const backup = await engine.backup({ trigger: alice }).done;
     for (let i = 0; i < 5; i++) await write({ kind: "insert", table: "customers", values: { name: `before ${i}`, city: "X" } });
     const acknowledged: string[] = [];
     let stop = false;
@@ -110,8 +111,7 @@ describe("restore operations", () => {
         await new Promise((r) => setTimeout(r, 3));
       }
     })();
-    const outcome = await engine.runOperation("restoreInPlace", alice, (id, c) =>
-      runRestoreInPlace(engine, { archivePath: backup.archivePath!, integrateLog: true, trigger: alice }, { store, log }, id, c)).done;
+    const outcome = await engine.start(restoreInPlaceTask(engine.db, { archivePath: backup.archivePath!, integrateLog: true, trigger: alice }, { store, log })).done;
     // A few more writes after the swap, then stop the stream.
     const after = acknowledged.length;
     expect(after).toBeGreaterThan(0); // writes really went on while the restore ran
@@ -130,30 +130,29 @@ describe("restore operations", () => {
     expect(header.databaseId).toBe(store.databaseId());
     expect(header.firstOperation).toBeGreaterThan(5);
     // And a backup of the restored data works, with its log backup of the new chain.
-    expect((await engine.start({ trigger: alice }).done).status).toBe(0);
+    expect((await engine.backup({ trigger: alice }).done).status).toBe(0);
   });
 
   it("rolls back to just after a chosen operation", async () => {
     await setUp();
-    await engine.start({ trigger: alice }).done;
+    await engine.backup({ trigger: alice }).done;
     let atFour = "";
     for (let i = 1; i <= 8; i++) {
       await write({ kind: "update", table: "customers", key: 1, values: { city: `v${i}` } });
       if (i === 4) atFour = copyOf(t.dataFile, path.join(t.root, "at-4.sqlite"));
     }
-    const archive = await rollbackArchive(engine, 4);
-    const outcome = await engine.runOperation("restoreInPlace", alice, (id, c) =>
-      runRestoreInPlace(engine, { archivePath: archive, integrateLog: true, upToOperation: 4, trigger: alice }, { store, log }, id, c)).done;
+    const archive = await rollbackArchive(engine.db, 4);
+    const outcome = await engine.start(restoreInPlaceTask(engine.db, { archivePath: archive, integrateLog: true, upToOperation: 4, trigger: alice }, { store, log })).done;
     expect(outcome.status).toBe(0);
     expect(rows(t.dataFile)).toEqual(rows(atFour));
     expect(store.lastOperation()).toBe(4);
-    await expect(rollbackArchive(engine, 4)).rejects.toThrow(/No backup of this database was taken before operation 4/);
+    await expect(rollbackArchive(engine.db, 4)).rejects.toThrow(/No backup of this database was taken before operation 4/);
   });
 
   it("records each archive's verification, and names a damaged one", async () => {
     await setUp();
-    const first = await engine.start({ trigger: alice }).done;
-    const second = await engine.start({ trigger: alice }).done;
+    const first = await engine.backup({ trigger: alice }).done;
+    const second = await engine.backup({ trigger: alice }).done;
     // Damage the second archive in its middle (the data file's compressed bytes).
     const fd = fs.openSync(second.archivePath!, "r+");
     const size = fs.fstatSync(fd).size;
@@ -163,8 +162,7 @@ describe("restore operations", () => {
     fs.writeSync(fd, b, 0, 1, Math.floor(size / 2));
     fs.closeSync(fd);
     const verifications = new VerificationStore(openConsoleDb(path.join(t.home, "console.sqlite")));
-    const outcome = await engine.runOperation("verify", alice, (id, c) =>
-      runVerification(engine, [first.archivePath!, second.archivePath!], verifications, alice, id, c)).done;
+    const outcome = await engine.start(verificationTask(engine.db, [first.archivePath!, second.archivePath!], verifications, alice)).done;
     expect(outcome.status).toBe(STATUS.ARCHIVE_CHECK_FAILED);
     expect(verifications.get(first.archivePath!)).toMatchObject({ ok: true, problems: [] });
     expect(verifications.get(second.archivePath!)).toMatchObject({ ok: false });
@@ -178,11 +176,11 @@ describe("restore in place, the hard cases (a review found these)", () => {
     try { return (db.prepare(`SELECT count(*) n FROM customers WHERE ${where}`).get() as { n: number }).n; } finally { db.close(); }
   };
   const inPlace = (archivePath: string, integrateLog: boolean) =>
-    engine.runOperation("restoreInPlace", alice, (id, c) => runRestoreInPlace(engine, { archivePath, integrateLog, trigger: alice }, { store, log }, id, c)).done;
+    engine.start(restoreInPlaceTask(engine.db, { archivePath, integrateLog, trigger: alice }, { store, log })).done;
 
   it("a read during the swap never reopens the old file: writes after it land in the live data file", async () => {
     await setUp();
-    const b = await engine.start({ trigger: alice }).done;
+    const b = await engine.backup({ trigger: alice }).done;
     let done = false;
     const reader = (async () => { while (!done) { try { store.listTables(); } catch { /* refused during the swap */ } await new Promise((r) => setImmediate(r)); } })();
     expect((await inPlace(b.archivePath!, false)).status).toBe(0);
@@ -195,13 +193,13 @@ describe("restore in place, the hard cases (a review found these)", () => {
   it("an absolute symbolic link elsewhere in the archive doesn't block restoring the data file", async () => {
     await setUp();
     fs.symlinkSync("/etc/hostname", path.join(t.databaseDir, "Project", "link"));
-    const b = await engine.start({ trigger: alice }).done;
+    const b = await engine.backup({ trigger: alice }).done;
     expect((await inPlace(b.archivePath!, false)).status).toBe(0);
   });
 
   it("refuses, changing nothing, to restore 'with the log' when the log doesn't reach the live data file", async () => {
     await setUp({ rows: 50, useLog: false });
-    const b = await engine.start({ trigger: alice }).done;
+    const b = await engine.backup({ trigger: alice }).done;
     for (let i = 0; i < 5; i++) await write({ kind: "insert", table: "customers", values: { name: `acked ${i}` } });
     const o = await inPlace(b.archivePath!, true);
     expect(o.status).toBe(STATUS.FOREIGN_LOG_FILE);

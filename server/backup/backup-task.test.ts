@@ -1,4 +1,4 @@
-// The engine on real folders and real SQLite files: archive contents against the manifest and `unzip -t`,
+// Backups on real folders and real SQLite files: archive contents against the manifest and `unzip -t`,
 // numbering, retention, history, journal, partial backup, Stop in the middle of a file, one backup at a time.
 import Database from "better-sqlite3";
 import { execFileSync } from "node:child_process";
@@ -10,39 +10,35 @@ import { openConsoleDb } from "../console/console-db";
 import { STATUS } from "../isomorphic/status";
 import { readEntry } from "../zip/zip-reader";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
-import { BackupEngine } from "./backup-engine";
+import { openOperations, type TestOperations, type TestOperationsOptions } from "../../test/helpers/operations";
 import { readArchiveManifest } from "../archive/manifest";
 import { backupOverview } from "./overview";
 import type { OperationProgress } from "../operations/progress";
 
 let db: TestDatabase;
-const engines: BackupEngine[] = [];
+const opened: TestOperations[] = [];
 
-function engineFor(t: TestDatabase, extra: Partial<ConstructorParameters<typeof BackupEngine>[0]> = {}) {
-  const engine = new BackupEngine({
-    databaseDir: t.databaseDir, home: t.home, defaultDestination: t.destination,
-    consoleDb: openConsoleDb(path.join(t.home, "console.sqlite")), ...extra,
-  });
-  engines.push(engine);
-  return engine;
+function opsFor(t: TestDatabase, extra: TestOperationsOptions = {}) {
+  const ops = openOperations(t, { consoleDb: openConsoleDb(path.join(t.home, "console.sqlite")), ...extra });
+  opened.push(ops);
+  return ops;
 }
 
-const manual = { trigger: { kind: "manual" as const, user: "alice" } };
 const historyOf = (t: TestDatabase) => JSON.parse(fs.readFileSync(path.join(t.destination, "backupHistory.json"), "utf8"));
 const journalOf = (t: TestDatabase) => fs.readFileSync(path.join(t.databaseDir, "Logs/Backup Journal[001].txt"), "utf8");
 const sha256 = (buf: Buffer) => crypto.createHash("sha256").update(buf).digest("hex");
 
 afterEach(async () => {
-  for (const e of engines.splice(0)) await e.waitForIdle();
+  for (const o of opened.splice(0)) await o.runner.waitForIdle();
   db?.cleanup();
 });
 
 describe("a full backup", () => {
   it("writes an archive that unzip accepts and that matches its manifest, history and journal", async () => {
     db = makeTestDatabase();
-    const engine = engineFor(db);
-    await engine.init();
-    const outcome = await engine.start(manual).done;
+    const ops = opsFor(db);
+    await ops.init();
+    const outcome = await ops.backup().done;
     expect(outcome.status).toBe(0);
     const archive = path.join(db.destination, "TestDb[0001].zip");
     expect(outcome.archivePath).toBe(archive);
@@ -105,8 +101,8 @@ describe("a full backup", () => {
   it("numbers backups, keeps only the last X and prunes the history to match", async () => {
     db = makeTestDatabase();
     db.writeSettings({ keep: 2 });
-    const engine = engineFor(db);
-    for (let i = 1; i <= 3; i++) expect((await engine.start(manual).done).status).toBe(0);
+    const ops = opsFor(db);
+    for (let i = 1; i <= 3; i++) expect((await ops.backup().done).status).toBe(0);
     const zips = fs.readdirSync(db.destination).filter((n) => n.endsWith(".zip")).sort();
     expect(zips).toEqual(["TestDb[0002].zip", "TestDb[0003].zip"]);
     const entries = historyOf(db)[path.join(db.databaseDir, "Project")];
@@ -117,7 +113,7 @@ describe("a full backup", () => {
     db = makeTestDatabase();
     const missing = path.join(db.root, "nowhere/missing.pdf");
     db.writeSettings({ attachments: [db.attachmentsDir, missing] });
-    const outcome = await engineFor(db).start(manual).done;
+    const outcome = await opsFor(db).backup().done;
     expect(outcome.status).toBe(STATUS.BACKUP_ERROR);
     expect(outcome.partial).toBe(true);
     expect(outcome.statusText).toContain(missing);
@@ -132,7 +128,7 @@ describe("a full backup", () => {
   it("writes a short journal block when verbose mode is off", async () => {
     db = makeTestDatabase();
     db.writeSettings({ verbose: false });
-    await engineFor(db).start(manual).done;
+    await opsFor(db).backup().done;
     const lines = journalOf(db).trim().split("\n");
     expect(lines[0]).toBe("*** Full Backup");
     expect(lines).toHaveLength(2);
@@ -144,7 +140,7 @@ describe("a full backup", () => {
     const sizes: Record<string, number> = {};
     for (const compression of ["None", "Fast", "Compact"] as const) {
       db.writeSettings({ compression, keep: null });
-      const outcome = await engineFor(db).start(manual).done;
+      const outcome = await opsFor(db).backup().done;
       expect(outcome.status).toBe(0);
       execFileSync("unzip", ["-tq", outcome.archivePath!]);
       sizes[compression] = fs.statSync(outcome.archivePath!).size;
@@ -158,22 +154,22 @@ describe("a full backup", () => {
 describe("refusals and failures", () => {
   it("refuses a second backup while one runs, with -9976", async () => {
     db = makeTestDatabase();
-    const engine = engineFor(db);
-    const first = engine.start(manual);
-    expect(() => engine.start(manual)).toThrowError(expect.objectContaining({ status: STATUS.BACKUP_IN_PROGRESS }));
+    const ops = opsFor(db);
+    const first = ops.backup();
+    expect(() => ops.backup()).toThrowError(expect.objectContaining({ status: STATUS.BACKUP_IN_PROGRESS }));
     expect((await first.done).status).toBe(0);
   });
 
   it("fails with 1407 when the destination is missing, and uses up no number", async () => {
     db = makeTestDatabase();
     db.writeSettings({ destination: path.join(db.root, "no-such-folder") });
-    const engine = engineFor(db);
-    const outcome = await engine.start(manual).done;
+    const ops = opsFor(db);
+    const outcome = await ops.backup().done;
     expect(outcome.status).toBe(STATUS.DESTINATION_INVALID);
     expect(outcome.statusText).toContain("does not exist");
     expect(journalOf(db)).toMatch(/\*\*\* Full Backup aborted\n[\s\S]*Error reported : 1407/);
     db.writeSettings();
-    expect((await engine.start(manual).done).backupNumber).toBe(1);
+    expect((await ops.backup().done).backupNumber).toBe(1);
   });
 
   it("fails with 1407 and the reason when a hand-edited destination lies inside the database, writing nothing there", async () => {
@@ -181,12 +177,12 @@ describe("refusals and failures", () => {
     const inside = path.join(db.databaseDir, "Project", "Backups");
     fs.mkdirSync(inside);
     db.writeSettings({ destination: inside });
-    const outcome = await engineFor(db).start(manual).done;
+    const outcome = await opsFor(db).backup().done;
     expect(outcome.status).toBe(STATUS.DESTINATION_INVALID);
     expect(outcome.statusText).toContain(`The destination folder ${inside} (General/DestinationFolder in the settings) is inside the database folder`);
     expect(fs.readdirSync(inside)).toEqual([]);
     db.writeSettings({ destination: db.home });
-    expect((await engineFor(db).start(manual).done).statusText).toContain("is STRONGBOX_HOME");
+    expect((await opsFor(db).backup().done).statusText).toContain("is STRONGBOX_HOME");
   });
 
   it("removes a link planted at its temporary name without following it: the link's target untouched", async () => {
@@ -195,7 +191,7 @@ describe("refusals and failures", () => {
     fs.writeFileSync(target, "precious");
     const planted = path.join(db.destination, "TestDb[0001].zip.tmp");
     fs.symlinkSync(target, planted);
-    const outcome = await engineFor(db).start(manual).done;
+    const outcome = await opsFor(db).backup().done;
     expect(outcome.status).toBe(0);
     expect(fs.readFileSync(target, "utf8")).toBe("precious");
     expect(fs.existsSync(planted)).toBe(false);
@@ -207,7 +203,7 @@ describe("refusals and failures", () => {
     const file = path.join(db.root, "a-file");
     fs.writeFileSync(file, "x");
     db.writeSettings({ destination: path.join(file, "sub") });
-    const outcome = await engineFor(db).start(manual).done;
+    const outcome = await opsFor(db).backup().done;
     expect(outcome.status).toBe(STATUS.DESTINATION_INVALID);
   });
 });
@@ -217,13 +213,13 @@ describe("Stop", () => {
     db = makeTestDatabase();
     // 64 MB of incompressible data, read at most 16 MB/s: Stop comes while this one file is being copied.
     fs.writeFileSync(path.join(db.attachmentsDir, "big.bin"), crypto.randomBytes(64 * 1024 * 1024));
-    const engine = engineFor(db, { throttleBytesPerSecond: 16 * 1024 * 1024 });
+    const ops = opsFor(db, { throttleBytesPerSecond: 16 * 1024 * 1024 });
     const seen: OperationProgress[] = [];
-    engine.on("event", (e) => { if (e.type === "progress") seen.push(e.progress); });
-    const run = engine.start(manual);
+    ops.db.bus.on("event", (e) => { if (e.type === "progress") seen.push(e.progress); });
+    const run = ops.backup();
     await expect.poll(() => seen.at(-1)?.currentFile ?? "", { timeout: 30_000 }).toMatch(/big\.bin$/);
     await expect.poll(() => seen.at(-1)?.bytesDone ?? 0).toBeGreaterThan(seen.find((p) => p.currentFile?.endsWith("big.bin"))!.bytesDone + 1_000_000);
-    expect(engine.stop()).toBe(true);
+    expect(ops.runner.stop()).toBe(true);
     const outcome = await run.done;
     const last = seen.at(-1)!;
     expect(outcome.status).toBe(STATUS.CANCELED_BY_USER);
@@ -235,7 +231,7 @@ describe("Stop", () => {
     // The number was not used up.
     db.writeSettings();
     fs.rmSync(path.join(db.attachmentsDir, "big.bin"));
-    expect((await engineFor(db).start(manual).done).backupNumber).toBe(1);
+    expect((await opsFor(db).backup().done).backupNumber).toBe(1);
   });
 });
 
@@ -243,17 +239,17 @@ describe("a stop because the server shuts down", () => {
   it("ends with 1409 saying so, not a user's 1406, and no operation starts afterwards", async () => {
     db = makeTestDatabase();
     fs.writeFileSync(path.join(db.attachmentsDir, "big.bin"), crypto.randomBytes(16 * 1024 * 1024));
-    const engine = engineFor(db, { throttleBytesPerSecond: 4 * 1024 * 1024 });
-    const run = engine.start(manual);
-    await expect.poll(() => engine.running?.phase).toBe("archive");
-    await engine.shutDown();
+    const ops = opsFor(db, { throttleBytesPerSecond: 4 * 1024 * 1024 });
+    const run = ops.backup();
+    await expect.poll(() => ops.runner.running?.phase).toBe("archive");
+    await ops.runner.shutDown();
     const outcome = await run.done;
     const text = "The backup was interrupted because the server was shutting down.";
     expect(outcome).toMatchObject({ status: STATUS.BACKUP_ERROR, statusText: text, archivePath: null });
     expect(historyOf(db)[path.join(db.databaseDir, "Project")][0]).toMatchObject({ status: 1409, statusText: text });
     expect(journalOf(db)).toContain(`Error reported : 1409`);
     expect(fs.readdirSync(db.destination).filter((n) => n !== "backupHistory.json")).toEqual([]);
-    expect(() => engine.start(manual)).toThrow(/The server is shutting down/);
+    expect(() => ops.backup()).toThrow(/The server is shutting down/);
   });
 });
 
@@ -261,26 +257,27 @@ describe("a destination removed during the backup", () => {
   it("is reported as 1407 'disappeared', and the Backup page and BACKUP INFO still show the attempt, also after a restart", async () => {
     db = makeTestDatabase();
     fs.writeFileSync(path.join(db.attachmentsDir, "big.bin"), crypto.randomBytes(16 * 1024 * 1024));
-    const engine = engineFor(db, { throttleBytesPerSecond: 4 * 1024 * 1024 });
-    const run = engine.start(manual);
-    await expect.poll(() => engine.running?.phase).toBe("archive");
+    const ops = opsFor(db, { throttleBytesPerSecond: 4 * 1024 * 1024 });
+    const run = ops.backup();
+    // Once the temporary archive is being written (it then moves with the folder, and is a leftover when it comes back).
+    await expect.poll(() => (ops.runner.running?.bytesDone ?? 0) > 0).toBe(true);
     fs.renameSync(db.destination, `${db.destination}-moved`); // the history file goes with it
     const outcome = await run.done;
     const text = `Destination folder not valid: ${db.destination} disappeared during the backup.`;
     expect(outcome).toMatchObject({ status: STATUS.DESTINATION_INVALID, archivePath: null });
     expect(outcome.statusText).toContain(text);
     expect(journalOf(db)).toContain("Error reported : 1407");
-    expect((await backupOverview(engine, null, { content: false })).lastBackup).toMatchObject({ backupNumber: 1, status: 1407, statusText: outcome.statusText, user: "alice" });
+    expect((await backupOverview(ops.db, ops.runner.lastAttempts, null, { content: false })).lastBackup).toMatchObject({ backupNumber: 1, status: 1407, statusText: outcome.statusText, user: "alice" });
     // A restart: the attempt is kept in console.sqlite.
-    const again = engineFor(db);
+    const again = opsFor(db);
     await again.init();
-    expect((await backupOverview(again, null, { content: false })).lastBackup).toMatchObject({ backupNumber: 1, status: 1407 });
+    expect((await backupOverview(again.db, again.runner.lastAttempts, null, { content: false })).lastBackup).toMatchObject({ backupNumber: 1, status: 1407 });
     // Once the folder is back, a newer backup in its history is what shows.
     fs.renameSync(`${db.destination}-moved`, db.destination);
     fs.rmSync(path.join(db.attachmentsDir, "big.bin"));
-    const next = await again.start(manual).done;
+    const next = await again.backup().done;
     expect(next.statusText).toBe("OK");
-    expect((await backupOverview(again, null, { content: false })).lastBackup).toMatchObject({ backupNumber: 1, status: 0 });
+    expect((await backupOverview(again.db, again.runner.lastAttempts, null, { content: false })).lastBackup).toMatchObject({ backupNumber: 1, status: 0 });
     expect(journalOf(db)).toContain(`Removed ${path.join(db.destination, "TestDb[0001].zip.tmp")}, left by an earlier attempt.`);
   });
 });
@@ -294,13 +291,13 @@ describe("Stop during the snapshot", () => {
     holder.pragma("locking_mode = EXCLUSIVE");
     holder.exec("BEGIN EXCLUSIVE; INSERT INTO customers (name, city) VALUES ('x', 'y'); COMMIT;");
     try {
-      const engine = engineFor(db);
+      const ops = opsFor(db);
       const phases: string[] = [];
-      engine.on("event", (e) => { if (e.type === "progress") phases.push(e.progress.phase); });
-      const run = engine.start(manual);
+      ops.db.bus.on("event", (e) => { if (e.type === "progress") phases.push(e.progress.phase); });
+      const run = ops.backup();
       await expect.poll(() => phases.at(-1)).toBe("snapshot");
       await new Promise((r) => setTimeout(r, 300)); // the snapshot process is up and waiting on the lock
-      expect(engine.stop()).toBe(true);
+      expect(ops.runner.stop()).toBe(true);
       const outcome = await run.done;
       expect(outcome.status).toBe(STATUS.CANCELED_BY_USER);
       expect(phases).not.toContain("archive");
@@ -315,13 +312,13 @@ describe("EraseOldBackupBefore", () => {
   it("with keep only the last 1, deletes the previous archive before writing the new one", async () => {
     db = makeTestDatabase();
     db.writeSettings({ keep: 1, eraseBefore: true });
-    const engine = engineFor(db);
-    await engine.start(manual).done;
+    const ops = opsFor(db);
+    await ops.backup().done;
     const deleted: boolean[] = [];
-    engine.on("event", (e) => {
+    ops.db.bus.on("event", (e) => {
       if (e.type === "progress" && e.progress.phase === "archive") deleted.push(!fs.existsSync(path.join(db.destination, "TestDb[0001].zip")));
     });
-    expect((await engine.start(manual).done).status).toBe(0);
+    expect((await ops.backup().done).status).toBe(0);
     expect(deleted[0]).toBe(true);
     expect(fs.readdirSync(db.destination).filter((n) => n.endsWith(".zip"))).toEqual(["TestDb[0002].zip"]);
     expect(journalOf(db)).toContain(`Deleted before the backup (EraseOldBackupBefore): ${path.join(db.destination, "TestDb[0001].zip")}`);
@@ -342,8 +339,8 @@ describe("the data snapshot", () => {
     let writing = true, writes = 0;
     const loop = async () => { while (writing) { tx(++writes % 97); await new Promise((r) => setImmediate(r)); } };
     const writer = loop();
-    const engine = engineFor(db);
-    const outcome = await engine.start(manual).done;
+    const ops = opsFor(db);
+    const outcome = await ops.backup().done;
     writing = false;
     await writer;
     w.close();

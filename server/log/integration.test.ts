@@ -10,9 +10,10 @@ import { ensureBookkeeping, readBookkeeping } from "../data/bookkeeping";
 import { DataStore } from "../data/data-store";
 import type { LogRecord, UnsignedLogRecord, Write } from "../data/write-ops";
 import { BackupLocks } from "../locks/backup-locks";
-import { collectOperations, integrateLog } from "./integrate";
+import { collectOperations, integrateLog } from "./integration";
 import { removeSegments, writeLogBackup } from "./log-backup";
-import { OperationLog, SEGMENTS_FOLDER } from "./log-file";
+import { OperationLog } from "./log-file";
+import { SEGMENTS_FOLDER } from "../database/layout";
 import { formatHeader, formatRecord } from "./read-log";
 
 let dir: string;
