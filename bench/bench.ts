@@ -1,8 +1,9 @@
 // `npm run bench` (spec §12): the engine's full backup of the reference database against `zip -r` at the matching
 // level on the same files, in the same run: wall time, archive size, peak RSS side by side.
-//   npm run bench [-- --runs 2] [-- --no-verify] [-- --only zip|writes]
+//   npm run bench [-- --runs 2] [-- --no-verify] [-- --only zip|writes|server]
 // `--only zip` runs only the comparison with zip (and the server's RSS); `--only writes` only the writes during a
-// backup in each DataLockMode (writes-bench.ts).
+// backup in each DataLockMode (writes-bench.ts); `--only server` only the server under load (50 viewers, 20 writers,
+// 3 backups in a row: peak RSS and RSS after).
 // The engine runs in a child process of its own (so its peak RSS is its own), with the page cache warmed first and
 // the order alternating between runs. The engine's time runs from start() to its outcome: snapshot of the data
 // file, archive, read-back verification (on by default, as in the settings), commit, history and journal.
@@ -12,14 +13,14 @@ import { parseArgs } from "node:util";
 import { settingsXml } from "../test/helpers/make-database";
 import { ensureReferenceSet } from "./reference";
 import { fmtMB, fmtS, measureTsx, parseReport, table, warmPageCache, zipBaseline } from "./measure";
-import { backupThroughServer } from "./server-backup";
-import { runWritesBench } from "./writes-bench";
+import { backupThroughServer, loadedBackupsThroughServer } from "./server-backup";
+import { prepareCopy, runWritesBench } from "./writes-bench";
 
 interface EngineReport { wallMs: number; status: number; statusText: string; archiveSize: number; phases: Record<string, number>; maxRss: number }
 interface Sample { wallMs: number; size: number; rss: number | null; phases?: Record<string, number> }
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "2" }, "no-verify": { type: "boolean", default: false }, only: { type: "string" } } });
-if (values.only !== undefined && values.only !== "zip" && values.only !== "writes") throw new Error(`--only takes zip or writes, not ${values.only}`);
+if (values.only !== undefined && !["zip", "writes", "server"].includes(values.only)) throw new Error(`--only takes zip, writes or server, not ${values.only}`);
 const here = path.dirname(import.meta.filename);
 const outDir = path.join(here, ".cache/out");
 
@@ -58,11 +59,29 @@ async function main(): Promise<void> {
   const dataSize = fs.statSync(path.join(databaseDir, "Data/data.sqlite")).size;
   const count = fs.readdirSync(attachmentsDir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).length;
   console.log(`reference set: ${fmtMB(bytes)} (data file ${fmtMB(dataSize)}, ${count} attachment files); verification ${verify ? "on" : "off"}`);
-  if (values.only !== "writes") await zipComparison(databaseDir, attachmentsDir, root, verify);
-  if (values.only !== "zip") {
+  if (values.only === undefined || values.only === "zip") await zipComparison(databaseDir, attachmentsDir, root, verify);
+  if (values.only === undefined || values.only === "server") await serverUnderLoad(databaseDir, attachmentsDir, verify);
+  if (values.only === undefined || values.only === "writes") {
     const writes = await runWritesBench({ databaseDir, attachmentsDir, workDir: path.join(outDir, "writes"), verify });
     console.log(`\nWrites through the data API during a Fast backup, per DataLockMode:\n${writes.text}`);
   }
+}
+
+/**
+ * The server under load (a copy of the reference: the writers insert into it): 50 viewers with the console's event
+ * stream open, 20 writers through the data API, 3 Fast backups in a row. Peak RSS of the server process, and RSS once
+ * it is over (backups ended, writers stopped, viewers gone).
+ */
+async function serverUnderLoad(databaseDir: string, attachmentsDir: string, verify: boolean): Promise<void> {
+  const workDir = path.join(outDir, "loaded");
+  const { copy } = prepareCopy({ databaseDir, attachmentsDir, workDir, verify }, "Snapshot");
+  const r = await loadedBackupsThroughServer(copy, { viewers: 50, writers: 20, backups: 3, log: (m) => console.log(`server under load: ${m}`) });
+  fs.rmSync(workDir, { recursive: true, force: true });
+  if (r.statuses.some((s) => s !== 0)) throw new Error(`a backup under load failed: statuses ${r.statuses.join(", ")}`);
+  console.log(`\nThe server under load (${r.viewers} viewers, ${r.writers} writers, ${r.backups} Fast backups in a row):\n${table([{
+    backups: fmtS(r.wallMs), "idle RSS": fmtMB(r.idleRss), "peak RSS": fmtMB(r.peakRss), [`RSS after (+${fmtS(r.settleMs)})`]: fmtMB(r.afterRss),
+    writes: `${r.writes} acknowledged, ${r.failedWrites} failed`,
+  }])}\n\n${r.peakRss < 300 * 1e6 ? "MET   " : "MISSED"} server under load: peak RSS ${fmtMB(r.peakRss)} (target < 300 MB)`);
 }
 
 /** The engine's full backup against `zip -r` at the matching level, then one backup through the server. */

@@ -21,7 +21,7 @@ export interface WritesBenchOptions {
 export const LOCK_MODES = ["Snapshot", "Full"] as const;
 
 /** A fresh database folder holding copies of what a backup of the reference reads from it, set to `mode`. */
-function prepareCopy(o: WritesBenchOptions, mode: (typeof LOCK_MODES)[number]): { copy: string; destination: string } {
+export function prepareCopy(o: Pick<WritesBenchOptions, "databaseDir" | "attachmentsDir" | "workDir" | "verify">, mode: (typeof LOCK_MODES)[number]): { copy: string; destination: string } {
   const copy = path.join(o.workDir, "database");
   const destination = path.join(o.workDir, `out-${mode}`);
   for (const d of [copy, destination]) fs.rmSync(d, { recursive: true, force: true });

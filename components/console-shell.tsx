@@ -42,6 +42,7 @@ export function ConsoleShell({ user, children }: { user: ShellUser; children: Re
               </nav>
               <div className="ml-auto flex items-center gap-3 text-sm">
                 <span className="text-slate-600">{user.username} · {user.role}</span>
+                <Link href="/change-password" className="rounded border border-slate-300 px-3 py-1 hover:bg-slate-100">Change password</Link>
                 <button type="button" onClick={() => signOut({ callbackUrl: "/login" })}
                   className="rounded border border-slate-300 px-3 py-1 hover:bg-slate-100">Sign out</button>
               </div>

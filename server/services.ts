@@ -8,6 +8,7 @@ import { pathsFromEnv, testThrottleFromEnv, type StrongboxPaths } from "./config
 import { openConsoleDb, type ConsoleDb } from "./console/console-db";
 import { makePrivateDirSync, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "./fs/safe-open";
 import { createDemoDatabaseIfAbsent } from "./demo/demo-database";
+import { demoSizeFromEnv, type DemoProgress } from "./demo/demo-volume";
 import { writeDefaultSettingsIfMissing } from "./settings/backup-settings-file";
 import { Backups } from "./backup/backups";
 import { acquireInstanceLock, type InstanceLock } from "./locks/instance-lock";
@@ -95,11 +96,30 @@ function readPrivateFileSync(file: string): string {
   }
 }
 
+/**
+ * The terminal's progress line while the demo is made on first start (the large demo takes about half a minute):
+ * rewritten in place on a terminal, one line per tenth otherwise (a log file).
+ */
+function demoProgressLine(): DemoProgress {
+  const started = Date.now();
+  let shown = -1;
+  return (fraction, what) => {
+    const percent = Math.floor(fraction * 100);
+    const tty = process.stdout.isTTY;
+    if (tty ? percent === shown : Math.floor(percent / 10) === Math.floor(shown / 10)) return;
+    shown = percent;
+    const line = `[strongbox] Creating the demo database (first start only): ${percent}% — ${what}, ${Math.round((Date.now() - started) / 1000)} s`;
+    if (tty) process.stdout.write(`\r${line}\u001b[K${percent >= 100 ? "\n" : ""}`);
+    else console.log(line);
+  };
+}
+
 async function createServices(): Promise<Services> {
   // Belt and braces: whatever this process creates without an explicit mode (SQLite's files, Next's cache, the
   // demo database) is readable by the server's user only. The modules set 0600/0700 themselves as well, since
   // tests and the bench drive them without this. Hooks inherit it.
   process.umask(0o077);
+  const stop = listenForStop();
   const paths = pathsFromEnv();
   const messages: string[] = [];
   // The home holds the console's database and secrets: 0700, also when an earlier version made it 0755.
@@ -113,7 +133,7 @@ async function createServices(): Promise<Services> {
   }
   // The lock first: a second server must not touch the database at all, not even to create the demo.
   const lock = acquireInstanceLock(paths.databaseDir);
-  const demo = await createDemoDatabaseIfAbsent(paths.databaseDir, paths.home);
+  const demo = await createDemoDatabaseIfAbsent(paths.databaseDir, paths.home, { size: demoSizeFromEnv(process.env.STRONGBOX_DEMO_SIZE), progress: demoProgressLine() });
   if (demo.created) messages.push(`Created the demo database in ${paths.databaseDir}`);
   makePrivateDirSync(paths.defaultDestination);
   await writeDefaultSettingsIfMissing(paths.databaseDir, paths.defaultDestination);
@@ -171,14 +191,41 @@ async function createServices(): Promise<Services> {
   if (process.env.NEXT_MANUAL_SIG_HANDLE !== "1") {
     messages.push("NEXT_MANUAL_SIG_HANDLE is not set, so a stop may not be graceful (an operation cut, the data file not closed): start the server with `npm start`.");
   }
-  // process.on, not once: Ctrl+C in a terminal reaches this process twice (from the terminal and through `npm start`),
-  // and a second signal without a listener would kill the process in the middle of its stop.
-  for (const sig of ["SIGTERM", "SIGINT"] as const) {
-    process.on(sig, () => {
-      if (!services.shutdown.stopping) void stopServer(services, sig, () => { stopClock(); clearInterval(verificationTimer); });
-    });
-  }
+  stop.ready(services, () => {
+    clearInterval(verificationTimer);
+    stopClock();
+    // The last heartbeat: the scheduler ran until now, so a scheduled time before it was not missed (see ServerClock).
+    clock.beat();
+  });
   return services;
+}
+
+/**
+ * Takes SIGTERM and SIGINT from the first moment of the start, so that none falls on a process without a listener
+ * (which would kill it outright): one that comes while the server starts stops it once the start has finished
+ * (whatever the start was doing is crash-safe, should the fallback timer have to cut it). process.on, not once:
+ * Ctrl+C in a terminal reaches the process twice (from the terminal and through `npm start`).
+ */
+function listenForStop(): { ready: (s: Services, stopTimers: () => void) => void } {
+  let target: { s: Services; stopTimers: () => void } | null = null;
+  let asked: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (asked) return;
+    asked = sig;
+    setTimeout(() => {
+      console.error(`[strongbox] The stop did not end within ${FORCED_EXIT_MS / 1000} s: exiting anyway (exit code 1).`);
+      process.exit(1);
+    }, FORCED_EXIT_MS).unref();
+    if (target) void stopServer(target.s, sig, target.stopTimers);
+    else console.log(`[strongbox] ${sig} received while the server starts: it stops once the start has finished…`);
+  };
+  for (const sig of ["SIGTERM", "SIGINT"] as const) process.on(sig, onSignal);
+  return {
+    ready(s, stopTimers) {
+      target = { s, stopTimers };
+      if (asked) void stopServer(s, asked, stopTimers);
+    },
+  };
 }
 
 /**
@@ -188,16 +235,14 @@ async function createServices(): Promise<Services> {
 async function stopServer(s: Services, sig: NodeJS.Signals, stopTimers: () => void): Promise<void> {
   const say = (m: string) => console.log(`[strongbox] ${m}`);
   say(`${sig} received: stopping (new changes are refused, the running operation is stopped)…`);
-  setTimeout(() => {
-    console.error(`[strongbox] The stop did not end within ${FORCED_EXIT_MS / 1000} s: exiting anyway (exit code 1).`);
-    process.exit(1);
-  }, FORCED_EXIT_MS).unref();
   s.shutdown.begin();
   s.automation.stop();
   stopTimers();
   const unfinished = await runStop([
     { what: "the scheduler", done: () => s.scheduler.stop() },
     { what: "the running operation", done: () => s.runner.shutDown() },
+    // Only now: every console and `strongbox backup` waiting on the operation has been told how it ended.
+    { what: "the event streams", done: async () => s.shutdown.endStreams() },
     { what: "the handling of a failed automatic backup", done: () => s.automation.idle() },
     { what: "API requests under way", done: () => s.shutdown.requestsDone() },
   ], [

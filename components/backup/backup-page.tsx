@@ -2,6 +2,7 @@
 // The Backup page (spec §10; 4D's MSC Backup page): destination, last backup, next backup, content of the next
 // backup, the Backup button, and the live progress of whatever operation runs, whoever started it.
 import { useMutation, useQuery } from "@tanstack/react-query";
+import Link from "next/link";
 import { useEffect, useState } from "react";
 import { useEventStream } from "../event-stream";
 import { useShellUser } from "../console-shell";
@@ -17,7 +18,7 @@ import type { BackupOverview } from "@/server/backup/overview";
 export function BackupPage() {
   const trpc = useTRPC();
   const user = useShellUser();
-  const { running, last, connected } = useEventStream();
+  const { running, last, connected, automation } = useEventStream();
   const overview = useQuery(trpc.backup.overview.queryOptions());
   const [error, setError] = useState<string | null>(null);
   const start = useMutation(trpc.backup.start.mutationOptions({ onError: (e) => setError(e.message), onSuccess: () => setError(null) }));
@@ -26,6 +27,8 @@ export function BackupPage() {
   const o = overview.data;
   // Refresh the page's figures when an operation ends (the stream tells every console).
   useEffect(() => { if (last) void overview.refetch(); }, [last?.operationId]); // eslint-disable-line react-hooks/exhaustive-deps
+  // And when automatic backups are turned off (1401) or back on: the next backup is then "off until …", or a date again.
+  useEffect(() => { if (automation) void overview.refetch(); }, [automation?.disabled?.since]); // eslint-disable-line react-hooks/exhaustive-deps
 
   return (
     <div className="space-y-6">
@@ -35,6 +38,8 @@ export function BackupPage() {
         <span className={`ml-auto text-xs ${connected ? "text-emerald-700" : "text-amber-700"}`} aria-live="polite">
           {connected ? "● Live" : "○ Connecting…"}
         </span>
+        {/* As in 4D's backup window: the settings one click away from the Backup button. */}
+        <Link href="/settings" className="rounded border border-slate-300 px-4 py-2 text-sm hover:bg-slate-100">Database Settings…</Link>
         {canOperate && (
           <button type="button" onClick={() => start.mutate()} disabled={!!running || start.isPending}
             className="rounded bg-blue-700 px-5 py-2 font-medium text-white hover:bg-blue-800 disabled:cursor-not-allowed disabled:opacity-50">
@@ -78,7 +83,12 @@ export function BackupPage() {
         </Card>
 
         <Card title="Next backup">
-          <p className="text-sm">{o?.nextBackup ? formatDate(o.nextBackup) : "None scheduled"}</p>
+          {o?.automaticBackupsOff ? (
+            <p className="text-sm">
+              <strong className="text-red-700">Off {o.automaticBackupsOff.until}</strong> — automatic backups stopped at{" "}
+              {formatDate(o.automaticBackupsOff.since)} after too many failed attempts (1401).
+            </p>
+          ) : <p className="text-sm">{o?.nextBackup ? formatDate(o.nextBackup) : "None scheduled"}</p>}
         </Card>
 
         <Card title="Destination">

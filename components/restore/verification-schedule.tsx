@@ -1,7 +1,7 @@
 "use client";
 // Scheduled verification (issue 6): every archive in the destination read back against its manifest, never,
-// daily or weekly at a chosen hour. Shown on the Restore page, next to the Verify results it produces, and in the
-// Settings page's Backup & Restore tab (a group, not a form: it sits inside the settings form there).
+// daily or weekly at a chosen hour. Set here only, on the Restore page, next to the Verify results it produces (a
+// console setting in console.sqlite, saved on its own: it is not part of the database's backup settings).
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useId, useState } from "react";
 import { buttonClass, inputClass } from "../data/modal";

@@ -5,6 +5,7 @@ import { useId, useState } from "react";
 import type { AttachmentInfo } from "@/server/settings/settings-input";
 import { formatBytes } from "../format";
 import { Check, Group, Hint, TextField, type Draft, type Edit } from "./controls";
+import { attachmentNotePath, FieldNotes, useFieldNotes } from "./field-notes";
 
 export interface DestinationInfo { path: string; exists: boolean; freeBytes: number | null; totalBytes: number | null }
 
@@ -30,8 +31,8 @@ export function ConfigurationTab({ draft, edit, saved, destination, attachments,
       </Group>
 
       <Group legend="Backup destination">
-        <TextField label="Destination folder" value={g.destinationFolder} onChange={(v) => edit((d) => { d.general.destinationFolder = v; })} />
-        <Hint>An absolute path on the server, or one relative to the database folder. The folder must exist.</Hint>
+        <TextField label="Destination folder" value={g.destinationFolder} path="general.destinationFolder" onChange={(v) => edit((d) => { d.general.destinationFolder = v; })} />
+        <Hint>An absolute path on the server, or one relative to the database folder, outside the database folder. The folder must exist.</Hint>
         {g.destinationFolder === saved.general.destinationFolder ? (
           <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm" aria-label="Destination">
             <dt className="text-slate-500">Resolved path</dt><dd className="font-mono">{destination.path}</dd>
@@ -47,27 +48,9 @@ export function ConfigurationTab({ draft, edit, saved, destination, attachments,
       <Group legend="Attachments">
         {g.includesFiles.length === 0 ? <Hint>No attachments.</Hint> : (
           <ul aria-label="Attachments" className="divide-y divide-slate-100 text-sm">
-            {g.includesFiles.map((p, i) => {
-              const a = info(p);
-              return (
-                <li key={`${i}:${p}`} className="flex items-start gap-3 py-2">
-                  <div className="min-w-0 flex-1">
-                    <div className="break-all font-mono">{p}</div>
-                    {a && a.absolute !== p && <div className="break-all font-mono text-xs text-slate-500">{a.absolute}</div>}
-                    <div className="text-xs">
-                      {!a ? <span className="text-slate-500">New — checked when you save</span>
-                        : !a.exists ? <span className="font-semibold text-red-700">NOT FOUND</span>
-                          : a.refused ? <span className="font-semibold text-red-700">Refused: it {a.refused}</span>
-                            : <span className="text-emerald-700">{a.kind === "folder" ? "Folder" : "File"}</span>}
-                    </div>
-                  </div>
-                  {!readOnly && (
-                    <button type="button" onClick={() => edit((d) => { d.general.includesFiles.splice(i, 1); })}
-                      className="rounded border border-slate-300 px-2 py-0.5 text-xs hover:bg-red-50">Remove<span className="sr-only"> {p}</span></button>
-                  )}
-                </li>
-              );
-            })}
+            {g.includesFiles.map((p, i) => (
+              <AttachmentItem key={`${i}:${p}`} item={p} info={info(p)} readOnly={readOnly} onRemove={() => edit((d) => { d.general.includesFiles.splice(i, 1); })} />
+            ))}
           </ul>
         )}
         {!readOnly && (
@@ -85,5 +68,30 @@ export function ConfigurationTab({ draft, edit, saved, destination, attachments,
         <Hint>Files or folders outside the database (absolute, or relative to the database folder). The database folder, what the backup already saves, STRONGBOX_HOME and the destination are refused.</Hint>
       </Group>
     </div>
+  );
+}
+
+/** One attachment: where it resolves, what the server found there, and what it said about it (under the item). */
+function AttachmentItem({ item: p, info: a, readOnly, onRemove }: { item: string; info: AttachmentInfo | undefined; readOnly: boolean; onRemove: () => void }) {
+  const id = useId();
+  const notes = useFieldNotes(attachmentNotePath(p));
+  return (
+    <li className="flex items-start gap-3 py-2">
+      <div className="min-w-0 flex-1">
+        <div className="break-all font-mono">{p}</div>
+        {a && a.absolute !== p && <div className="break-all font-mono text-xs text-slate-500">{a.absolute}</div>}
+        <div className="text-xs">
+          {!a ? <span className="text-slate-500">New — checked when you save</span>
+            : !a.exists ? <span className="font-semibold text-amber-800">NOT FOUND</span>
+              : a.refused ? <span className="font-semibold text-red-700">Refused: it {a.refused}</span>
+                : <span className="text-emerald-700">{a.kind === "folder" ? "Folder" : "File"}</span>}
+        </div>
+        <FieldNotes id={id} notes={notes} />
+      </div>
+      {!readOnly && (
+        <button type="button" onClick={onRemove}
+          className="rounded border border-slate-300 px-2 py-0.5 text-xs hover:bg-red-50">Remove<span className="sr-only"> {p}</span></button>
+      )}
+    </li>
   );
 }

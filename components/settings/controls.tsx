@@ -1,8 +1,10 @@
 "use client";
 // Small labelled inputs for the Settings page. Every field has a real <label>, so people (and tests) find it by
-// its name. Disabled state comes from the surrounding <fieldset> (read-only for viewers and operators).
+// its name. Disabled state comes from the surrounding <fieldset> (read-only for viewers and operators). A field given
+// the `path` of its setting shows under it what the server said about it (field-notes.tsx).
 import { useId } from "react";
 import type { BackupSettings } from "@/server/settings/model";
+import { FieldNotes, noteProps, useFieldNotes } from "./field-notes";
 
 /** What the page edits and sends: the settings without DatabaseName (kept from the file by the server). */
 export type Draft = Omit<BackupSettings, "databaseName">;
@@ -20,17 +22,23 @@ export function Check({ label, checked, onChange, disabled }: { label: React.Rea
 }
 
 /** A number input; an emptied field becomes NaN (sent as null), which the server refuses with a clear message. */
-export function NumberField({ label, value, onChange, min, max, step, disabled, after }: {
+export function NumberField({ label, value, onChange, min, max, step, disabled, after, path, children }: {
   label: string; value: number; onChange: (v: number) => void; min?: number; max?: number; step?: number | "any"; disabled?: boolean; after?: string;
+  path?: string; children?: React.ReactNode;
 }) {
   const id = useId();
+  const notes = useFieldNotes(path);
   return (
-    <div className="flex items-center gap-2 text-sm">
-      <label htmlFor={id}>{label}</label>
-      <input id={id} type="number" inputMode="numeric" min={min} max={max} step={step ?? 1} disabled={disabled}
-        value={Number.isFinite(value) ? value : ""} onChange={(e) => onChange(e.target.value === "" ? NaN : Number(e.target.value))}
-        className={`${inputClass} w-24`} />
-      {after && <span className="text-slate-600">{after}</span>}
+    <div className="text-sm">
+      <div className="flex items-center gap-2">
+        <label htmlFor={id}>{label}</label>
+        <input id={id} type="number" inputMode="decimal" min={min} max={max} step={step ?? 1} disabled={disabled} {...noteProps(id, notes)}
+          value={Number.isFinite(value) ? value : ""} onChange={(e) => onChange(e.target.value === "" ? NaN : Number(e.target.value))}
+          className={`${inputClass} w-24`} />
+        {after && <span className="text-slate-600">{after}</span>}
+        {children}
+      </div>
+      <FieldNotes id={id} notes={notes} />
     </div>
   );
 }
@@ -49,12 +57,16 @@ export function fromClock(text: string): number {
   return m ? Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3] ?? 0) : NaN;
 }
 
-export function TimeField({ label, value, onChange, disabled }: { label: string; value: number; onChange: (v: number) => void; disabled?: boolean }) {
+export function TimeField({ label, value, onChange, disabled, path }: { label: string; value: number; onChange: (v: number) => void; disabled?: boolean; path?: string }) {
   const id = useId();
+  const notes = useFieldNotes(path);
   return (
-    <div className="flex items-center gap-2 text-sm">
-      <label htmlFor={id}>{label}</label>
-      <input id={id} type="time" disabled={disabled} value={toClock(value)} onChange={(e) => onChange(fromClock(e.target.value))} className={inputClass} />
+    <div className="text-sm">
+      <div className="flex items-center gap-2">
+        <label htmlFor={id}>{label}</label>
+        <input id={id} type="time" disabled={disabled} value={toClock(value)} onChange={(e) => onChange(fromClock(e.target.value))} className={inputClass} {...noteProps(id, notes)} />
+      </div>
+      <FieldNotes id={id} notes={notes} />
     </div>
   );
 }
@@ -73,12 +85,14 @@ export function SelectField<T extends string>({ label, value, options, onChange 
   );
 }
 
-export function TextField({ label, value, onChange, placeholder }: { label: string; value: string; onChange: (v: string) => void; placeholder?: string }) {
+export function TextField({ label, value, onChange, placeholder, path }: { label: string; value: string; onChange: (v: string) => void; placeholder?: string; path?: string }) {
   const id = useId();
+  const notes = useFieldNotes(path);
   return (
     <div className="flex flex-col gap-1 text-sm">
       <label htmlFor={id}>{label}</label>
-      <input id={id} type="text" value={value} placeholder={placeholder} onChange={(e) => onChange(e.target.value)} className={`${inputClass} font-mono`} spellCheck={false} />
+      <input id={id} type="text" value={value} placeholder={placeholder} onChange={(e) => onChange(e.target.value)} className={`${inputClass} font-mono`} spellCheck={false} {...noteProps(id, notes)} />
+      <FieldNotes id={id} notes={notes} />
     </div>
   );
 }

@@ -1,19 +1,27 @@
 "use client";
-// The Settings page (spec §10): Settings/Backup.4DSettings in three tabs modelled on 4D's MSC backup settings.
-// One draft holds every tab; Save sends it whole with the file's revision, the server validates and writes.
+// The Settings page (spec §10): Settings/Backup.4DSettings in three tabs modelled on 4D's MSC backup settings, and
+// for admins a Notifications tab (the alert webhook, a console setting). One draft holds every tab; the page's one
+// Save sends it whole with the file's revision, the server validates everything and writes only if all is right.
 // Viewers and operators see the same form disabled; a malformed file is reported and no form is offered.
+// Scheduled verification is set on the Restore page, next to the results it produces.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import { useShellUser } from "../console-shell";
 import { useEventStream } from "../event-stream";
+import { plural } from "@/server/isomorphic/plural";
 import { useTRPC } from "../trpc";
 import { useSeededState } from "../use-seeded-state";
 import { BackupRestoreTab } from "./backup-restore-tab";
-import { VerificationScheduleSection } from "./verification-schedule-section";
 import { ConfigurationTab } from "./configuration-tab";
 import type { Draft } from "./controls";
+import { fieldNotes, FieldNotesProvider, tabOfPath, type SettingsTab } from "./field-notes";
+import { NotificationsTab } from "./notifications-tab";
 import { SchedulerTab } from "./scheduler-tab";
 import { Tabs } from "./tabs";
+
+const TAB_NAMES: SettingsTab[] = ["Scheduler", "Configuration", "Backup & Restore", "Notifications"];
+/** A refused save's problems, each with its field, and the settings they were found in. */
+interface Refused { problems: Array<{ path: string; message: string }>; sent: Draft }
 
 const toDraft = ({ databaseName: _, ...rest }: Draft & { databaseName: unknown }): Draft => structuredClone(rest);
 
@@ -35,19 +43,41 @@ export function SettingsPage() {
   const draft = form.value?.draft ?? null;
   const revision = form.value?.revision;
   const [errors, setErrors] = useState<string[]>([]);
+  const [refused, setRefused] = useState<Refused | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [tab, setTab] = useState(0);
+  // The webhook (admins only): field by field, what the admin typed is kept even when the saved value arrives after
+  // it, and a field left alone takes the loaded value (see use-seeded-state.ts).
+  const hookQ = useQuery(trpc.automation.webhook.queryOptions(undefined, { enabled: isAdmin, refetchOnWindowFocus: false }));
+  const hookUrl = useSeededState(hookQ.data ? (hookQ.data.url ?? "") : undefined, "");
+  const hookPrivate = useSeededState(hookQ.data?.allowPrivate, false);
 
   const save = useMutation(trpc.settings.update.mutationOptions({
     onSuccess: (r, sent) => {
       // What was sent is what the file now holds (the anchor aside, which the query's next answer brings).
       form.saved({ draft: sent.settings as Draft, revision: r.revision });
       setErrors([]);
-      setNotice(`Settings saved.${r.anchor ? ` Scheduled backups count from ${r.anchor}.` : ""}`);
+      setRefused(null);
+      const warned = r.warnings.length === 0 ? "" : r.warnings.length === 1 ? " One warning remains: see the marked tab."
+        : ` ${plural(r.warnings.length, "warning")} remain: see the marked tabs.`;
+      const hook = r.webhook ? (r.webhook.url ? ` Alerts will be sent to ${r.webhook.url}.` : " No webhook: alerts show in the console only.") : "";
+      setNotice(`Settings saved.${r.anchor ? ` Scheduled backups count from ${r.anchor}.` : ""}${hook}${warned}`);
+      if (sent.webhook) {
+        hookUrl.saved(r.webhook?.url ?? sent.webhook.url.trim());
+        hookPrivate.saved(sent.webhook.allowPrivate);
+        void queryClient.invalidateQueries({ queryKey: trpc.automation.webhook.queryKey() });
+      }
       void queryClient.invalidateQueries({ queryKey: trpc.settings.get.queryKey() });
       void queryClient.invalidateQueries({ queryKey: trpc.backup.overview.queryKey() });
     },
-    // The server sends one problem per line.
-    onError: (e) => { setNotice(null); setErrors(e.message.split("\n").filter(Boolean)); },
+    // The server sends one problem per line, and each with its field: shown there too, on its tab, opened.
+    onError: (e, sent) => {
+      setNotice(null);
+      setErrors(e.message.split("\n").filter(Boolean));
+      const problems = e.data?.problems ?? [];
+      setRefused(problems.length ? { problems, sent: sent.settings as Draft } : null);
+      if (problems[0]) setTab(TAB_NAMES.indexOf(tabOfPath(problems[0].path)));
+    },
   }));
 
   const edit = (change: (d: Draft) => void) => {
@@ -79,10 +109,20 @@ export function SettingsPage() {
   }
   if (!draft || !q.data.settings || !q.data.destination) return <div className="space-y-4">{heading}<p className="text-slate-500">Loading…</p></div>;
   const saved = toDraft(q.data.settings);
+  const notes = fieldNotes(refused?.problems ?? [], refused?.sent ?? draft, q.data.warnings, saved, draft);
+  const markOf = (name: SettingsTab) => {
+    const here = notes.filter((n) => tabOfPath(n.path) === name);
+    return here.some((n) => n.level === "error") ? "error" as const : here.length ? "warning" as const : undefined;
+  };
 
   return (
     <form noValidate className="space-y-4" aria-label="Backup settings"
-      onSubmit={(e) => { e.preventDefault(); if (isAdmin) save.mutate({ settings: draft, revision }); }}>
+      onSubmit={(e) => {
+        e.preventDefault();
+        // The webhook goes with the rest once known (loaded, or typed by the admin); the server checks it only if it changed.
+        const webhook = isAdmin && (hookQ.data || hookUrl.edited || hookPrivate.edited) ? { url: hookUrl.value, allowPrivate: hookPrivate.value } : undefined;
+        if (isAdmin) save.mutate({ settings: draft, revision, webhook });
+      }}>
       {heading}
       <p className="break-all text-sm text-slate-500">Stored in <span className="font-mono">{q.data.file}</span></p>
       {!isAdmin && (
@@ -90,15 +130,22 @@ export function SettingsPage() {
           Read-only: only admins change the settings. You are signed in as {me.role === "operator" ? "an" : "a"} {me.role}.
         </p>
       )}
-      <Tabs label="Settings" tabs={[
-        { label: "Scheduler", content: <SchedulerTab draft={draft} edit={edit} savedAnchor={saved.scheduler.anchor} /> },
-        { label: "Configuration", content: <ConfigurationTab draft={draft} edit={edit} saved={saved} destination={q.data.destination} attachments={q.data.attachments} readOnly={!isAdmin} /> },
-        { label: "Backup & Restore", content: <><BackupRestoreTab draft={draft} edit={edit} />{isAdmin && <VerificationScheduleSection />}</> },
-      ].map((t) => ({
-        ...t,
-        // A disabled fieldset disables every control in the panel (not the tabs): the read-only view, and no edits while saving.
-        content: <fieldset disabled={!isAdmin || save.isPending} className="min-w-0">{t.content}</fieldset>,
-      }))} />
+      <FieldNotesProvider value={notes}>
+        <Tabs label="Settings" selected={tab} onSelect={setTab} tabs={[
+          { label: "Scheduler", content: <SchedulerTab draft={draft} edit={edit} savedAnchor={saved.scheduler.anchor} /> },
+          { label: "Configuration", content: <ConfigurationTab draft={draft} edit={edit} saved={saved} destination={q.data.destination} attachments={q.data.attachments} readOnly={!isAdmin} /> },
+          { label: "Backup & Restore", content: <BackupRestoreTab draft={draft} edit={edit} /> },
+          ...(isAdmin ? [{ label: "Notifications", content: (
+            <NotificationsTab url={hookUrl.value} allowPrivate={hookPrivate.value} refusedUnlessAllowed={hookQ.data?.refusedUnlessAllowed}
+              onUrl={(v) => { setNotice(null); hookUrl.set(v); }} onAllowPrivate={(v) => { setNotice(null); hookPrivate.set(v); }} />
+          ) }] : []),
+        ].map((t) => ({
+          ...t,
+          mark: markOf(t.label as SettingsTab),
+          // A disabled fieldset disables every control in the panel (not the tabs): the read-only view, and no edits while saving.
+          content: <fieldset disabled={!isAdmin || save.isPending} className="min-w-0">{t.content}</fieldset>,
+        }))} />
+      </FieldNotesProvider>
       {errors.length > 0 && (
         <div role="alert" className="rounded border border-red-200 bg-red-50 px-4 py-3 text-red-900">
           <p className="font-semibold">The settings were not saved:</p>

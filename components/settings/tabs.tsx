@@ -3,11 +3,19 @@
 // selected) so the form's fields keep their values and the Save button sends all tabs at once.
 import { useId, useRef, useState } from "react";
 
-export interface Tab { label: string; content: React.ReactNode }
+export interface Tab {
+  label: string;
+  content: React.ReactNode;
+  /** Something on this tab needs attention: a problem that stopped a save, or a warning. */
+  mark?: "error" | "warning";
+}
 
-export function Tabs({ label, tabs }: { label: string; tabs: Tab[] }) {
+/** `selected`/`onSelect` let the page switch tabs itself (to the tab of a problem); otherwise the tabs keep their own. */
+export function Tabs({ label, tabs, selected: controlled, onSelect }: { label: string; tabs: Tab[]; selected?: number; onSelect?: (i: number) => void }) {
   const base = useId();
-  const [selected, setSelected] = useState(0);
+  const [own, setOwn] = useState(0);
+  const selected = controlled ?? own;
+  const setSelected = (i: number) => { setOwn(i); onSelect?.(i); };
   const refs = useRef<Array<HTMLButtonElement | null>>([]);
   const select = (i: number) => {
     const next = (i + tabs.length) % tabs.length;
@@ -27,6 +35,11 @@ export function Tabs({ label, tabs }: { label: string; tabs: Tab[] }) {
             onClick={() => setSelected(i)}
             className={`-mb-px rounded-t border px-4 py-2 text-sm ${i === selected ? "border-slate-200 border-b-white bg-white font-semibold" : "border-transparent text-slate-600 hover:bg-slate-100"}`}>
             {t.label}
+            {t.mark && (
+              <span className={`ml-1.5 inline-block h-2 w-2 rounded-full align-middle ${t.mark === "error" ? "bg-red-600" : "bg-amber-500"}`}>
+                <span className="sr-only">{t.mark === "error" ? " (has problems)" : " (has warnings)"}</span>
+              </span>
+            )}
           </button>
         ))}
       </div>

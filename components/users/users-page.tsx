@@ -1,5 +1,6 @@
 "use client";
-// Users and roles (admin): add a user with a role, change a role, remove a user.
+// Users and roles (admin): add a user with a role, change a role, set a user's password (by default they must
+// change it at their next sign-in), remove a user. Admins change their own password like everyone: Change password.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { ROLES, type Role } from "@/server/auth/roles";
@@ -22,7 +23,12 @@ export function UsersPage() {
   const [settingPassword, setSettingPassword] = useState<number | null>(null);
   const setPassword = useMutation(trpc.users.setPassword.mutationOptions({
     onError,
-    onSuccess: (u) => { setError(null); setSettingPassword(null); setNotice(`The password of ${u.username} was changed; their open sessions were ended.`); },
+    onSuccess: (u) => {
+      setError(null);
+      setSettingPassword(null);
+      setNotice(`The password of ${u.username} was changed; their open sessions were ended.${u.mustChangePassword ? " They must choose their own at their next sign-in." : ""}`);
+      void refresh();
+    },
   }));
 
   function onSubmit(e: React.FormEvent<HTMLFormElement>) {
@@ -57,7 +63,10 @@ export function UsersPage() {
         <tbody>
           {users.data?.map((u) => (
             <tr key={u.id} className="border-t border-slate-100">
-              <td className="px-4 py-2">{u.username}{u.username === me.username ? " (you)" : ""}</td>
+              <td className="px-4 py-2">
+                {u.username}{u.username === me.username ? " (you)" : ""}
+                {u.mustChangePassword && <div className="text-xs text-amber-800">must change password at next sign-in</div>}
+              </td>
               <td className="px-4 py-2">
                 <select aria-label={`Role of ${u.username}`} value={u.role} onChange={(e) => setRole.mutate({ id: u.id, role: e.target.value as Role })}
                   className="rounded border border-slate-300 px-2 py-1">
@@ -67,12 +76,22 @@ export function UsersPage() {
               <td className="px-4 py-2">{new Date(u.createdAt).toLocaleDateString()}</td>
               <td className="px-4 py-2 text-right">
                 {settingPassword === u.id ? (
-                  <form aria-label={`New password for ${u.username}`} className="inline-flex items-center gap-2"
-                    onSubmit={(e) => { e.preventDefault(); setPassword.mutate({ id: u.id, password: String(new FormData(e.currentTarget).get("password")) }); }}>
+                  <form aria-label={`New password for ${u.username}`} className="inline-flex flex-wrap items-center justify-end gap-2"
+                    onSubmit={(e) => {
+                      e.preventDefault();
+                      const f = new FormData(e.currentTarget);
+                      setPassword.mutate({ id: u.id, password: String(f.get("password")), mustChange: f.get("mustChange") === "on" });
+                    }}>
                     <label className="text-sm">New password
                       <input name="password" type="password" required minLength={8} maxLength={200} autoComplete="new-password"
                         className="ml-2 rounded border border-slate-300 px-2 py-1" />
                     </label>
+                    {/* Someone else's password is a temporary one they replace; one's own is simply changed. */}
+                    {u.username !== me.username && (
+                      <label className="flex items-center gap-1 text-sm">
+                        <input type="checkbox" name="mustChange" defaultChecked /> Must change it at next sign-in
+                      </label>
+                    )}
                     <button type="submit" disabled={setPassword.isPending} className="rounded bg-blue-700 px-3 py-1 text-white hover:bg-blue-800">Save password</button>
                     <button type="button" onClick={() => setSettingPassword(null)} className="rounded border border-slate-300 px-3 py-1">Cancel</button>
                   </form>

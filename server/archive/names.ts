@@ -57,9 +57,13 @@ export async function listStrayTemps(destination: string): Promise<string[]> {
 }
 
 /**
- * Retention, "keep only the last X backup files" (spec §7): deletes this database's oldest archives so that at
- * most `keep` remain, and the log backups numbered below the oldest kept archive (spec §9). Returns what it deleted
- * and the oldest kept number.
+ * Retention, "keep only the last X backup files" (spec §7): counts backups, a backup being its archive `[N].zip`
+ * together with the log backup it wrote when it committed, `[N-1].4BL`. The oldest backups beyond X are deleted,
+ * each archive with its own log backup: the log backups kept are those numbered from the oldest kept archive's
+ * number minus one. A restore of a kept archive K needs `[K].4BL` and the later ones (written by the kept archives
+ * K+1…) and the current log; `[K-1].4BL` stays with archive K, so every kept backup is whole (its history entry's
+ * `logPath` exists) and the log backup a backup has just written is never deleted. Returns what it deleted and the
+ * oldest kept archive's number.
  */
 export async function applyRetention(destination: string, databaseName: string, keep: number): Promise<{ deleted: string[]; oldestKept: number | null }> {
   const archives = await listArchives(destination, databaseName);
@@ -73,7 +77,7 @@ export async function applyRetention(destination: string, databaseName: string, 
   }
   if (oldestKept !== null) {
     for (const l of await listLogBackups(destination, databaseName)) {
-      if (l.number < oldestKept) {
+      if (l.number < oldestKept - 1) {
         await fs.rm(l.path, { force: true });
         deleted.push(l.path);
       }

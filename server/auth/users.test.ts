@@ -39,6 +39,41 @@ describe("users", () => {
     expect(users.count()).toBe(0);
   });
 
+  it("says where the first password is while its file exists and that admin's password was never changed", async () => {
+    const users = setup();
+    const file = path.join(dir, "initial-admin-password");
+    await users.ensureInitialAdmin(file);
+    expect(await users.initialPasswordHint(file)).toBe(file);
+    const admin = users.list()[0]!;
+    await users.changeOwnPassword(admin.id, fs.readFileSync(file, "utf8").trim(), "a-password-of-my-own");
+    expect(await users.initialPasswordHint(file)).toBeNull();
+    // Another home where the file went away: no hint either; nor with the password from the environment.
+    const other = setup();
+    await other.ensureInitialAdmin(path.join(dir, "pw"));
+    fs.rmSync(path.join(dir, "pw"));
+    expect(await other.initialPasswordHint(path.join(dir, "pw"))).toBeNull();
+    const env = setup();
+    await env.ensureInitialAdmin(path.join(dir, "pw2"), "from-the-environment");
+    expect(await env.initialPasswordHint(path.join(dir, "pw2"))).toBeNull();
+  });
+
+  it("lets a user change their own password with the current one; an admin's reset may require a change at next sign-in", async () => {
+    const users = setup();
+    const alice = await users.create("alice", "alice-password", "operator");
+    await expect(users.changeOwnPassword(alice.id, "not-it-at-all", "new-alice-password")).rejects.toThrow("The current password is wrong");
+    await expect(users.changeOwnPassword(alice.id, "alice-password", "alice-password")).rejects.toThrow("The new password is the current one");
+    await expect(users.changeOwnPassword(alice.id, "alice-password", "short")).rejects.toThrow("at least 8 characters");
+    const changed = await users.changeOwnPassword(alice.id, "alice-password", "new-alice-password");
+    expect(changed.sessionVersion).toBe(alice.sessionVersion + 1); // every session of hers ends
+    await expect(users.authenticate("alice", "new-alice-password")).resolves.toMatchObject({ username: "alice", mustChangePassword: false });
+
+    const reset = await users.setPassword(alice.id, "temporary-password", { mustChange: true });
+    expect(reset.mustChangePassword).toBe(true);
+    await expect(users.authenticate("alice", "temporary-password")).resolves.toMatchObject({ mustChangePassword: true });
+    expect((await users.changeOwnPassword(alice.id, "temporary-password", "alice-chose-this")).mustChangePassword).toBe(false);
+    expect((await users.setPassword(alice.id, "set-by-an-admin")).mustChangePassword).toBe(false);
+  });
+
   it("uses STRONGBOX_ADMIN_PASSWORD when given, and stores only a hash", async () => {
     const users = setup();
     await users.ensureInitialAdmin(path.join(dir, "pw"), "correct horse");

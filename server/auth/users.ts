@@ -2,6 +2,7 @@
 // role change or a removed user takes effect at once. Each user has a session version: a session carries the
 // version it was signed in with and is valid only while it is still the user's current one, so bumping it (sign
 // out, password change, a lower role) ends every session of that user at once.
+import { lstat } from "node:fs/promises";
 import { z } from "zod";
 import { DomainError } from "../errors";
 import type { ConsoleDb } from "../console/console-db";
@@ -17,6 +18,8 @@ export interface User {
   createdAt: string;
   /** Sessions signed in with another version are no longer valid. */
   sessionVersion: number;
+  /** An admin set this password: until the user chooses their own, the console offers nothing else. */
+  mustChangePassword: boolean;
 }
 
 export const usernameSchema = nameSchema("user");
@@ -31,13 +34,19 @@ export class UserError extends DomainError {
   }
 }
 
-interface Row { id: number; username: string; role: Role; created_at: string; password_hash: string; session_version: number }
-const toUser = (r: Row): User => ({ id: r.id, username: r.username, role: r.role, createdAt: r.created_at, sessionVersion: r.session_version });
+interface Row {
+  id: number; username: string; role: Role; created_at: string; password_hash: string; session_version: number;
+  must_change_password: number; password_changed_at: string | null;
+}
+const toUser = (r: Row): User => ({
+  id: r.id, username: r.username, role: r.role, createdAt: r.created_at, sessionVersion: r.session_version, mustChangePassword: r.must_change_password === 1,
+});
 
 export class Users {
   readonly throttle: LoginThrottle;
   constructor(private readonly db: ConsoleDb, opts: { now?: () => number } = {}) {
     this.throttle = new LoginThrottle(opts.now);
+    db.exec("CREATE TABLE IF NOT EXISTS console_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
   }
 
   list(): User[] {
@@ -78,15 +87,51 @@ export class Users {
     return this.get(id)!;
   }
 
-  /** A new password; every session of the user ends (whoever had the old password is signed out). */
-  async setPassword(id: number, password: string): Promise<User> {
+  /**
+   * An admin sets a user's password; every session of the user ends (whoever had the old password is signed out).
+   * With `mustChange`, the user has to choose their own at the next sign-in before anything else.
+   */
+  async setPassword(id: number, password: string, opts: { mustChange?: boolean } = {}): Promise<User> {
     this.requireUser(id);
     passwordSchema.parse(password);
     const hash = await hashPassword(password);
-    if (this.db.prepare("UPDATE users SET password_hash = ?, session_version = session_version + 1 WHERE id = ?").run(hash, id).changes === 0) {
-      throw new UserError("This user no longer exists.");
-    }
+    const info = this.db.prepare("UPDATE users SET password_hash = ?, session_version = session_version + 1, must_change_password = ?, password_changed_at = ? WHERE id = ?")
+      .run(hash, opts.mustChange ? 1 : 0, new Date().toISOString(), id);
+    if (info.changes === 0) throw new UserError("This user no longer exists.");
     return this.get(id)!;
+  }
+
+  /**
+   * A user changes their own password: the current one is asked (a session left open is not enough to take an
+   * account over), and counts as a sign-in attempt for the throttle. Every session of the user ends, this one too:
+   * the page signs in again with the new password.
+   */
+  async changeOwnPassword(id: number, current: string, next: string, address = "unknown"): Promise<User> {
+    const user = this.requireUser(id);
+    passwordSchema.parse(next);
+    const { wait, attempt } = this.throttle.begin(user.username, address);
+    if (!attempt) throw new UserError(`Too many wrong passwords. Try again in ${Math.ceil(wait / 1000)} s.`);
+    const row = this.db.prepare("SELECT password_hash FROM users WHERE id = ?").get(id) as { password_hash: string } | undefined;
+    if (!row || !(await verifyPassword(current, row.password_hash))) throw new UserError("The current password is wrong: the password was not changed.");
+    attempt.succeeded();
+    if (await verifyPassword(next, row.password_hash)) throw new UserError("The new password is the current one: choose another.");
+    const hash = await hashPassword(next);
+    this.db.prepare("UPDATE users SET password_hash = ?, session_version = session_version + 1, must_change_password = 0, password_changed_at = ? WHERE id = ?")
+      .run(hash, new Date().toISOString(), id);
+    return this.get(id)!;
+  }
+
+  /**
+   * Where the first admin's password is, for the sign-in page on first start: the file, while it exists and that
+   * admin still has the password it holds (never changed since); otherwise null.
+   */
+  async initialPasswordHint(passwordFile: string): Promise<string | null> {
+    const id = (this.db.prepare("SELECT value FROM console_settings WHERE key = 'initial_admin_id'").get() as { value: string } | undefined)?.value;
+    if (id === undefined) return null;
+    const row = this.db.prepare("SELECT password_changed_at FROM users WHERE id = ?").get(Number(id)) as { password_changed_at: string | null } | undefined;
+    if (!row || row.password_changed_at !== null) return null;
+    const st = await lstat(passwordFile).catch(() => null);
+    return st?.isFile() ? passwordFile : null;
   }
 
   /** Ends every session of the user (sign-out): a session cookie used afterwards is refused. */
@@ -138,7 +183,10 @@ export class Users {
         await fh.close();
       }
     }
-    await this.create("admin", password, "admin");
+    const admin = await this.create("admin", password, "admin");
+    if (!envPassword) {
+      this.db.prepare("INSERT INTO console_settings (key, value) VALUES ('initial_admin_id', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(String(admin.id));
+    }
     return { passwordFrom: envPassword ? "env" : "file" };
   }
 

@@ -13,7 +13,7 @@ import type { OperationRunner } from "../operations/runner";
 import { isDomainError } from "../errors";
 import { STATUS, statusText } from "../isomorphic/status";
 import { DEFAULT_RETRY_AFTER_SECONDS } from "../settings/defaults";
-import type { AlertStore } from "./alerts";
+import { groupAlerts, type AlertStore } from "./alerts";
 import { sendWebhook } from "./webhook";
 import { classify, decideAfterFailure, MIN_RETRY_SECONDS } from "./failure-policy";
 import { FailureSeriesStore, type PendingRetry } from "./failure-series";
@@ -80,11 +80,16 @@ export class BackupAutomation {
     return messages;
   }
 
+  /** Automatic backups turned off after 1401 (since when and why), or null while they run. */
+  automaticOff(): { since: string; text: string } | null {
+    return this.disabled ? { since: this.disabled.since.toISOString(), text: this.disabled.text } : null;
+  }
+
   state(): AutomationState {
     return {
       pendingRetry: this.pending ? { at: this.pending.at.toISOString(), attempt: this.pending.attempt, scheduledDate: this.pending.scheduledDate?.toISOString() ?? null, reason: this.pending.reason } : null,
       disabled: this.disabled ? { since: this.disabled.since.toISOString(), text: this.disabled.text } : null,
-      alerts: this.opts.alerts.open().map(({ id, createdAt, status, text, scheduledDate }) => ({ id, createdAt, status, text, scheduledDate })),
+      alerts: groupAlerts(this.opts.alerts.open()),
     };
   }
 
@@ -136,7 +141,19 @@ export class BackupAutomation {
   }
 
   acknowledge(id: number, user: string): boolean {
-    const done = this.opts.alerts.acknowledge(id, user, this.now());
+    return this.acknowledgeMany([id], user) > 0;
+  }
+
+  /** Acknowledges a group of alerts (their ids); returns how many were still open. */
+  acknowledgeMany(ids: number[], user: string): number {
+    const done = this.opts.alerts.acknowledgeMany(ids, user, this.now());
+    if (done) this.publish();
+    return done;
+  }
+
+  /** "Acknowledge all": every open alert at once; returns how many. */
+  acknowledgeAll(user: string): number {
+    const done = this.opts.alerts.acknowledgeAll(user, this.now());
     if (done) this.publish();
     return done;
   }

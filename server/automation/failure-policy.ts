@@ -1,5 +1,6 @@
 // What happens after an automatic backup fails (spec §7, BackupFailure settings): a plain function so that every
 // case is tested without clocks or timers.
+import { MIN_RETRY_SECONDS } from "../settings/defaults";
 import type { BackupSettings } from "../settings/model";
 import { STATUS } from "../isomorphic/status";
 
@@ -18,8 +19,7 @@ const KNOWN_FAILURES = new Set<number>([
   STATUS.LOG_INTEGRATION_RUNNING, STATUS.BACKUP_IN_PROGRESS,
 ]);
 
-/** A retry delay below this is taken as this: 4D files carry values like 0.561 s, which would spin. */
-export const MIN_RETRY_SECONDS = 1;
+export { MIN_RETRY_SECONDS };
 
 export type FailureDecision =
   | { kind: "retry"; at: Date; alert: boolean }

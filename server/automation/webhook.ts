@@ -86,6 +86,25 @@ export async function checkWebhook(text: string, opts: { allowPrivate: boolean; 
   return url.toString();
 }
 
+/**
+ * The webhook as the Settings page sends it with the other settings, checked before anything is saved: empty for
+ * none, else an http(s) URL whose host may be reached (checkWebhook). Unchanged from `current`, it is not checked
+ * again (a name server down must not block saving the backup settings). A problem is said in words, for the field.
+ */
+export async function webhookToSave(input: { url: string; allowPrivate: boolean }, current: WebhookSetting, opts: { lookup?: Lookup } = {}):
+  Promise<{ setting: WebhookSetting; changed: boolean } | { problem: string }> {
+  const text = input.url.trim();
+  if (text === (current.url ?? "") && input.allowPrivate === current.allowPrivate) return { setting: current, changed: false };
+  if (text === "") return { setting: { url: null, allowPrivate: input.allowPrivate }, changed: true };
+  if (text.length > 2000) return { problem: "The webhook URL has at most 2000 characters." };
+  try {
+    return { setting: { url: await checkWebhook(text, { allowPrivate: input.allowPrivate, lookup: opts.lookup }), allowPrivate: input.allowPrivate }, changed: true };
+  } catch (err) {
+    if (err instanceof Error && err.name === "WebhookError") return { problem: err.message };
+    throw err;
+  }
+}
+
 const TIMEOUT_MS = 10_000;
 
 /** POSTs the alert as JSON; a webhook that fails is reported, never retried in a loop. */

@@ -239,6 +239,29 @@ describe("the log file and log integration", () => {
     expect(journal.match(/^\*\*\* Log Integration$/gm)).toHaveLength(2);
   });
 
+  it("the first backup keeps the log backup it writes ([0000].4BL); retention deletes it only with archive 1", async () => {
+    const { engine, store } = await setUp({ throttle: null });
+    const journal = () => fs.readFileSync(path.join(t.databaseDir, "Logs/Backup Journal[001].txt"), "utf8");
+    const entries = () => Object.values(JSON.parse(fs.readFileSync(path.join(t.destination, "backupHistory.json"), "utf8")))[0] as Array<{ backupNumber: number; logPath: string }>;
+    const zero = path.join(t.destination, "TestDb[0000].4BL");
+    await store.write({ kind: "update", table: "customers", key: 1, values: { city: "Before the first backup" } }, alice);
+    expect((await engine.backup(manual).done).status).toBe(0);
+    expect(journal()).toContain(`Creating log backup : ${zero}`);
+    expect(journal()).not.toContain("Deleted");
+    expect(fs.existsSync(zero)).toBe(true);
+    expect(entries()[0]!.logPath).toBe(zero);
+    // Backups 2 and 3 (keep only the last 3, the default): still nothing deleted; every entry's logPath exists.
+    for (let n = 2; n <= 4; n++) {
+      await store.write({ kind: "update", table: "customers", key: 1, values: { city: `Before backup ${n}` } }, alice);
+      expect((await engine.backup(manual).done).status).toBe(0);
+    }
+    // Backup 4 deleted backup 1: its archive and the log backup it wrote, [0000], and nothing else.
+    expect(journal().match(/^.*Deleted \(keep only the last 3\).*$/gm)!.map((l) => path.basename(l.split(": ").pop()!)).sort())
+      .toEqual(["TestDb[0000].4BL", "TestDb[0001].zip"]);
+    for (const e of entries()) expect(fs.existsSync(e.logPath), e.logPath).toBe(true);
+    expect(fs.readdirSync(t.destination).filter((f) => f.endsWith(".4BL")).sort()).toEqual(["TestDb[0001].4BL", "TestDb[0002].4BL", "TestDb[0003].4BL"]);
+  });
+
   it("a stopped backup loses no closed log segment: the next log backup holds its operations", async () => {
     const { engine, store } = await setUp({ lockMode: "Snapshot" });
     expect((await engine.backup().done).status).toBe(0);

@@ -19,7 +19,10 @@ export interface BackupOverview {
     backupNumber: number; startingDate: string; endingDate: string; duration: number; status: number; statusText: string;
     partial: boolean; archiveSize: number | null; archivePath: string; trigger: string; user: string | null;
   };
+  /** When the scheduler runs the next backup; null when none is scheduled, or automatic backups are off. */
   nextBackup: string | null;
+  /** Automatic backups turned off after 1401: since when, why, and until what (instead of a next date). */
+  automaticBackupsOff: { since: string; text: string; until: string } | null;
   historyPath: string | null;
   /** What the server found wrong with the data file at start (automatic restore, spec §6), or null. */
   startupRestore: StartupRestore | null;
@@ -45,6 +48,9 @@ function lastBackupOf(e: HistoryEntry): NonNullable<BackupOverview["lastBackup"]
   };
 }
 
+/** What turns automatic backups back on after 1401 (spec §7). */
+export const AUTOMATIC_OFF_UNTIL = "until the server restarts or a manual backup succeeds";
+
 /** Rough compression ratios for the estimate; the real figure depends on the data. */
 const RATIO = { None: 1, Fast: 0.5, Compact: 0.42 } as const;
 
@@ -56,9 +62,12 @@ const countFiles = (es: CollectedEntry[]) => es.filter((e) => e.kind !== "direct
  * programs poll it).
  */
 export async function backupOverview(db: DatabaseContext, lastAttempts: LastAttempts, nextBackup: Date | null,
-  opts: { content?: boolean; startupRestore?: StartupRestore | null } = {}): Promise<BackupOverview> {
+  opts: { content?: boolean; startupRestore?: StartupRestore | null; automaticOff?: { since: string; text: string } | null } = {}): Promise<BackupOverview> {
+  // After 1401 the scheduler's next time is not a backup that will run: what is true is "off until …".
+  const off = opts.automaticOff ? { ...opts.automaticOff, until: AUTOMATIC_OFF_UNTIL } : null;
   const out: BackupOverview = { databaseDir: db.databaseDir, databaseName: null, settingsError: null, destination: null,
-    lastBackup: null, nextBackup: nextBackup?.toISOString() ?? null, historyPath: null, startupRestore: opts.startupRestore ?? null, content: null };
+    lastBackup: null, nextBackup: off ? null : (nextBackup?.toISOString() ?? null), automaticBackupsOff: off, historyPath: null,
+    startupRestore: opts.startupRestore ?? null, content: null };
   // The last attempt recorded (console.sqlite): what is shown when the history has nothing newer (it could not be
   // written, it is in another destination, or the settings can't be read).
   const attempt = lastAttempts.last();

@@ -14,7 +14,9 @@ CREATE TABLE IF NOT EXISTS users (
   password_hash TEXT NOT NULL,
   role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
   created_at TEXT NOT NULL,
-  session_version INTEGER NOT NULL DEFAULT 0 -- bumped to end every session of the user (see server/auth/users.ts)
+  session_version INTEGER NOT NULL DEFAULT 0, -- bumped to end every session of the user (see server/auth/users.ts)
+  must_change_password INTEGER NOT NULL DEFAULT 0, -- an admin set the password: the user must change it at next sign-in
+  password_changed_at TEXT -- null while the password is the one the user was made with
 );
 CREATE TABLE IF NOT EXISTS operations (
   id TEXT PRIMARY KEY,
@@ -72,4 +74,8 @@ function addMissingColumns(db: ConsoleDb): void {
   const has = (table: string, column: string) =>
     (db.prepare(`SELECT name FROM pragma_table_info('${table}')`).all() as Array<{ name: string }>).some((c) => c.name === column);
   if (!has("users", "session_version")) db.exec("ALTER TABLE users ADD COLUMN session_version INTEGER NOT NULL DEFAULT 0");
+  // 1: an admin set this password; the user must choose their own at next sign-in (see server/auth/users.ts).
+  if (!has("users", "must_change_password")) db.exec("ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0");
+  // When the password was last changed after the user was made (null: still the one it was made with).
+  if (!has("users", "password_changed_at")) db.exec("ALTER TABLE users ADD COLUMN password_changed_at TEXT");
 }

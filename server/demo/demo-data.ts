@@ -2,6 +2,7 @@
 // few thousand rows of plausible, deterministic content, in WAL mode like every Strongbox data file.
 import Database from "better-sqlite3";
 import { seededRandom, type Random } from "./demo-random";
+import { activityProgress, addActivityLog, LARGE_DEMO, type DemoProgress, type DemoSize, type DemoVolume } from "./demo-volume";
 
 export const DEMO_COUNTS = { customers: 600, products: 120, invoices: 2400 } as const;
 
@@ -86,8 +87,11 @@ function products(rnd: Random) {
   });
 }
 
-/** Creates `file` (which must not exist) holding the demo tables. Synchronous: better-sqlite3 is. */
-export function createDemoDataFile(file: string): { rows: number } {
+/**
+ * Creates `file` (which must not exist) holding the demo tables; the large demo adds its activity log (see
+ * demo-volume.ts). Synchronous: better-sqlite3 is.
+ */
+export function createDemoDataFile(file: string, opts: { size?: DemoSize; volume?: DemoVolume; progress?: DemoProgress } = {}): { rows: number } {
   const rnd = seededRandom(20240501);
   const db = new Database(file);
   try {
@@ -118,6 +122,9 @@ export function createDemoDataFile(file: string): { rows: number } {
         rows += 1 + lines.length;
       }
     })();
+    if (opts.size === "large") {
+      rows += addActivityLog(db, { rows: (opts.volume ?? LARGE_DEMO).activityRows, customers: cs.length, invoices: DEMO_COUNTS.invoices, rnd, progress: activityProgress(opts.progress) });
+    }
     return { rows };
   } finally {
     db.close();

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadSettings } from "../settings/backup-settings-file";
 import { resolveAttachments, resolveDatabaseName, resolveDestination } from "../settings/resolve";
 import { createDemoDatabaseIfAbsent } from "./demo-database";
+import { demoSizeFromEnv } from "./demo-volume";
 import { databaseLayout } from "../database/layout";
 
 async function walk(dir: string): Promise<Array<{ file: string; size: number }>> {
@@ -137,5 +138,38 @@ describe("createDemoDatabaseIfAbsent", () => {
     await writeFile(path.join(home, "demo-attachments", "mine.txt"), "keep");
     expect(await createDemoDatabaseIfAbsent(dbDir, home)).toEqual({ created: true });
     expect(await readdir(path.join(home, "demo-attachments"))).toEqual(["mine.txt"]);
+  });
+});
+
+describe("the large demo (what npm start makes)", () => {
+  it("adds an activity log and compressible and incompressible attachments, saying how far it is as it goes", async () => {
+    // The same making, at a scale a test can afford (LARGE_DEMO itself is about a gigabyte: README, demo).
+    const volume = { activityRows: 3000, reports: { files: 3, bytes: 60_000 }, scans: { files: 2, bytes: 50_000 } };
+    const seen: Array<[number, string]> = [];
+    expect(await createDemoDatabaseIfAbsent(dbDir, home, { size: "large", volume, progress: (f, what) => seen.push([f, what]) })).toEqual({ created: true });
+    const db = new Database(databaseLayout(dbDir).dataFile, { readonly: true });
+    try {
+      expect(db.prepare("SELECT count(*) AS n FROM activity_log").get()).toEqual({ n: 3000 });
+      expect(db.prepare("SELECT count(*) AS n FROM activity_log a LEFT JOIN customers c ON c.id = a.customer_id WHERE c.id IS NULL").get()).toEqual({ n: 0 });
+    } finally {
+      db.close();
+    }
+    const reports = await walk(path.join(home, "demo-attachments", "reports"));
+    expect(reports.map((f) => path.basename(f.file)).sort()).toEqual(["sales-2023-01.csv", "sales-2023-02.csv", "sales-2023-03.csv"]);
+    expect(reports.every((f) => f.size >= 60_000)).toBe(true);
+    const scans = await walk(path.join(home, "demo-attachments", "scans"));
+    expect(scans.map((f) => f.size)).toEqual([50_012, 50_012]);
+    // The progress goes up to 100 %, never back, and names what is being made.
+    const fractions = seen.map(([f]) => f);
+    expect(fractions.every((f, i) => i === 0 || f >= fractions[i - 1]!)).toBe(true);
+    expect(fractions.at(-1)).toBeCloseTo(1, 6);
+    expect(new Set(seen.map(([, what]) => what))).toEqual(new Set(["sales reports", "scanned invoices", "activity log"]));
+  });
+
+  it("is what STRONGBOX_DEMO_SIZE asks for: large unless small, anything else refused with a clear message", () => {
+    expect(demoSizeFromEnv(undefined)).toBe("large");
+    expect(demoSizeFromEnv("")).toBe("large");
+    expect(demoSizeFromEnv("Small")).toBe("small");
+    expect(() => demoSizeFromEnv("huge")).toThrow('STRONGBOX_DEMO_SIZE is "huge": it must be "small" or "large" (the default). Fix or unset it.');
   });
 });

@@ -11,6 +11,8 @@ import { DEMO_ATTACHMENTS_FOLDER, demoAttachmentFiles } from "./demo-attachments
 import { createDemoDataFile } from "./demo-data";
 import { demoProjectFiles } from "./demo-project";
 import { databaseLayout } from "../database/layout";
+import { seededRandom } from "./demo-random";
+import { LARGE_DEMO, writeLargeAttachments, type DemoProgress, type DemoSize, type DemoVolume } from "./demo-volume";
 
 export const DEMO_NAME = "Demo";
 // One staging folder per process (two servers started at once on an empty folder must not share one).
@@ -58,13 +60,14 @@ async function writeTree(root: string, files: Record<string, string | Buffer>): 
 }
 
 /** `<home>/demo-attachments/`, created unless it already exists (then it is left as it is). */
-async function ensureDemoAttachments(home: string): Promise<string> {
+async function ensureDemoAttachments(home: string, size: DemoSize, volume: DemoVolume, progress?: DemoProgress): Promise<string> {
   const dir = path.join(home, DEMO_ATTACHMENTS_FOLDER);
   if (await stat(dir).then(() => true, () => false)) return dir;
   await mkdir(home, { recursive: true });
   await sweepStaging(home, ATTACHMENTS_STAGING_PREFIX);
   const staging = path.join(home, stagingName(ATTACHMENTS_STAGING_PREFIX));
   await writeTree(staging, demoAttachmentFiles());
+  if (size === "large") await writeLargeAttachments(staging, seededRandom(11), volume, progress);
   try {
     await rename(staging, dir);
   } catch (err) {
@@ -80,9 +83,13 @@ async function ensureDemoAttachments(home: string): Promise<string> {
  * Creates the demo database in `databaseDir` when that folder is missing or empty: project files, a data file
  * with four tables and thousands of rows, Data/Settings/, and settings (DatabaseName "Demo", destination
  * `<home>/backups`) listing an attachments folder `<home>/demo-attachments/`. Data/data.journal and Logs/ are
- * left to their owners.
+ * left to their owners. `size` "large" adds the volume that makes a backup last long enough to watch
+ * (demo-volume.ts, about a gigabyte); `progress` hears how far the making is.
  */
-export async function createDemoDatabaseIfAbsent(databaseDir: string, home: string): Promise<{ created: boolean }> {
+export async function createDemoDatabaseIfAbsent(databaseDir: string, home: string,
+  opts: { size?: DemoSize; progress?: DemoProgress; volume?: DemoVolume } = {}): Promise<{ created: boolean }> {
+  const size = opts.size ?? "small";
+  const volume = opts.volume ?? LARGE_DEMO;
   const dbDir = path.resolve(databaseDir);
   const homeDir = path.resolve(home);
   await mkdir(dbDir, { recursive: true });
@@ -90,7 +97,7 @@ export async function createDemoDatabaseIfAbsent(databaseDir: string, home: stri
   if (!(await isEmptyForDemo(dbDir))) return { created: false };
 
   await sweepStaging(dbDir, STAGING_PREFIX);
-  const attachments = await ensureDemoAttachments(homeDir);
+  const attachments = await ensureDemoAttachments(homeDir, size, volume, opts.progress);
   const staging = path.join(dbDir, stagingName(STAGING_PREFIX));
   const layout = databaseLayout(staging);
 
@@ -105,7 +112,7 @@ export async function createDemoDatabaseIfAbsent(databaseDir: string, home: stri
     path.join(layout.dataSettingsDir, "settings.4DSettings"),
     '<?xml version="1.0" encoding="UTF-8"?>\n<preferences stamp="1">\n\t<com.4d>\n\t\t<server>\n\t\t\t<network publication_name="Demo" publication_port="19813"/>\n\t\t</server>\n\t</com.4d>\n</preferences>\n',
   );
-  createDemoDataFile(layout.dataFile);
+  createDemoDataFile(layout.dataFile, { size, volume, progress: opts.progress });
 
   // Three renames within one folder: the only window where a crash leaves part of a demo. Whoever moves
   // Project/ first wins; another process racing us fails on that first rename and backs off untouched.

@@ -34,15 +34,40 @@ describe("the operations list", () => {
     normaliseEntry({ backupNumber: 3, startingDate: "2026-11-24T02:00:00.000Z", endingDate: "2026-11-24T02:00:30.000Z", status: -1, backupPath: "C:\\b\\Demo[0003].4BK" })!,
   ];
 
-  it("lists every kind of operation newest first, paged, with what the table shows", () => {
+  it("lists every kind of operation newest first, paged by groups, with what the table shows", () => {
     const first = listOperations(entries, { offset: 0, limit: 2 });
-    expect(first.total).toBe(5);
+    // Four groups: #3, the restore, the two attempts at #2, #1.
+    expect(first.total).toBe(4);
     expect(first.operations.map((o) => [o.operation, o.number])).toEqual([["backup", 3], ["restore", 2]]);
     expect(first.operations[0]).toMatchObject({ status: -1, outcome: "failed", trigger: null, duration: 30_000 });
-    const second = listOperations(entries, { offset: 2, limit: 2 });
+    const second = listOperations(entries, { offset: 2, limit: 1 });
     expect(second.operations.map((o) => [o.number, o.outcome])).toEqual([[2, "partial"], [2, "failed"]]);
-    expect(listOperations(entries, { offset: 4, limit: 2 }).operations.map((o) => o.number)).toEqual([1]);
+    expect(listOperations(entries, { offset: 3, limit: 2 }).operations.map((o) => o.number)).toEqual([1]);
     expect(listOperations(entries, { offset: 10, limit: 2 }).operations).toEqual([]);
+  });
+
+  it("groups the attempts at one number, newest first, and marks the one that committed its archive", () => {
+    const attempts = [
+      entry({ backupNumber: 33, startingDate: "2026-11-01T02:00:00.000Z" }),
+      entry({ backupNumber: 34, startingDate: "2026-11-02T02:00:00.000Z", status: 1407, statusText: "Destination folder not valid", archiveSize: null }),
+      entry({ operation: "restore", backupNumber: 33, startingDate: "2026-11-02T09:00:00.000Z" }),
+      entry({ backupNumber: 34, startingDate: "2026-11-03T02:00:00.000Z", status: 1406, statusText: "Backup canceled by user", archiveSize: null }),
+      entry({ backupNumber: 34, startingDate: "2026-11-04T02:00:00.000Z" }),
+      entry({ backupNumber: 35, startingDate: "2026-11-05T02:00:00.000Z", status: 1409, statusText: "Error during backup", archiveSize: null }),
+    ];
+    const list = listOperations(attempts, { offset: 0, limit: 10 });
+    expect(list.total).toBe(4);
+    expect(list.operations.map((o) => [o.operation, o.number, o.attempt, o.committed])).toEqual([
+      ["backup", 35, { index: 1, of: 1 }, false],
+      ["backup", 34, { index: 3, of: 3 }, true],
+      ["backup", 34, { index: 2, of: 3 }, false],
+      ["backup", 34, { index: 1, of: 3 }, false],
+      ["restore", 33, null, false],
+      ["backup", 33, { index: 1, of: 1 }, true],
+    ]);
+    // After the numbering started again (a lost history), #1 again is a new backup, not a fourth attempt at an old #1.
+    const restarted = [entry({ backupNumber: 1, startingDate: "2026-10-01T02:00:00.000Z" }), entry({ backupNumber: 1, startingDate: "2026-11-10T02:00:00.000Z" })];
+    expect(listOperations(restarted, { offset: 0, limit: 10 }).operations.map((o) => o.attempt)).toEqual([{ index: 1, of: 1 }, { index: 1, of: 1 }]);
   });
 
   it("orders by start even when the file is out of order, and gives stable, distinct ids", () => {

@@ -5,7 +5,7 @@ import type { BackupSettings } from "../settings/model";
 import { nextRun, type SchedulerSettings } from "../scheduler/next-run";
 import { DAY_MS, localTimeZone, parseIsoDay, resolveWallTime } from "../scheduler/zoned-time";
 import type { AttachmentResult } from "../operation";
-import type { DamagedHistory, HistoryEntry } from "./backup-history";
+import { isCommittedBackup, type DamagedHistory, type HistoryEntry } from "./backup-history";
 
 /**
  * How late a promised backup may be before it counts as overdue, on top of the last successful backup's own
@@ -39,6 +39,13 @@ export interface HistoryOperation {
   statusText: string;
   partial: boolean;
   outcome: Outcome;
+  /**
+   * Backups only: a failed or stopped attempt does not use its number up, so several attempts may share one. This is
+   * the attempt's place among the attempts at its number (1 = the first, oldest), and how many there were.
+   */
+  attempt: { index: number; of: number } | null;
+  /** A backup whose archive was committed (the attempt that made backup #number), partial ones included. */
+  committed: boolean;
 }
 
 /** Success is status 0 only: a partial backup (1409) kept its archive but missed attachments, so it is not one. */
@@ -69,12 +76,39 @@ function keyed(entries: HistoryEntry[]): Keyed[] {
 
 const oldestFirst = (a: Keyed, b: Keyed) => (a.start === b.start ? a.index - b.index : a.start < b.start ? -1 : 1);
 
-function toOperation({ id, entry: e }: Keyed): HistoryOperation {
+function toOperation({ id, entry: e }: Keyed, attempt: HistoryOperation["attempt"] = null): HistoryOperation {
   return {
     id, number: e.backupNumber, operation: e.operation, trigger: e.trigger, user: e.user,
     startingDate: e.startingDate, endingDate: e.endingDate, duration: e.duration, archiveSize: e.archiveSize,
-    status: e.status, statusText: e.statusText, partial: e.partial, outcome: outcomeOf(e),
+    status: e.status, statusText: e.statusText, partial: e.partial, outcome: outcomeOf(e), attempt, committed: isCommittedBackup(e),
   };
+}
+
+/**
+ * The operations as the History page groups them, oldest first inside a group: the attempts at one backup number
+ * (failed or stopped ones, then the one that committed its archive) are one group; any other operation is a group of
+ * its own. A committed attempt closes its number's group, so after the numbering started again (a lost history)
+ * a later backup with an old number starts a new group. Groups are ordered newest first, by their latest attempt.
+ */
+function attemptGroups(entries: HistoryEntry[]): Keyed[][] {
+  const groups: Keyed[][] = [];
+  const open = new Map<number, Keyed[]>();
+  for (const k of keyed(entries).sort(oldestFirst)) {
+    const e = k.entry;
+    if (e.operation !== "backup" || e.backupNumber <= 0) {
+      groups.push([k]);
+      continue;
+    }
+    let group = open.get(e.backupNumber);
+    if (!group) {
+      group = [];
+      open.set(e.backupNumber, group);
+      groups.push(group);
+    }
+    group.push(k);
+    if (isCommittedBackup(e)) open.delete(e.backupNumber);
+  }
+  return groups.sort((a, b) => oldestFirst(b.at(-1)!, a.at(-1)!));
 }
 
 export interface Page {
@@ -82,10 +116,18 @@ export interface Page {
   limit: number;
 }
 
-/** Every kept operation (backups, restores, log integrations, 4D's own entries), newest first, one page of them. */
+/**
+ * Every kept operation (backups, restores, log integrations, 4D's own entries), newest first, one page of them. A page
+ * counts groups (see attemptGroups): `total`, `offset` and `limit` are in groups, so the attempts at one number are
+ * never split across pages; `operations` lists each group's attempts newest first.
+ */
 export function listOperations(entries: HistoryEntry[], page: Page): { total: number; offset: number; limit: number; operations: HistoryOperation[] } {
-  const sorted = keyed(entries).sort(oldestFirst).reverse();
-  return { total: sorted.length, offset: page.offset, limit: page.limit, operations: sorted.slice(page.offset, page.offset + page.limit).map(toOperation) };
+  const groups = attemptGroups(entries);
+  const operations = groups.slice(page.offset, page.offset + page.limit).flatMap((group) => {
+    const backup = group[0]!.entry.operation === "backup" && group[0]!.entry.backupNumber > 0;
+    return group.map((k, i) => toOperation(k, backup ? { index: i + 1, of: group.length } : null)).reverse();
+  });
+  return { total: groups.length, offset: page.offset, limit: page.limit, operations };
 }
 
 export interface ChartPoint {
@@ -256,7 +298,7 @@ export function operationDetails(entries: HistoryEntry[], id: string, files: Fil
   };
 }
 
-/** What the loader needs of the engine (BackupEngine fits): the settings as resolved, and its history file. */
+/** What the loader needs of the database (DatabaseContext fits): the settings as resolved, and its history file. */
 export interface HistorySource {
   resolve(): Promise<{ settings: BackupSettings; destination: string; structureKey: string; databaseName: string }>;
   history(ctx: { destination: string; structureKey: string; databaseName: string }): {

@@ -1,5 +1,5 @@
 // Log backups: closed segments saved as one `<Name>[K].4BL`, whole or not at all, segments kept until then; and
-// retention keeping every log backup numbered at or above the oldest kept archive.
+// retention deleting whole backups (an archive with the log backup it wrote), never the log backup just written.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import fs from "node:fs/promises";
 import os from "node:os";
@@ -132,13 +132,27 @@ describe("writeLogBackup", () => {
 });
 
 describe("retention of log backups (engine/archives.ts applyRetention, spec §9)", () => {
-  it("keeps every log backup numbered at or above the oldest kept archive", async () => {
+  it("deletes whole backups: each archive with the log backup it wrote ([N-1].4BL), the newest X kept", async () => {
     for (let n = 1; n <= 5; n++) await fs.writeFile(path.join(destination, archiveName("Demo", n)), "zip");
     const oneRecord = formatHeader({ type: "header", format: 1, databaseId: DB, firstOperation: 1, createdAt: "" }) + "\n" + formatRecord(rec(1)).line + "\n";
     for (let k = 0; k <= 4; k++) await fs.writeFile(path.join(destination, logBackupName("Demo", k)), oneRecord);
-    const { oldestKept } = await applyRetention(destination, "Demo", 3);
+    const { oldestKept, deleted } = await applyRetention(destination, "Demo", 3);
     expect(oldestKept).toBe(3);
-    // Archive 3 plus [0003] and [0004] (and the current log) replay everything after archive 3's snapshot.
-    expect(await files(destination)).toEqual(["Demo[0003].4BL", "Demo[0003].zip", "Demo[0004].4BL", "Demo[0004].zip", "Demo[0005].zip"]);
+    // Archive 3 plus [0003] and [0004] (and the current log) replay everything after archive 3's snapshot; [0002],
+    // written by backup 3, stays with it.
+    expect(await files(destination)).toEqual(["Demo[0002].4BL", "Demo[0003].4BL", "Demo[0003].zip", "Demo[0004].4BL", "Demo[0004].zip", "Demo[0005].zip"].sort());
+    expect(deleted.map((d) => path.basename(d)).sort()).toEqual(["Demo[0000].4BL", "Demo[0001].4BL", "Demo[0001].zip", "Demo[0002].zip"]);
+  });
+
+  it("counts backups: with fewer than X, nothing is deleted, not even the first backup's log backup [0000]", async () => {
+    await fs.writeFile(path.join(destination, archiveName("Demo", 1)), "zip");
+    await fs.writeFile(path.join(destination, logBackupName("Demo", 0)), "log");
+    expect(await applyRetention(destination, "Demo", 3)).toEqual({ deleted: [], oldestKept: 1 });
+    expect(await files(destination)).toEqual(["Demo[0000].4BL", "Demo[0001].zip"]);
+    // Keeping one: the newest backup and the log backup it has just written.
+    await fs.writeFile(path.join(destination, archiveName("Demo", 2)), "zip");
+    await fs.writeFile(path.join(destination, logBackupName("Demo", 1)), "log");
+    await applyRetention(destination, "Demo", 1);
+    expect(await files(destination)).toEqual(["Demo[0001].4BL", "Demo[0002].zip"]);
   });
 });

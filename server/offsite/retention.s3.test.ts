@@ -52,8 +52,9 @@ describe("applyOffsiteRetention", () => {
     const keys = (await listObjects(target.bucket, target.layout.root)).map((o) => o.key);
     const archives = await listArchives(target.bucket, target.layout, "TestDb");
     expect(archives.map((a) => [a.number, !!a.summary, !!a.object])).toEqual([[3, true, true], [4, true, true]]);
-    // Log backups [K] hold the operations after archive K's snapshot: those from 3 on stay.
-    expect(keys.filter((k) => k.includes("/log-backups/")).map((k) => path.basename(k))).toEqual(["TestDb[0003].4BL"]);
+    // Log backups [K] hold the operations after archive K's snapshot: those from 3 on stay, and [0002], written by
+    // backup 3, stays with it.
+    expect(keys.filter((k) => k.includes("/log-backups/")).map((k) => path.basename(k))).toEqual(["TestDb[0002].4BL", "TestDb[0003].4BL"]);
     const third = archives[0]!.summary!;
     const segments = keys.filter((k) => k.includes("/log/"));
     expect(segments.length).toBeGreaterThan(0);

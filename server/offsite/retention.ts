@@ -1,6 +1,6 @@
 // Off-site retention: keep the last X archives of a database in the bucket (its own setting, apart from the
-// local one) with the log chain they need — the log backups numbered from the oldest kept archive on, and the
-// shipped segments after that archive's snapshot — and delete the rest for good (every version). An object under
+// local one) with the log chain they need — the log backups numbered from the oldest kept archive on (and the one
+// that archive's backup wrote), and the shipped segments after that archive's snapshot — and delete the rest for good (every version). An object under
 // Object Lock is never deleted before its retain-until date: it is kept and listed, and deleted by a later run.
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import { listArchives, type BucketLayout } from "./bucket-layout";
@@ -82,10 +82,12 @@ export async function applyOffsiteRetention(opts: RetentionOptions): Promise<Ret
     if (a.object) await remove(a.object.key, a.summary ? lockedUntil : undefined);
   }
 
-  // Log backups: [K].4BL holds the operations after archive K's snapshot, so those from the oldest kept on stay.
+  // Log backups: [K].4BL holds the operations after archive K's snapshot, so those from the oldest kept on stay; and
+  // [K-1].4BL, which archive K's backup wrote, stays with it (a backup is its archive and its log backup, as on disk:
+  // see applyRetention in engine/archives.ts).
   for (const o of await listObjects(b, layout.logBackupsPrefix(name), signal)) {
     const p = layout.parse(name, o.key);
-    if (p?.kind === "log-backup" && p.number < oldestKept) await remove(o.key);
+    if (p?.kind === "log-backup" && p.number < oldestKept - 1) await remove(o.key);
   }
 
   // Shipped segments: those of a chain (database id) a kept archive starts from stay after its snapshot; those of

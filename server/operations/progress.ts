@@ -45,5 +45,6 @@ export interface OperationOutcome {
 export interface AutomationState {
   pendingRetry: { at: string; attempt: number; scheduledDate: string | null; reason: string } | null;
   disabled: { since: string; text: string } | null;
-  alerts: Array<{ id: number; createdAt: string; status: number; text: string; scheduledDate: string | null }>;
+  /** Open alerts, the same ones grouped (count, first and last time: see groupAlerts). */
+  alerts: Array<{ ids: number[]; status: number; text: string; count: number; firstAt: string; lastAt: string; scheduledDate: string | null }>;
 }

@@ -76,6 +76,11 @@ export class OperationRunner {
     this.lastAttempts = new LastAttempts(db.consoleDb, db.databaseDir);
   }
 
+  /** True once the server's stop has begun (shutDown()): the running operation, if any, ends because of it. */
+  get shuttingDown(): boolean {
+    return this.closing;
+  }
+
   get running(): OperationProgress | null {
     return this.current ? { ...this.current.progress } : null;
   }

@@ -18,7 +18,8 @@ import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-dat
 import { restoreInPlaceTask, rollbackArchive } from "./restore-in-place-task";
 import { restoreToFolderTask } from "./restore-to-folder-task";
 import { verificationTask } from "./verification-task";
-import { VerificationStore } from "./verification-store";
+import { runScheduledVerification } from "./scheduled-verification";
+import { verificationDue, VerificationStore } from "./verification-store";
 
 let t: TestDatabase;
 let store: DataStore;
@@ -167,6 +168,25 @@ describe("restore operations", () => {
     expect(verifications.get(first.archivePath!)).toMatchObject({ ok: true, problems: [] });
     expect(verifications.get(second.archivePath!)).toMatchObject({ ok: false });
     expect(outcome.details?.join("\n")).toContain(`${second.archivePath}: FAILED`);
+  });
+});
+
+describe("a scheduled verification cut by the server shutting down", () => {
+  it("ends with 1409 saying so, and its time is not used up: it is due again at the next start", async () => {
+    await setUp();
+    await engine.backup({ trigger: alice }).done;
+    const verifications = new VerificationStore(openConsoleDb(path.join(t.home, "console.sqlite")));
+    const saved = new Date(2026, 10, 25, 12);
+    verifications.setSchedule({ frequency: "Daily", hour: 3, weekday: 0 }, saved);
+    const now = new Date(2026, 10, 26, 3, 0, 30);
+    expect(verificationDue(verifications.schedule(), now)).toBe(true);
+    expect(await runScheduledVerification(engine.db, engine.runner, verifications, now)).toBe(true);
+    const running = engine.runner.running!;
+    await engine.runner.shutDown();
+    expect(engine.runner.lastResult).toMatchObject({ operationId: running.operationId, kind: "verify", status: STATUS.BACKUP_ERROR });
+    expect(engine.runner.lastResult!.statusText).toMatch(/^The verification was interrupted because the server was shutting down\./);
+    expect(verifications.schedule().lastRun).toBe(saved.toISOString());
+    expect(verificationDue(verifications.schedule(), now)).toBe(true);
   });
 });
 

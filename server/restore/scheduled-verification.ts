@@ -11,11 +11,22 @@ export async function runScheduledVerification(db: DatabaseContext, runner: Oper
   if (runner.running || !verificationDue(store.schedule(), now)) return false;
   const ctx = await db.resolve();
   const archives = (await listArchives(ctx.destination, ctx.databaseName)).map((a) => a.path);
+  const previousRun = store.schedule().lastRun;
   store.markRun(now);
   if (archives.length === 0) {
     log?.("Scheduled verification: there is no archive to verify yet.");
     return false;
   }
-  runner.start(verificationTask(db, archives, store, { kind: "scheduler", user: null }));
+  let started;
+  try {
+    started = runner.start(verificationTask(db, archives, store, { kind: "scheduler", user: null }));
+  } catch (err) {
+    // Another operation started meanwhile, or the server is stopping: this time is not used up (a later tick, or
+    // the next start, runs it).
+    store.setLastRun(previousRun);
+    throw err;
+  }
+  // Cut by the server shutting down: the time counts as missed while the server was down, and runs after the restart.
+  void started.done.then((o) => { if (o.status !== 0 && runner.shuttingDown) store.setLastRun(previousRun); }, () => undefined);
   return true;
 }

@@ -47,9 +47,14 @@ export class VerificationStore {
   }
 
   markRun(at: Date): void {
+    this.setLastRun(at.toISOString());
+  }
+
+  /** Puts back the last run as it was (a run that did not happen after all). */
+  setLastRun(lastRun: string | null): void {
     const s = this.schedule();
     this.db.prepare(`INSERT INTO verification_schedule (id, frequency, hour, weekday, last_run) VALUES (1, ?, ?, ?, ?)
-      ON CONFLICT(id) DO UPDATE SET last_run = excluded.last_run`).run(s.frequency, s.hour, s.weekday, at.toISOString());
+      ON CONFLICT(id) DO UPDATE SET last_run = excluded.last_run`).run(s.frequency, s.hour, s.weekday, lastRun);
   }
 }
 

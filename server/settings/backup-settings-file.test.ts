@@ -85,6 +85,60 @@ describe("the settings file 4D wrote (AdminWindow)", () => {
     expect(written).toContain("<UseLog>True</UseLog>");
   });
 
+  it("saved unchanged, is byte for byte the file 4D wrote, apart from the keys Strongbox adds", async () => {
+    const original = await fixture();
+    const written = serializeSettings(parseSettings(original, DEST), original);
+    const ours = /\s*<(DataLockMode|UseLog|Cron|Anchor)>[^<]*<\/\1>/g;
+    expect([...written.matchAll(ours)].map((m) => m[1])).toEqual(["DataLockMode", "UseLog", "Cron", "Anchor"]);
+    expect(written.replace(ours, "")).toBe(original);
+  });
+
+  it("edits only the values that changed, in the file's own layout (line ends, indentation, spellings)", () => {
+    const original = [
+      '\uFEFF<?xml version="1.0" encoding="UTF-8"?>',
+      "<Preferences4D>",
+      "\t<Backup>",
+      "\t\t<Settings>",
+      "\t\t\t<Advanced>",
+      "\t\t\t\t<CompressionRate>fast</CompressionRate>",
+      "\t\t\t\t<BackupFailure><TryToBackupAfter>0000-00-00T00:00:00.561</TryToBackupAfter></BackupFailure>",
+      "\t\t\t\t<DataLockMode>Snapshot</DataLockMode>",
+      "\t\t\t\t<UseLog>true</UseLog>",
+      "\t\t\t</Advanced>",
+      "\t\t\t<General>",
+      "\t\t\t\t<IncludesFiles>",
+      "\t\t\t\t\t<ItemsCount>1</ItemsCount>",
+      "\t\t\t\t\t<Item1>./a.4DIndx</Item1>",
+      "\t\t\t\t</IncludesFiles>",
+      "\t\t\t</General>",
+      "\t\t\t<Scheduler/>",
+      "\t\t</Settings>",
+      "\t</Backup>",
+      "</Preferences4D>",
+      "",
+    ].join("\r\n");
+    const s = parseSettings(original, DEST);
+    s.advanced.setNumber.value = 7;
+    s.general.includesFiles.push("/srv/b & c");
+    s.scheduler.anchor = "2026-01-05";
+    const written = serializeSettings(s, original);
+    expect(parseSettings(written, DEST)).toEqual(s);
+    // What still says the same keeps its spelling ("fast", "true", the milliseconds); the BOM and CRLF stay.
+    expect(written.startsWith("\uFEFF<?xml")).toBe(true);
+    expect(written).toContain("\r\n\t\t\t\t<CompressionRate>fast</CompressionRate>\r\n");
+    expect(written).toContain("<TryToBackupAfter>0000-00-00T00:00:00.561</TryToBackupAfter>");
+    expect(written).toContain("\t\t\t\t<UseLog>true</UseLog>\r\n");
+    // The list gets its new item on a line of its own, as its first item had it.
+    expect(written).toContain("\t\t\t\t\t<ItemsCount>2</ItemsCount>\r\n\t\t\t\t\t<Item1>./a.4DIndx</Item1>\r\n\t\t\t\t\t<Item2>/srv/b &amp; c</Item2>\r\n\t\t\t\t</IncludesFiles>");
+    // New keys go after their last sibling, indented like it; a new group is laid out on lines one level deeper.
+    const added = written.slice(written.indexOf("<UseLog>"), written.indexOf("\t\t\t</Advanced>")).split("\r\n").slice(1, -1);
+    expect(added.length).toBeGreaterThan(5);
+    expect(added.every((line) => /^\t{4,5}<\/?[A-Za-z]+>/.test(line))).toBe(true);
+    expect(written).toMatch(/\t{4}<SetNumber>\r\n\t{5}<Enable>True<\/Enable>\r\n\t{5}<Value>7<\/Value>\r\n\t{4}<\/SetNumber>/);
+    expect(written).toMatch(/\t\t\t<Scheduler>\r\n\t{4}<Frequency>Never<\/Frequency>\r\n[\s\S]*\t{4}<Anchor>2026-01-05<\/Anchor>\r\n\t\t\t<\/Scheduler>\r\n/);
+    expect(written.replace(/\r\n/g, "")).not.toMatch(/\n/);
+  });
+
   it("updates our keys in place when settings change", async () => {
     const original = await fixture();
     const s = parseSettings(original, DEST);

@@ -1,5 +1,5 @@
 // Settings/Backup.4DSettings (spec §6): read into BackupSettings, and written back by editing the original
-// document in place, so keys we don't use (4D's AutomaticRestart, Redundancy, DataBase/LastBackup…, or anything
+// document's text in place (only what changed), so keys we don't use (4D's AutomaticRestart, Redundancy, DataBase/LastBackup…, or anything
 // newer) survive. A malformed file is an error with its line and reason, never a silent fall-back to defaults.
 import { createHash, randomBytes } from "node:crypto";
 import { link, open, unlink } from "node:fs/promises";
@@ -13,11 +13,14 @@ import { defaultSettings } from "./defaults";
 import { FIELDS, nameFromDataFilePath, type ListField, type ScalarField } from "./fields";
 import type { BackupSettings } from "./model";
 import {
+  buildCompact,
   buildXml,
   child,
   childrenOf,
+  elementRange,
   elements,
   ensure,
+  escapeText,
   find,
   lineAt,
   newElement,
@@ -27,6 +30,7 @@ import {
   tagOf,
   textOf,
   XmlSyntaxError,
+  type ElementRange,
   type XmlChildren,
   type XmlEntry,
 } from "./xml-tree";
@@ -67,7 +71,10 @@ interface Doc {
   doc: XmlChildren;
   /** Children of <Preferences4D><Backup>. */
   backup: XmlChildren;
+  /** The file's text (without a byte order mark), which the parser's offsets point into. */
   source: string;
+  /** The file began with a UTF-8 byte order mark, which a rewrite keeps. */
+  bom: boolean;
 }
 
 function openDocument(xml: string): Doc {
@@ -91,7 +98,7 @@ function openDocument(xml: string): Doc {
   if (!backup) {
     throw new SettingsFileError("<Preferences4D> has no <Backup> element (this is not a 4D backup settings file)", lineOf(source, root));
   }
-  return { doc, backup: childrenOf(backup), source };
+  return { doc, backup: childrenOf(backup), source, bom: source.length !== xml.length };
 }
 
 function freshDocument(): Doc {
@@ -99,7 +106,7 @@ function freshDocument(): Doc {
     { "?xml": [{ "#text": "" }], ":@": { "@_version": "1.0", "@_encoding": "UTF-8", "@_standalone": "no" } },
     { Preferences4D: [{ Backup: [] }], ":@": { "@_xmlns": NAMESPACE } },
   ];
-  return { doc, backup: childrenOf(elements(childrenOf(doc[1]))[0]), source: "" };
+  return { doc, backup: childrenOf(elements(childrenOf(doc[1]))[0]), source: "", bom: false };
 }
 
 function lineOf(source: string, entry: XmlEntry): number | undefined {
@@ -258,18 +265,31 @@ function sameScalar(field: ScalarField, text: string | null, value: unknown): bo
   }
 }
 
-function writeScalar(backup: XmlChildren, field: ScalarField, settings: BackupSettings): void {
+/**
+ * What writing changed in a document read from a file, so that only those places of its text are edited (see
+ * renderEdited). Elements created meanwhile need no record: they are the ones the parser gave no offset.
+ */
+interface Changes {
+  /** Elements of the file whose content was replaced: a value, or a list's items. */
+  content: Set<XmlEntry>;
+  /** Elements of the file that were taken out. */
+  removed: XmlEntry[];
+}
+
+function writeScalar(backup: XmlChildren, field: ScalarField, settings: BackupSettings, changes: Changes): void {
   const value = field.get(settings);
   const found = locate(backup, field);
   if (found && sameScalar(field, textOf(found.entry), value)) return;
-  setText(found?.entry ?? ensure(backup, settingsPath(field.key)), field.codec.encode(value));
+  const entry = found?.entry ?? ensure(backup, settingsPath(field.key));
+  setText(entry, field.codec.encode(value));
+  changes.content.add(entry);
 }
 
 const ignore: Fail = (reason) => {
   throw new Error(reason);
 };
 
-function replaceList(entry: XmlEntry, items: string[]): void {
+function replaceList(entry: XmlEntry, items: string[], changes: Changes): void {
   const tag = tagOf(entry)!;
   const isListPart = (e: XmlEntry) => "#text" in e || tagOf(e) === "ItemsCount" || /^Item\d+$/.test(tagOf(e) ?? "");
   entry[tag] = [
@@ -277,9 +297,10 @@ function replaceList(entry: XmlEntry, items: string[]): void {
     newElement("ItemsCount", [{ "#text": String(items.length) }]),
     ...items.map((item, i) => newElement(`Item${i + 1}`, [{ "#text": item }])),
   ];
+  changes.content.add(entry);
 }
 
-function writeList(backup: XmlChildren, field: ListField, settings: BackupSettings): void {
+function writeList(backup: XmlChildren, field: ListField, settings: BackupSettings, changes: Changes): void {
   const items = field.get(settings);
   const entry = find(backup, settingsPath(field.key));
   if (entry) {
@@ -291,10 +312,10 @@ function writeList(backup: XmlChildren, field: ListField, settings: BackupSettin
     }
     if (current && current.length === items.length && current.every((c, i) => c === items[i])) return;
   }
-  replaceList(entry ?? ensure(backup, settingsPath(field.key)), items);
+  replaceList(entry ?? ensure(backup, settingsPath(field.key)), items, changes);
 }
 
-function writeDatabaseName(backup: XmlChildren, name: string | null): void {
+function writeDatabaseName(backup: XmlChildren, name: string | null, changes: Changes): void {
   const entry = find(backup, ["DataBase", "DatabaseName"]);
   if (entry) {
     let current: string | null | undefined;
@@ -307,28 +328,122 @@ function writeDatabaseName(backup: XmlChildren, name: string | null): void {
     if (name === null) {
       const parent = childrenOf(find(backup, ["DataBase"])!);
       parent.splice(parent.indexOf(entry), 1);
+      changes.removed.push(entry);
       return;
     }
   }
   if (name === null) return;
-  setText(entry ?? ensure(backup, ["DataBase", "DatabaseName"]), name);
+  const target = entry ?? ensure(backup, ["DataBase", "DatabaseName"]);
+  setText(target, name);
+  changes.content.add(target);
+}
+
+/** The blanks just before `at` (the indentation in front of an element), as the file has them. */
+function blanksBefore(source: string, at: number): string {
+  let i = at;
+  while (i > 0 && /\s/.test(source[i - 1]!)) i--;
+  return source.slice(i, at);
 }
 
 /**
- * The settings as a Backup.4DSettings document. With `originalXml`, that document is edited in place: values that
- * still say the same keep their spelling, every other element (and the root's namespace) stays where it was.
+ * A new element as text, after `indent` (the blanks its siblings have in front of them). In a file laid out on
+ * lines, an element with children is laid out on lines too, one level per tab or two spaces as the file indents;
+ * in a file on one line, it stays on one line.
+ */
+function laidOut(entry: XmlEntry, indent: string): string {
+  const nl = indent.lastIndexOf("\n");
+  if (nl < 0 || elements(childrenOf(entry)).length === 0) return indent + buildCompact([entry]);
+  const eol = indent[nl - 1] === "\r" ? "\r\n" : "\n";
+  const base = indent.slice(nl + 1);
+  const unit = indent.includes("\t") ? "\t" : "  ";
+  return buildXml([entry]).trim().split("\n")
+    .map((line) => eol + base + line.replace(/^((?:  )*)/, (lead) => unit.repeat(lead.length / 2)))
+    .join("");
+}
+
+/**
+ * The document's text with only the changed places edited: a changed value is replaced between its tags, a changed
+ * list gets new items in the list's own layout, a new element is added after its last sibling with that sibling's
+ * indentation. Everything else — line ends, indentation, spellings, comments, unknown keys — stays byte for byte as
+ * the file had it, so a file 4D wrote and saved unchanged from the console is the same file.
+ */
+function renderEdited(doc: Doc, changes: Changes): string | null {
+  const { source } = doc;
+  const lost = new Error("an element's place in the text was not found");
+  const edits: Array<{ start: number; end: number; text: string }> = [];
+  const placed = (e: XmlEntry) => offsetOf(e) !== undefined;
+  const textOfEntry = (e: XmlEntry) => {
+    const r = elementRange(source, e);
+    return r ? source.slice(r.start, r.end) : buildCompact([e]);
+  };
+  /** `content` between the element's tags; a self-closing element is opened and closed around it. */
+  const setContent = (entry: XmlEntry, range: ElementRange, content: string) => {
+    if (!range.selfClosing) return edits.push({ start: range.contentStart, end: range.contentEnd, text: content });
+    const open = source.slice(range.start, range.end).replace(/\s*\/>$/, ">");
+    edits.push({ start: range.start, end: range.end, text: `${open}${content}</${tagOf(entry)}>` });
+  };
+  const visit = (entry: XmlEntry) => {
+    const range = elementRange(source, entry);
+    if (!range) throw lost;
+    const kids = elements(childrenOf(entry));
+    if (changes.content.has(entry)) {
+      if (kids.length === 0) return setContent(entry, range, escapeText(textOf(entry) ?? ""));
+      // A list: its items on the lines its first item had, the end tag where it was.
+      const inside = source.slice(range.contentStart, range.contentEnd);
+      const lead = inside.trim() === "" ? "" : /^\s*/.exec(inside)![0];
+      const trail = inside.trim() === "" ? "" : /\s*$/.exec(inside)![0];
+      return setContent(entry, range, kids.map((k) => lead + textOfEntry(k)).join("") + trail);
+    }
+    const old = kids.filter(placed);
+    for (const k of old) visit(k);
+    const fresh = kids.filter((k) => !placed(k));
+    if (fresh.length === 0) return;
+    const last = old.at(-1);
+    const lastRange = last && elementRange(source, last);
+    if (!lastRange) {
+      // The first children of an empty element: one level deeper than it, the end tag back at its level.
+      const outer = blanksBefore(source, range.start);
+      const inner = outer.includes("\n") ? outer + (outer.includes("\t") ? "\t" : "  ") : "";
+      return setContent(entry, range, fresh.map((k) => laidOut(k, inner)).join("") + (inner ? outer : ""));
+    }
+    const indent = blanksBefore(source, lastRange.start);
+    edits.push({ start: lastRange.end, end: lastRange.end, text: fresh.map((k) => laidOut(k, indent)).join("") });
+  };
+  try {
+    for (const root of elements(doc.doc)) visit(root);
+  } catch (err) {
+    if (err === lost) return null;
+    throw err;
+  }
+  for (const gone of changes.removed) {
+    const r = elementRange(source, gone);
+    if (r) edits.push({ start: r.start - blanksBefore(source, r.start).length, end: r.end, text: "" });
+  }
+  // From the end of the text backwards, so each edit's offsets still hold; at one offset, the wider edit first.
+  edits.sort((a, b) => b.start - a.start || b.end - a.end);
+  let out = source;
+  for (const e of edits) out = out.slice(0, e.start) + e.text + out.slice(e.end);
+  return (doc.bom ? "\uFEFF" : "") + out;
+}
+
+/**
+ * The settings as a Backup.4DSettings document. With `originalXml`, that document's text is edited in place: only
+ * the values that changed are rewritten, new keys are added next to their siblings, and every other byte stays as it
+ * was (see renderEdited). Without it, a fresh document in 4D's layout.
  * Throws SettingsValueError for settings that can't be written, SettingsFileError when the original is unreadable.
  */
 export function serializeSettings(settings: BackupSettings, originalXml?: string): string {
   const problems = checkSettings(settings);
   if (problems.length > 0) throw new SettingsValueError(problems);
-  const { doc, backup } = originalXml === undefined ? freshDocument() : openDocument(originalXml);
-  writeDatabaseName(backup, settings.databaseName);
+  const document = originalXml === undefined ? freshDocument() : openDocument(originalXml);
+  const changes: Changes = { content: new Set(), removed: [] };
+  writeDatabaseName(document.backup, settings.databaseName, changes);
   for (const field of FIELDS) {
-    if (field.kind === "list") writeList(backup, field, settings);
-    else writeScalar(backup, field, settings);
+    if (field.kind === "list") writeList(document.backup, field, settings, changes);
+    else writeScalar(document.backup, field, settings, changes);
   }
-  return `${buildXml(doc).trim()}\n`;
+  // A document whose text the edit can't follow (none is known) is written whole, in 4D's layout: same content.
+  return (originalXml === undefined ? null : renderEdited(document, changes)) ?? `${buildXml(document.doc).trim()}\n`;
 }
 
 // ------------------------------------------------------------------------------------------------------ disk

@@ -6,6 +6,10 @@ import { WEEKDAYS, type BackupSettings, type Weekday } from "./model";
  * disk or an unmounted volume to be dealt with, without losing a night's backup. */
 export const DEFAULT_RETRY_AFTER_SECONDS = 30 * 60;
 
+/** A retry delay below this is taken as this (4D files carry values like 0.561 s, which would spin); a new value
+ * below it is refused on save. */
+export const MIN_RETRY_SECONDS = 1;
+
 export function defaultSettings(defaultDestination: string): BackupSettings {
   const days = Object.fromEntries(WEEKDAYS.map((d) => [d, { save: false, hour: 0 }])) as Record<
     Weekday,

@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultSettings } from "./defaults";
 import type { BackupSettings } from "./model";
-import { describeAttachments, diskProblems, localDate, settingsToSave, validateSettingsInput } from "./settings-input";
+import { describeAttachments, diskProblems, localDate, settingsToSave, settingsWarnings, validateSettingsInput } from "./settings-input";
 
 const TODAY = "2031-05-06";
 const current = () => {
@@ -41,11 +41,22 @@ describe("settingsToSave", () => {
     ["an empty number (NaN → null)", (s: BackupSettings) => ((s.scheduler.daily as { every: unknown }).every = null), "Daily: every … days"],
     ["an empty destination", (s: BackupSettings) => (s.general.destinationFolder = "  "), "The destination folder is required."],
     ["an empty attachment", (s: BackupSettings) => (s.general.includesFiles = [""]), "An attachment path is empty."],
-    ["retry after 10 seconds", (s: BackupSettings) => (s.advanced.backupFailure.tryToBackupAfter = 10), "at least 1 minute"],
+    ["retry after half a second", (s: BackupSettings) => (s.advanced.backupFailure.tryToBackupAfter = 0.5), "Try again after must be at least 1 second."],
   ])("refuses %s with a clear message", (_, edit, message) => {
     const r = settingsToSave(input(edit), current(), TODAY);
     expect(r.settings).toBeNull();
     expect(messages(r).join("\n")).toContain(message);
+  });
+
+  it("keeps a retry delay under 1 second that the file already holds (4D writes 0.561 s), and accepts seconds", () => {
+    const was = current();
+    was.advanced.backupFailure.tryToBackupAfter = 0.561;
+    const kept = settingsToSave(input((s) => { s.advanced.backupFailure.tryToBackupAfter = 0.561; s.advanced.compressionRate = "Compact"; }), was, TODAY);
+    expect(kept.problems).toEqual([]);
+    expect(kept.settings?.advanced.backupFailure.tryToBackupAfter).toBe(0.561);
+    expect(settingsToSave(input((s) => (s.advanced.backupFailure.tryToBackupAfter = 0.6)), was, TODAY).problems.map((p) => p.path))
+      .toEqual(["advanced.backupFailure.tryToBackupAfter"]);
+    expect(settingsToSave(input((s) => (s.advanced.backupFailure.tryToBackupAfter = 5)), current(), TODAY).problems).toEqual([]);
   });
 
   it("requires a 5-field cron expression when the frequency is Cron", () => {
@@ -105,7 +116,7 @@ describe("diskProblems / describeAttachments", () => {
 
   it("accepts an existing destination and existing, allowed attachments", async () => {
     const s = settings((s) => (s.general.includesFiles = [path.join(root, "files/contracts"), "../files/notes.txt"]));
-    expect(await diskProblems(s, ctx)).toEqual([]);
+    expect(await diskProblems(s, ctx)).toEqual({ problems: [], warnings: [] });
     expect(await describeAttachments(s, ctx)).toEqual([
       { path: path.join(root, "files/contracts"), absolute: path.join(root, "files/contracts"), exists: true, kind: "folder", refused: null },
       { path: "../files/notes.txt", absolute: path.join(root, "files/notes.txt"), exists: true, kind: "file", refused: null },
@@ -113,9 +124,9 @@ describe("diskProblems / describeAttachments", () => {
   });
 
   it("refuses a missing destination, or a file as destination", async () => {
-    const missing = await diskProblems(settings((s) => (s.general.destinationFolder = path.join(root, "nowhere"))), ctx);
+    const missing = (await diskProblems(settings((s) => (s.general.destinationFolder = path.join(root, "nowhere"))), ctx)).problems;
     expect(missing.map((p) => p.message)).toEqual([`Destination folder ${path.join(root, "nowhere")} does not exist on the server. Create it first, or choose an existing folder.`]);
-    const file = await diskProblems(settings((s) => (s.general.destinationFolder = "../files/notes.txt")), ctx);
+    const file = (await diskProblems(settings((s) => (s.general.destinationFolder = "../files/notes.txt")), ctx)).problems;
     expect(file[0]?.message).toContain("is a file, not a folder");
   });
 
@@ -124,29 +135,49 @@ describe("diskProblems / describeAttachments", () => {
       ["./Project", "is inside the database folder"], ["./", "is the database folder itself"],
       [path.join(root, "home"), "is STRONGBOX_HOME"], ["/etc", "is the system folder /etc"], ["/", "is the root of the file system"],
     ] as const) {
-      const problems = await diskProblems(settings((s) => (s.general.destinationFolder = destination)), ctx);
+      const { problems } = await diskProblems(settings((s) => (s.general.destinationFolder = destination)), ctx);
       expect(problems.map((p) => p.path), destination).toEqual(["general.destinationFolder"]);
       expect(problems[0]!.message).toMatch(new RegExp(`^Destination folder .* is refused: it ${says}`));
     }
     // The default, a folder inside the home, stays allowed.
-    expect(await diskProblems(settings(() => {}), ctx)).toEqual([]);
+    expect(await diskProblems(settings(() => {}), ctx)).toEqual({ problems: [], warnings: [] });
   });
 
-  it("refuses missing attachments and refused places, naming the path", async () => {
+  it("refuses refused places, naming the path; a missing attachment is only a warning (the backup is partial)", async () => {
     const s = settings((s) => (s.general.includesFiles = [path.join(root, "files/gone"), "./Project", root]));
-    const problems = (await diskProblems(s, ctx)).map((p) => p.message);
-    expect(problems).toEqual([
-      expect.stringMatching(new RegExp(`^Attachment ${path.join(root, "files/gone")} was not found on the server`)),
+    const { problems, warnings } = await diskProblems(s, ctx);
+    expect(problems.map((p) => p.message)).toEqual([
       `Attachment ./Project (${path.join(root, "db/Project")}) is refused: it is the structure folder Project/, which the backup already saves.`,
       expect.stringContaining(`Attachment ${root} is refused: it contains the database folder`),
     ]);
+    expect(warnings).toEqual([{
+      path: "general.includesFiles.0",
+      message: `Attachment ${path.join(root, "files/gone")} was not found on the server. Backups save everything else and end as partial backups (1409) until it exists or is removed from the list.`,
+    }]);
   });
 
-  it("reports a bad number and a missing attachment together", async () => {
+  it("never refuses a destination or an attachment the file already holds: it is a warning saying what backups will do", async () => {
+    // As in 4D's own files: the destination "./" (the database folder, refused for a new value) and an attachment refused.
+    const held = settings((s) => { s.general.destinationFolder = "./"; s.general.includesFiles = ["./Project"]; });
+    const edited = settings((s) => { s.general.destinationFolder = "./"; s.general.includesFiles = ["./Project"]; s.advanced.compressionRate = "Compact"; });
+    const r = await validateSettingsInput(edited, held, TODAY, ctx);
+    expect(r.problems).toEqual([]);
+    expect(r.settings?.advanced.compressionRate).toBe("Compact");
+    expect(r.warnings.map((w) => w.path)).toEqual(["general.destinationFolder", "general.includesFiles.0"]);
+    expect(r.warnings[0]!.message).toBe(`Destination folder ${path.join(root, "db")} is refused: it is the database folder itself: each archive would hold the archives before it. Choose a folder outside the database. Backups fail with 1407 (destination folder not valid) until it is changed.`);
+    // The same values new are still refused.
+    const fresh = await validateSettingsInput(edited, settings(() => {}), TODAY, ctx);
+    expect(fresh.problems.map((p) => p.path)).toEqual(["general.destinationFolder", "general.includesFiles.0"]);
+    // What the page shows for the settings as they are.
+    expect((await settingsWarnings(held, ctx)).map((w) => w.path)).toEqual(["general.destinationFolder", "general.includesFiles.0"]);
+  });
+
+  it("reports a bad number, and a missing attachment as a warning", async () => {
     const s = settings((s) => { s.scheduler.hourly.every = 30; s.general.includesFiles = [path.join(root, "files/gone")]; });
     const r = await validateSettingsInput(s, settings(() => {}), TODAY, ctx);
     expect(r.settings).toBeNull();
-    expect(r.problems.map((p) => p.path)).toEqual(["scheduler.hourly.every", "general.includesFiles.0"]);
+    expect(r.problems.map((p) => p.path)).toEqual(["scheduler.hourly.every"]);
+    expect(r.warnings.map((p) => p.path)).toEqual(["general.includesFiles.0"]);
     const ok = await validateSettingsInput(settings(() => {}), settings(() => {}), TODAY, ctx);
     expect(ok.problems).toEqual([]);
   });

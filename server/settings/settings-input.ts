@@ -1,14 +1,24 @@
 // The settings as the console sends them to be saved (spec §6, §10): a zod schema with plain-English messages,
 // and the checks that need the disk (destination, attachments). Kept out of the tRPC router so it can be tested
 // without a server; the router only turns the problems into a BAD_REQUEST.
+//
+// Problems and warnings: a NEW value that is wrong stops the save (a problem). A value the file already holds never
+// blocks saving the other settings — 4D's own files hold a destination "./" and attachments that no longer exist —
+// so it is a warning saying what the backups will do while it stays, shown on the tab where it can be changed. A
+// missing attachment is always a warning: the backup saves the rest and is partial (1409), as it would be anyway.
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { checkSettings } from "./backup-settings-file";
+import { plural } from "../isomorphic/plural";
+import { MIN_RETRY_SECONDS } from "./defaults";
 import { WEEKDAYS, type BackupSettings } from "./model";
 import { destinationProblem, resolveAttachments, resolveDestination, type AttachmentContext } from "./resolve";
 
-/** One thing wrong with the settings: where (a dotted path into BackupSettings, or 4D's key) and what. */
+/**
+ * One thing wrong with the settings: where (a dotted path into BackupSettings such as `general.destinationFolder`,
+ * or 4D's key such as `Scheduler/Hourly/Every`) and what. The Settings page shows it under that field, on its tab.
+ */
 export interface InputProblem {
   path: string;
   message: string;
@@ -90,7 +100,17 @@ function scheduleOf(s: BackupSettings["scheduler"]): unknown {
   }
 }
 
+/**
+ * The anchor a schedule gets when saved over `current`: `today` when the schedule changed (or was never anchored),
+ * so "every X" counts from the day it was set; otherwise the one it had.
+ */
+export function anchorAfterSave(scheduler: BackupSettings["scheduler"], current: BackupSettings["scheduler"], today: string): string | null {
+  const changed = JSON.stringify(scheduleOf(scheduler)) !== JSON.stringify(scheduleOf(current));
+  return changed || (current.anchor === null && scheduler.frequency !== "Never") ? today : current.anchor;
+}
+
 const zodPath = (path: PropertyKey[]) => path.map(String).join(".");
+const RETRY_DELAY_PATH = "advanced.backupFailure.tryToBackupAfter";
 
 /**
  * The settings to write, from the console's input and the settings now on disk, or the problems that stop it.
@@ -113,8 +133,9 @@ export function settingsToSave(
     problems.push({ path: "scheduler.cron", message: "Cron: the expression must have 5 fields (minute hour day-of-month month day-of-week), e.g. \"30 2 * * 1-5\"." });
   }
   const retry = v.advanced.backupFailure;
-  if (!retry.tryBackupAtTheNextScheduledDate && retry.tryToBackupAfter < 60) {
-    problems.push({ path: "advanced.backupFailure.tryToBackupAfter", message: "Try again after must be at least 1 minute." });
+  // The file's own value (4D's 0.561 s) is kept as it is: retryDelayWarning says what it means.
+  if (!retry.tryBackupAtTheNextScheduledDate && retry.tryToBackupAfter < MIN_RETRY_SECONDS && retry.tryToBackupAfter !== current.advanced.backupFailure.tryToBackupAfter) {
+    problems.push({ path: RETRY_DELAY_PATH, message: `Try again after must be at least ${plural(MIN_RETRY_SECONDS, "second")}.` });
   }
   const settings: BackupSettings = {
     databaseName: current.databaseName,
@@ -122,8 +143,7 @@ export function settingsToSave(
     scheduler: { ...v.scheduler, cron, anchor: current.scheduler.anchor },
     advanced: v.advanced,
   };
-  const changed = JSON.stringify(scheduleOf(settings.scheduler)) !== JSON.stringify(scheduleOf(current.scheduler));
-  if (changed || (settings.scheduler.anchor === null && settings.scheduler.frequency !== "Never")) settings.scheduler.anchor = today;
+  settings.scheduler.anchor = anchorAfterSave(settings.scheduler, current.scheduler, today);
   // The file's own rules (codecs) have the last word, so what we accept always writes and reads back.
   for (const p of checkSettings(settings)) {
     if (!problems.some((q) => q.path === "scheduler.cron" && p.key === "Scheduler/Cron")) problems.push({ path: p.key, message: `${p.key}: ${p.reason}.` });
@@ -166,45 +186,124 @@ export async function describeAttachments(settings: BackupSettings, ctx: Omit<At
   );
 }
 
-/**
- * The checks that need the disk: the destination must be an allowed place (destinationProblem) and an existing
- * folder; attachments must exist and be allowed.
- */
-export async function diskProblems(settings: BackupSettings, ctx: Omit<AttachmentContext, "destination">): Promise<InputProblem[]> {
-  const problems: InputProblem[] = [];
+/** Something about the destination or an attachment the disk shows, said as a problem or as a warning. */
+interface DiskFinding {
+  path: string;
+  /** The value it is about, as written (to tell whether the file already holds it). */
+  value: string;
+  /** What is wrong, in one sentence. */
+  fact: string;
+  /** Appended when it stops a save: what to do. */
+  fix: string;
+  /** Appended when it is a warning: what backups do while it stays so. */
+  consequence: string;
+  /** Never stops a save (a missing attachment: the backup saves the rest, as a partial backup). */
+  warningOnly: boolean;
+}
+
+/** What the disk says about the destination (an allowed place, an existing folder) and each attachment. */
+async function diskFindings(settings: BackupSettings, ctx: Omit<AttachmentContext, "destination">): Promise<DiskFinding[]> {
+  const findings: DiskFinding[] = [];
   const destination = resolveDestination(settings, ctx.databaseDir);
   const kind = await kindOf(destination);
   const refused = await destinationProblem(destination, ctx);
+  const dest = { path: "general.destinationFolder", value: settings.general.destinationFolder, warningOnly: false };
+  const fails = "Backups fail with 1407 (destination folder not valid) until it is changed";
   if (refused) {
-    problems.push({ path: "general.destinationFolder", message: `Destination folder ${destination} is refused: it ${refused}.` });
+    findings.push({ ...dest, fact: `Destination folder ${destination} is refused: it ${refused}.`, fix: "", consequence: `${fails}.` });
   } else if (kind === null) {
-    problems.push({ path: "general.destinationFolder", message: `Destination folder ${destination} does not exist on the server. Create it first, or choose an existing folder.` });
+    findings.push({ ...dest, fact: `Destination folder ${destination} does not exist on the server.`, fix: "Create it first, or choose an existing folder.", consequence: `${fails} or the folder is created.` });
   } else if (kind === "file") {
-    problems.push({ path: "general.destinationFolder", message: `Destination folder ${destination} is a file, not a folder.` });
+    findings.push({ ...dest, fact: `Destination folder ${destination} is a file, not a folder.`, fix: "", consequence: `${fails}.` });
   }
   for (const [i, a] of (await describeAttachments(settings, ctx)).entries()) {
     const where = a.absolute && a.absolute !== a.path ? `${a.path} (${a.absolute})` : a.path;
-    const at = `general.includesFiles.${i}`;
+    const at = { path: `general.includesFiles.${i}`, value: a.path };
     // Missing first: for a path that doesn't exist the refusal can only guess (e.g. "a server file in STRONGBOX_HOME").
-    if (!a.exists) problems.push({ path: at, message: `Attachment ${where} was not found on the server. Attachments are added by their path on the server; remove it or create it first.` });
-    else if (a.refused) problems.push({ path: at, message: `Attachment ${where} is refused: it ${a.refused}.` });
+    if (!a.exists) {
+      findings.push({ ...at, warningOnly: true, fact: `Attachment ${where} was not found on the server.`,
+        fix: "", consequence: "Backups save everything else and end as partial backups (1409) until it exists or is removed from the list." });
+    } else if (a.refused) {
+      findings.push({ ...at, warningOnly: false, fact: `Attachment ${where} is refused: it ${a.refused}.`,
+        fix: "", consequence: "Backups leave it out until it is removed from the list." });
+    }
   }
-  return problems;
+  return findings;
+}
+
+const asWarning = (f: DiskFinding): InputProblem => ({ path: f.path, message: `${f.fact} ${f.consequence}` });
+const asProblem = (f: DiskFinding): InputProblem => ({ path: f.path, message: f.fix ? `${f.fact} ${f.fix}` : f.fact });
+
+/** The retry delay the file holds, when it is shorter than retries really wait. */
+function retryDelayWarning(settings: BackupSettings): InputProblem[] {
+  const { tryBackupAtTheNextScheduledDate, tryToBackupAfter } = settings.advanced.backupFailure;
+  if (tryBackupAtTheNextScheduledDate || tryToBackupAfter >= MIN_RETRY_SECONDS) return [];
+  return [{ path: RETRY_DELAY_PATH, message: `Try again after is ${plural(tryToBackupAfter, "second")} in the settings file; retries wait at least ${plural(MIN_RETRY_SECONDS, "second")}. The value is kept as it is until you change it.` }];
 }
 
 /**
- * Everything wrong with `input`, or the settings to write: the schema and the file's rules, plus the disk checks
- * whenever the destination and attachments themselves parsed (so a bad number doesn't hide a missing folder).
+ * What the settings as they are will make backups do that the Settings page should say: a refused or missing
+ * destination, missing or refused attachments, a retry delay shorter than retries really wait. Each on its field.
+ */
+export async function settingsWarnings(settings: BackupSettings, ctx: Omit<AttachmentContext, "destination">): Promise<InputProblem[]> {
+  return [...(await diskFindings(settings, ctx)).map(asWarning), ...retryDelayWarning(settings)];
+}
+
+/**
+ * The checks that need the disk, for settings about to be saved over `current`: a new destination or attachment
+ * that is wrong is a problem; one the file already holds, and any missing attachment, is a warning.
+ */
+export async function diskProblems(
+  settings: BackupSettings,
+  ctx: Omit<AttachmentContext, "destination">,
+  current?: BackupSettings,
+): Promise<{ problems: InputProblem[]; warnings: InputProblem[] }> {
+  const problems: InputProblem[] = [];
+  const warnings: InputProblem[] = [];
+  for (const f of await diskFindings(settings, ctx)) {
+    const held = current !== undefined && (f.path === "general.destinationFolder"
+      ? current.general.destinationFolder === f.value
+      : current.general.includesFiles.includes(f.value));
+    if (f.warningOnly || held) warnings.push(asWarning(f));
+    else problems.push(asProblem(f));
+  }
+  return { problems, warnings };
+}
+
+/**
+ * Settings refused on save: every problem on its own line in the message (for programs), and the problems with
+ * their fields (for the Settings page, which shows each under its field, on its tab).
+ */
+export class SettingsInputError extends Error {
+  constructor(readonly problems: InputProblem[]) {
+    super(problems.map((p) => p.message).join("\n"));
+    this.name = "SettingsInputError";
+  }
+}
+
+/** By name: Next bundles route handlers and services separately, so `instanceof` can't be trusted. */
+export const isSettingsInputError = (err: unknown): err is SettingsInputError =>
+  err instanceof Error && err.name === "SettingsInputError" && Array.isArray((err as SettingsInputError).problems);
+
+export type CheckedSettings =
+  | { settings: BackupSettings; problems: []; warnings: InputProblem[] }
+  | { settings: null; problems: InputProblem[]; warnings: InputProblem[] };
+
+/**
+ * Everything wrong with `input`, or the settings to write with what stays worth a warning: the schema and the
+ * file's rules, plus the disk checks whenever the destination and attachments themselves parsed (so a bad number
+ * doesn't hide a missing folder).
  */
 export async function validateSettingsInput(
   input: unknown,
   current: BackupSettings,
   today: string,
   ctx: Omit<AttachmentContext, "destination">,
-): Promise<{ settings: BackupSettings; problems: [] } | { settings: null; problems: InputProblem[] }> {
+): Promise<CheckedSettings> {
   const result = settingsToSave(input, current, today);
   const general = settingsInputSchema.shape.general.safeParse((input as { general?: unknown } | null)?.general);
-  const disk = general.success ? await diskProblems({ ...current, general: general.data }, ctx) : [];
-  const problems = [...result.problems, ...disk];
-  return result.settings && problems.length === 0 ? { settings: result.settings, problems: [] } : { settings: null, problems };
+  const disk = general.success ? await diskProblems({ ...current, general: general.data }, ctx, current) : { problems: [], warnings: [] };
+  const problems = [...result.problems, ...disk.problems];
+  if (!result.settings || problems.length > 0) return { settings: null, problems, warnings: disk.warnings };
+  return { settings: result.settings, problems: [], warnings: [...disk.warnings, ...retryDelayWarning(result.settings)] };
 }

@@ -71,8 +71,28 @@ function lineOfRefusal(xml: string, msg: string): number | undefined {
   return at < 0 ? undefined : lineAt(xml, at + 1);
 }
 
+const compactBuilder = new XMLBuilder({
+  preserveOrder: true,
+  ignoreAttributes: false,
+  format: false,
+  commentPropName: COMMENT,
+  suppressEmptyNode: false,
+  processEntities: true,
+});
+
+/** The whole document, indented afresh (a file written from scratch). */
 export function buildXml(doc: XmlChildren): string {
   return builder.build(doc) as string;
+}
+
+/** Entries as XML on one line: what is spliced into an existing document's text, which keeps its own layout. */
+export function buildCompact(entries: XmlChildren): string {
+  return compactBuilder.build(entries) as string;
+}
+
+/** Text as element content: the three characters XML text can't hold as they are. */
+export function escapeText(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
 /** The tag of an element entry, or undefined for text, comments and processing instructions. */
@@ -159,4 +179,67 @@ export function lineAt(source: string, offset: number): number {
 
 export function attributesOf(entry: XmlEntry): Record<string, string> | undefined {
   return entry[ATTRS] as Record<string, string> | undefined;
+}
+
+/**
+ * Where a parsed element sits in its source text: from its `<` (start) to just past its end tag (end), and its
+ * content between the start tag and the end tag. A self-closing element has an empty content at its end.
+ */
+export interface ElementRange {
+  start: number;
+  contentStart: number;
+  contentEnd: number;
+  end: number;
+  selfClosing: boolean;
+}
+
+/** Index just past the `>` that ends the markup starting at `i` (quotes in attributes respected), or -1. */
+function markupEnd(source: string, i: number): number {
+  let quote: string | null = null;
+  for (let j = i + 1; j < source.length; j++) {
+    const c = source[j];
+    if (quote) {
+      if (c === quote) quote = null;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === ">") return j + 1;
+  }
+  return -1;
+}
+
+/**
+ * The range of an element the parser read from `source` (undefined for an element made since, which has no place
+ * in the text yet). The document was checked well-formed when it was parsed, so the scan only has to count start
+ * and end tags, skipping comments, CDATA sections, processing instructions and declarations.
+ */
+export function elementRange(source: string, entry: XmlEntry): ElementRange | undefined {
+  const start = offsetOf(entry);
+  if (start === undefined || source[start] !== "<") return undefined;
+  const contentStart = markupEnd(source, start);
+  if (contentStart < 0) return undefined;
+  if (source[contentStart - 2] === "/") return { start, contentStart, contentEnd: contentStart, end: contentStart, selfClosing: true };
+  const skips: Array<[string, string]> = [["<!--", "-->"], ["<![CDATA[", "]]>"], ["<?", "?>"]];
+  let depth = 1;
+  let i = contentStart;
+  while (i < source.length) {
+    const lt = source.indexOf("<", i);
+    if (lt < 0) return undefined;
+    const skip = skips.find(([open]) => source.startsWith(open, lt));
+    if (skip) {
+      const close = source.indexOf(skip[1], lt + skip[0].length);
+      if (close < 0) return undefined;
+      i = close + skip[1].length;
+      continue;
+    }
+    const after = markupEnd(source, lt);
+    if (after < 0) return undefined;
+    if (source[lt + 1] === "!") {
+      i = after; // a declaration (<!DOCTYPE …>, <!ENTITY …>): no element
+      continue;
+    }
+    if (source[lt + 1] === "/") {
+      if (--depth === 0) return { start, contentStart, contentEnd: lt, end: after, selfClosing: false };
+    } else if (source[after - 2] !== "/") depth++;
+    i = after;
+  }
+  return undefined;
 }

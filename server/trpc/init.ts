@@ -6,7 +6,8 @@ import { hasRole, type Role } from "../auth/roles";
 import type { User } from "../auth/users";
 import type { Trigger } from "../isomorphic/operation-kinds";
 import type { Services } from "../services";
-import { SHUTTING_DOWN_MESSAGE } from "../shutdown";
+import { SHUTTING_DOWN_MESSAGE, SHUTTING_DOWN_STREAM_MESSAGE } from "../shutdown";
+import { isSettingsInputError } from "../settings/settings-input";
 import { isDomainError } from "../errors";
 
 /**
@@ -24,7 +25,7 @@ export interface Context {
 
 /** The token store over the console database (stateless, so one per call is fine; no change to the services). */
 export const apiTokens = (services: Services) => new ApiTokens(services.consoleDb);
-const tokenPrincipal = (t: ApiToken): Principal => ({ kind: "token", id: t.id, username: t.name, role: t.role, createdAt: t.createdAt, sessionVersion: 0 });
+const tokenPrincipal = (t: ApiToken): Principal => ({ kind: "token", id: t.id, username: t.name, role: t.role, createdAt: t.createdAt, sessionVersion: 0, mustChangePassword: false });
 
 /** The context for one request: a Bearer token if one is sent, else the next-auth session. */
 export async function contextFor(req: Request, services: Services, sessionUser: () => Promise<User | null>): Promise<Context> {
@@ -54,7 +55,8 @@ const t = initTRPC.context<Context>().create({
   sse: { ping: { enabled: true, intervalMs: 10_000 }, client: { reconnectAfterInactivityMs: 25_000 } },
   errorFormatter({ shape, error }) {
     const cause = error.cause;
-    return { ...shape, data: { ...shape.data, backupStatus: isDomainError(cause) ? cause.status : null } };
+    // Refused settings carry their problems with the field each is about, for the Settings page.
+    return { ...shape, data: { ...shape.data, backupStatus: isDomainError(cause) ? cause.status : null, problems: isSettingsInputError(cause) ? cause.problems : null } };
   },
 });
 
@@ -76,7 +78,9 @@ const mapErrors = t.middleware(async ({ next }) => {
  */
 const duringShutdown = t.middleware(async ({ ctx, type, next }) => {
   const { shutdown } = ctx.services;
-  if (shutdown.stopping && type !== "query") throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: SHUTTING_DOWN_MESSAGE });
+  if (shutdown.stopping && type !== "query") {
+    throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: type === "subscription" ? SHUTTING_DOWN_STREAM_MESSAGE : SHUTTING_DOWN_MESSAGE });
+  }
   if (type === "subscription") return next();
   const leave = shutdown.enter();
   try {
@@ -86,9 +90,14 @@ const duringShutdown = t.middleware(async ({ ctx, type, next }) => {
   }
 });
 
-export function procedureFor(role: Role) {
+/** What a user whose password an admin set gets from everything but the change of their own password. */
+export const MUST_CHANGE_PASSWORD_MESSAGE = "An admin set your password: change it (Change password) before using the console.";
+
+/** `passwordChange`: the one procedure a user who must change their password may call (their own password change). */
+export function procedureFor(role: Role, opts: { passwordChange?: boolean } = {}) {
   return t.procedure.use(mapErrors).use(duringShutdown).use(({ ctx, next }) => {
     if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: ctx.authError ?? "Sign in to use the console." });
+    if (ctx.user.mustChangePassword && !opts.passwordChange) throw new TRPCError({ code: "FORBIDDEN", message: MUST_CHANGE_PASSWORD_MESSAGE });
     if (!hasRole(ctx.user.role, role)) {
       const who = ctx.user.kind === "token" ? `this API token has the role ${ctx.user.role}` : `you are signed in as a ${ctx.user.role}`;
       throw new TRPCError({ code: "FORBIDDEN", message: `This needs the ${role} role; ${who}.` });
@@ -103,3 +112,5 @@ export const triggerOf = (user: Principal): Trigger => ({ kind: user.kind === "t
 export const viewerProcedure = procedureFor("viewer");
 export const operatorProcedure = procedureFor("operator");
 export const adminProcedure = procedureFor("admin");
+/** Any signed-in user, also one who must change their password first: for changing it. */
+export const ownPasswordProcedure = procedureFor("viewer", { passwordChange: true });

@@ -44,7 +44,7 @@ async function openOne(user: Principal) {
 
 const tokenPrincipal = (role: "viewer" | "admin" = "viewer"): Principal => {
   const { token } = new ApiTokens(db).create(`prog-${role}`, role);
-  return { kind: "token", id: token.id, username: token.name, role: token.role, createdAt: token.createdAt, sessionVersion: 0 };
+  return { kind: "token", id: token.id, username: token.name, role: token.role, createdAt: token.createdAt, sessionVersion: 0, mustChangePassword: false };
 };
 
 async function errorOf(p: Promise<unknown>): Promise<TRPCError> {

@@ -91,3 +91,12 @@ test("a second start while a backup runs gets a clear error", async ({ page }) =
   await page.getByRole("button", { name: "Stop" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Backup #2" })).toContainText("1406");
 });
+
+test("\"Database Settings…\" next to the Backup button opens the settings, as in 4D", async ({ page }) => {
+  await login(page, server);
+  const settings = page.getByRole("link", { name: "Database Settings…" });
+  await expect(settings).toBeVisible();
+  await settings.click();
+  await expect(page).toHaveURL(`${server.url}/settings`);
+  await expect(page.getByRole("heading", { name: "Settings", level: 1 })).toBeVisible();
+});

@@ -2,6 +2,7 @@
 // partial backup (an attachment that does not exist) appear with their numbers and statuses, the chart and the
 // health summary; the details list the files saved and the attachments found or not; a backup that ends while the
 // page is open shows up without a reload.
+import fs from "node:fs";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { loadSettings, saveSettings } from "../../server/settings/backup-settings-file";
@@ -103,4 +104,29 @@ test("a backup that ends while the page is open appears without a reload", async
   await expect(page.getByRole("region", { name: "Last successful backup" })).toContainText("Backup #3");
   await expect(page.getByRole("region", { name: "Success rate" })).toContainText("2 of 3 backups succeeded");
   await expect(page.getByRole("img", { name: /Chart of the last 3 backups/ })).toBeVisible();
+});
+
+test("the attempts at one number are one group, the committed one marked", async ({ page }) => {
+  // An On Backup Startup hook that cancels: the attempt is recorded with number 4, which it does not use up.
+  const hook = path.join(server.databaseDir, "Project/Sources/DatabaseMethods/onBackupStartup.mjs");
+  fs.mkdirSync(path.dirname(hook), { recursive: true });
+  fs.writeFileSync(hook, "process.exit(3);\n");
+  await login(page, server);
+  await backupThroughApi(page);
+  fs.rmSync(hook);
+  // The next one commits #4; keeping the last 3, it deletes #1 (and its history entry).
+  expect((await page.request.post(`${server.url}/api/trpc/backup.start`, { data: {} })).ok()).toBe(true);
+  await expect.poll(() => entries().map((e) => [e.backupNumber, e.status]), { timeout: 60_000 }).toEqual([[2, 1409], [3, 0], [4, 3], [4, 0]]);
+
+  await page.getByRole("link", { name: "History" }).click();
+  const group = page.getByRole("rowgroup", { name: "Backup #4: 2 attempts" });
+  await expect(group.getByRole("row")).toHaveCount(2);
+  await expect(group.getByRole("row").nth(0)).toContainText("committed");
+  await expect(group.getByRole("row").nth(0)).toContainText("0 — OK");
+  await expect(group.getByRole("row").nth(1)).toContainText("attempt 1 of 2");
+  await expect(group.getByRole("row").nth(1)).toContainText("Canceled by the On Backup Startup hook");
+  // One group counts once in the pages: #4, #3, #2.
+  await expect(page.getByRole("navigation", { name: "Operations pages" })).toContainText("Operations 1–3 of 3");
+  await group.getByRole("button", { name: /Details of backup #4 \(attempt 1 of 2\)/ }).click();
+  await expect(page.getByRole("region", { name: "Details of backup #4" })).toContainText("Canceled by the On Backup Startup hook");
 });

@@ -1,7 +1,10 @@
 // The server's life cycle end to end on the real server: SIGTERM during a backup, with consoles open (their event
 // streams), progress streams (as the CLI opens them) and writes through the data API going on, is a graceful stop:
 // exit code 0, "Stopped cleanly", the backup recorded as interrupted by the shutdown (1409, not a user's 1406);
-// the next start on the same home replays nothing and every acknowledged write is in the data file.
+// the last heartbeat is written as the stop begins; the next start on the same home replays nothing and every
+// acknowledged write is in the data file.
+import Database from "better-sqlite3";
+import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { databaseLayout } from "../../server/database/layout";
 import { historyEntries, tablesOf, trpcMutate, trpcQuery } from "./api";
@@ -10,18 +13,19 @@ import { login, startServer, type TestServer } from "./server";
 let server: TestServer | undefined;
 test.afterAll(async () => { await server?.stop(); });
 
-/** A server-sent event stream opened as a program would (the page's cookies); `end` resolves how it ended. */
-async function openStream(page: Page, url: string): Promise<{ end: Promise<"ended" | "cut"> }> {
+/** A server-sent event stream opened as a program would (the page's cookies); `end` resolves how it ended and what came. */
+async function openStream(page: Page, url: string): Promise<{ end: Promise<{ how: "ended" | "cut"; text: string }> }> {
   const cookie = (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
   const res = await fetch(url, { headers: { cookie, accept: "text/event-stream" } });
   expect(res.ok, `${url}: ${res.status}`).toBe(true);
-  const reader = res.body!.getReader();
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   const end = (async () => {
+    let text = "";
     try {
-      while (!(await reader.read()).done);
-      return "ended" as const;
+      for (let r = await reader.read(); !r.done; r = await reader.read()) text += r.value;
+      return { how: "ended" as const, text };
     } catch {
-      return "cut" as const;
+      return { how: "cut" as const, text };
     }
   })();
   return { end };
@@ -56,22 +60,32 @@ test("SIGTERM during a backup, with streams open and writes going on: a clean st
   const { operationId } = await trpcMutate<{ operationId: string }>(page, server, "backup.start");
   await expect.poll(async () => (await trpcQuery(page, server!, "backup.info")).running?.phase, { timeout: 30_000 }).toBe("archive");
   const input = encodeURIComponent(JSON.stringify({ operationId }));
-  const streams = await Promise.all([
-    ...Array.from({ length: 5 }, () => openStream(page, `${server!.url}/api/trpc/events.onEvents`)),
-    ...Array.from({ length: 5 }, () => openStream(page, `${server!.url}/api/trpc/backup.onProgress?input=${input}`)),
-  ]);
+  const consoleStreams = await Promise.all(Array.from({ length: 5 }, () => openStream(page, `${server!.url}/api/trpc/events.onEvents`)));
+  const progressStreams = await Promise.all(Array.from({ length: 5 }, () => openStream(page, `${server!.url}/api/trpc/backup.onProgress?input=${input}`)));
   const acknowledged: string[] = [];
   const writers = Array.from({ length: 4 }, (_, i) => writer(page, server!.url, i, acknowledged));
   await expect.poll(() => acknowledged.length).toBeGreaterThan(20);
 
+  const stopAsked = new Date();
   const exit = await server.stop({ keepHome: true });
   // Each writer ended on a refusal that says why (or found the server gone), never on another error.
   for (const end of await Promise.all(writers)) expect(end).toMatch(/^(503 The server is shutting down: nothing was changed|no answer)/);
   expect(exit, server.output()).toEqual({ code: 0, signal: null });
   expect(server.output()).toContain("[strongbox] Stopped cleanly.");
-  // Every stream ended (the server ended them, or the connection went with the process).
-  expect((await Promise.all(streams.map((s) => s.end))).length).toBe(10);
+  // Every stream was told how the backup ended (1409, the shutdown) before the server ended it.
+  const shutdownText = "The backup was interrupted because the server was shutting down.";
+  for (const s of [...consoleStreams, ...progressStreams]) {
+    const { how, text } = await s.end;
+    expect(how).toBe("ended");
+    expect(text).toContain(`"type":"finished","outcome":{"operationId":"${operationId}"`);
+    expect(text).toContain(`"status":1409,"statusText":"${shutdownText}"`);
+  }
   await context.close();
+  // The last heartbeat was written as the stop began: scheduled times before it don't count as missed at the next start.
+  const consoleDb = new Database(path.join(server.home, "console.sqlite"), { readonly: true });
+  const lastAlive = consoleDb.prepare("SELECT value FROM console_settings WHERE key = 'last_alive'").pluck().get() as string;
+  consoleDb.close();
+  expect(Date.parse(lastAlive)).toBeGreaterThanOrEqual(stopAsked.getTime());
 
   // The next start on the same home: nothing to replay, nothing interrupted to recover, every acknowledged write kept.
   const home = server.home;
@@ -79,7 +93,5 @@ test("SIGTERM during a backup, with streams open and writes going on: a clean st
   expect(server.output()).not.toMatch(/Replayed|Interrupted backup/);
   const names = new Set((tablesOf(databaseLayout(server.databaseDir).dataFile).customers as Array<{ name: string }>).map((c) => c.name));
   expect(acknowledged.filter((n) => !names.has(n))).toEqual([]);
-  expect(historyEntries<{ status: number; statusText: string }>(server).at(-1)).toMatchObject({
-    status: 1409, statusText: "The backup was interrupted because the server was shutting down.",
-  });
+  expect(historyEntries<{ status: number; statusText: string }>(server).at(-1)).toMatchObject({ status: 1409, statusText: shutdownText });
 });

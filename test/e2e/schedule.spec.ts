@@ -26,19 +26,23 @@ test("a scheduled backup that can't be made is retried, then alerts every consol
   // First run: the demo database is created; an admin sets the webhook (a console setting, in console.sqlite).
   const first = await startServer();
   await login(page, first);
-  await page.getByRole("link", { name: "Settings" }).click();
-  const notifications = page.getByRole("region", { name: "Notifications" });
+  await page.getByRole("link", { name: "Settings", exact: true }).click();
+  await page.getByRole("tab", { name: "Notifications" }).click();
+  const notifications = page.getByRole("tabpanel", { name: "Notifications" });
   await notifications.getByLabel("Alert webhook URL").fill(webhookUrl);
-  // The test's receiver is on loopback, which the webhook refuses unless allowed.
-  await notifications.getByRole("button", { name: "Save webhook" }).click();
-  await expect(notifications.getByRole("alert")).toContainText("127.0.0.1 is a loopback, link-local, private or reserved address");
+  // The test's receiver is on loopback, which the webhook refuses unless allowed: said under the field, nothing saved.
+  await page.getByRole("tab", { name: "Scheduler" }).click();
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(page.getByRole("tab", { name: "Notifications" })).toHaveAttribute("aria-selected", "true");
+  await expect(notifications).toContainText("127.0.0.1 is a loopback, link-local, private or reserved address");
   await notifications.getByLabel("Allow private and loopback addresses").check();
-  await notifications.getByRole("button", { name: "Save webhook" }).click();
-  await expect(notifications.getByRole("status")).toContainText(`Alerts will be sent to ${webhookUrl}`);
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Settings saved." })).toContainText(`Alerts will be sent to ${webhookUrl}`);
+  await page.getByRole("tab", { name: "Scheduler" }).click();
   // The cron field previews its next five runs in plain words.
   await page.getByRole("radio", { name: "Cron" }).check();
   await page.getByLabel("Cron expression").fill("30 2 * * 1-5");
-  const preview = page.getByRole("region", { name: "Cron preview" });
+  const preview = page.getByRole("region", { name: "Schedule preview" });
   await expect(preview).toContainText("02:30");
   await expect(preview.getByRole("listitem")).toHaveCount(5);
   await first.stop({ keepHome: true });

@@ -53,6 +53,8 @@ export async function startServer(opts: { throttleBytesPerSecond?: number; env?:
       HOST: "127.0.0.1",
       PORT: String(port),
       NEXT_TELEMETRY_DISABLED: "1",
+      // The small demo: made in a second, so the many servers the tests start stay quick (npm start makes the large one).
+      STRONGBOX_DEMO_SIZE: "small",
       ...(opts.throttleBytesPerSecond ? { STRONGBOX_TEST_THROTTLE_BPS: String(opts.throttleBytesPerSecond) } : {}),
       ...opts.env,
     },

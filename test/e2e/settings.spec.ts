@@ -26,7 +26,7 @@ test.beforeAll(async () => {
 test.afterAll(async () => { await server?.stop(); });
 
 async function openSettings(page: Page) {
-  await page.getByRole("link", { name: "Settings" }).click();
+  await page.getByRole("link", { name: "Settings", exact: true }).click();
   await expect(page.getByRole("heading", { name: "Settings", level: 1 })).toBeVisible();
 }
 const notSaved = (page: Page) => page.getByRole("alert").filter({ hasText: "The settings were not saved" });
@@ -44,6 +44,11 @@ test("an admin sets a weekly schedule, retention, compression and an attachment;
     await page.getByLabel(day, { exact: true }).check();
     await page.getByLabel(`Time on ${day}`).fill("02:30");
   }
+
+  // 4D's presets are previewed too, not only Cron: the next five runs, server time.
+  const preview = page.getByRole("region", { name: "Schedule preview" });
+  await expect(preview.getByRole("listitem")).toHaveCount(5);
+  for (const run of await preview.getByRole("listitem").allTextContents()) expect(run).toContain("02:30");
 
   await page.getByRole("tab", { name: "Backup & Restore" }).click();
   await expect(page.getByRole("tabpanel", { name: "Backup & Restore" })).toBeVisible();
@@ -84,7 +89,7 @@ test("an admin sets a weekly schedule, retention, compression and an attachment;
   await expect(page.getByLabel("Time on Thursday")).toHaveValue("02:30");
 });
 
-test("invalid values are refused with clear messages and the file is unchanged", async ({ page }) => {
+test("invalid values are refused with clear messages, each under its field on its tab, and the file is unchanged", async ({ page }) => {
   const before = fs.readFileSync(settingsFile(), "utf8");
   const missing = path.join(server.home, "no-such-folder");
   await login(page, server);
@@ -92,28 +97,41 @@ test("invalid values are refused with clear messages and the file is unchanged",
   await page.getByRole("radio", { name: "Hourly" }).check();
   await page.getByLabel("Every (hours)").fill("30");
   await page.getByRole("tab", { name: "Configuration" }).click();
-  await page.getByLabel("Attachment path on the server").fill(missing);
-  await page.getByRole("button", { name: "Add attachment" }).click();
+  await page.getByLabel("Destination folder").fill(path.join(server.databaseDir, "Project"));
   await page.getByRole("button", { name: "Save", exact: true }).click();
 
   const alert = notSaved(page);
   await expect(alert).toContainText("Hourly: every … hours must be a whole number from 1 to 24.");
-  await expect(alert).toContainText(`Attachment ${missing} was not found on the server`);
+  await expect(alert).toContainText("is refused: it is inside the database folder");
   expect(fs.readFileSync(settingsFile(), "utf8")).toBe(before);
+  // The page opens the tab of the first problem, and marks every tab that has one; each problem sits under its field.
+  await expect(page.getByRole("tab", { name: "Scheduler" })).toHaveAttribute("aria-selected", "true");
+  await expect(page.getByRole("tab", { name: "Configuration" })).toContainText("has problems");
+  await expect(page.getByLabel("Every (hours)")).toHaveAttribute("aria-invalid", "true");
+  await expect(page.getByRole("tabpanel", { name: "Scheduler" })).toContainText("Not saved: Hourly: every … hours must be a whole number from 1 to 24.");
+  await page.getByRole("tab", { name: "Configuration" }).click();
+  await expect(page.getByRole("tabpanel", { name: "Configuration" })).toContainText("Not saved: Destination folder");
 
-  // Fixing the number leaves the attachment as the one problem; removing it lets the save through.
+  // A missing attachment never stops a save: it is a warning on the Configuration tab (backups will be partial).
+  await page.getByLabel("Destination folder").fill(server.destination);
+  await page.getByLabel("Attachment path on the server").fill(missing);
+  await page.getByRole("button", { name: "Add attachment" }).click();
   await page.getByRole("tab", { name: "Scheduler" }).click();
   await page.getByLabel("Every (hours)").fill("6");
   await page.getByRole("button", { name: "Save", exact: true }).click();
-  await expect(alert.getByRole("listitem")).toHaveCount(1);
-  expect(fs.readFileSync(settingsFile(), "utf8")).toBe(before);
+  await expect(page.getByRole("status").filter({ hasText: "Settings saved." })).toContainText("One warning remains");
+  await expect(page.getByRole("tab", { name: "Configuration" })).toContainText("has warnings");
   await page.getByRole("tab", { name: "Configuration" }).click();
-  await page.getByRole("button", { name: `Remove ${missing}` }).click();
-  await page.getByRole("button", { name: "Save", exact: true }).click();
-  await expect(page.getByRole("status").filter({ hasText: "Settings saved." })).toBeVisible();
-  const s = await loadSettings(server.databaseDir, server.destination);
+  await expect(page.getByRole("listitem").filter({ hasText: missing })).toContainText("partial backups (1409)");
+  let s = await loadSettings(server.databaseDir, server.destination);
   expect(s.scheduler.frequency).toBe("Hourly");
   expect(s.scheduler.hourly.every).toBe(6);
+  expect(s.general.includesFiles).toContain(missing);
+  await page.getByRole("button", { name: `Remove ${missing}` }).click();
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Settings saved." })).not.toContainText("warning");
+  s = await loadSettings(server.databaseDir, server.destination);
+  expect(s.general.includesFiles).not.toContain(missing);
   expect(fs.readFileSync(settingsFile(), "utf8")).toContain("<Redundancy>None</Redundancy>");
 });
 
@@ -186,7 +204,7 @@ test("a malformed file is reported with its line and is not overwritten", async 
   expect(fs.readFileSync(settingsFile(), "utf8")).toBe(broken);
 });
 
-test("what an admin types before the saved webhook has loaded is what gets saved", async ({ page }) => {
+test("what an admin types before the saved webhook has loaded is what gets saved, by the page's one Save", async ({ page }) => {
   await login(page, server);
   await trpcMutate(page, server, "automation.setWebhook", { url: "http://127.0.0.1:9/old-hook", allowPrivate: true });
   // The saved webhook answers only after the admin has typed (a slow machine, a slow network).
@@ -198,7 +216,8 @@ test("what an admin types before the saved webhook has loaded is what gets saved
     await route.continue();
   });
   await page.goto(`${server.url}/settings`);
-  const notifications = page.getByRole("region", { name: "Notifications" });
+  await page.getByRole("tab", { name: "Notifications" }).click();
+  const notifications = page.getByRole("tabpanel", { name: "Notifications" });
   const url = notifications.getByLabel("Alert webhook URL");
   await url.fill("http://127.0.0.1:9/new-hook");
   const answered = page.waitForResponse(/automation\.webhook/);
@@ -207,11 +226,56 @@ test("what an admin types before the saved webhook has loaded is what gets saved
   // The answer arrived: the field the admin typed in keeps its text, the one they didn't touch took the saved value.
   await expect(url).toHaveValue("http://127.0.0.1:9/new-hook");
   await expect(notifications.getByLabel("Allow private and loopback addresses")).toBeChecked();
-  await notifications.getByRole("button", { name: "Save webhook" }).click();
-  await expect(notifications.getByRole("status")).toContainText("Alerts will be sent to http://127.0.0.1:9/new-hook");
+  // One Save for the whole page (no Save button of its own for the webhook, nor for anything else).
+  await expect(page.getByRole("button", { name: /save/i })).toHaveCount(1);
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Settings saved." })).toContainText("Alerts will be sent to http://127.0.0.1:9/new-hook");
   expect(await trpcQuery(page, server, "automation.webhook")).toMatchObject({ url: "http://127.0.0.1:9/new-hook", allowPrivate: true });
   // A refetch after the save shows the saved value, not an older one.
   await page.unroute(webhookQuery);
   await page.reload();
-  await expect(notifications.getByLabel("Alert webhook URL")).toHaveValue("http://127.0.0.1:9/new-hook");
+  await page.getByRole("tab", { name: "Notifications" }).click();
+  await expect(page.getByLabel("Alert webhook URL")).toHaveValue("http://127.0.0.1:9/new-hook");
+});
+
+test("a settings file 4D wrote loads, shows what it holds as warnings on its tabs, and saves unchanged from the console", async ({ page }) => {
+  const fixture = fs.readFileSync(path.resolve(import.meta.dirname, "../fixtures/4d/AdminWindow-backup.4DSettings"), "utf8");
+  fs.writeFileSync(settingsFile(), fixture);
+  await login(page, server);
+  await openSettings(page);
+  // The file holds the destination "./" (the database folder, refused for a new value) and 4D's default attachments,
+  // which don't exist here: warnings saying what backups will do, on the tab where they can be changed.
+  const configuration = page.getByRole("tab", { name: "Configuration" });
+  await expect(configuration).toContainText("has warnings");
+  await configuration.click();
+  const panel = page.getByRole("tabpanel", { name: "Configuration" });
+  await expect(page.getByLabel("Destination folder")).toHaveValue("./");
+  await expect(panel).toContainText(`Warning: Destination folder ${server.databaseDir} is refused: it is the database folder itself`);
+  await expect(panel).toContainText("Backups fail with 1407 (destination folder not valid) until it is changed.");
+  for (const item of ["./AdminWindow.4DIndx", "./AdminWindow.4DSyncData", "./AdminWindow.4DSyncHeader"]) {
+    await expect(page.getByRole("listitem").filter({ hasText: item })).toContainText("Warning: Attachment");
+  }
+  // 0.561 seconds, in seconds: as the file holds it, with what it means for retries.
+  await page.getByRole("tab", { name: "Backup & Restore" }).click();
+  await expect(page.getByLabel("Retry delay", { exact: true })).toHaveValue("0.561");
+  await expect(page.getByLabel("Retry delay unit")).toHaveValue("seconds");
+  await expect(page.getByRole("tabpanel", { name: "Backup & Restore" })).toContainText("retries wait at least 1 second");
+  await expect(page.getByRole("tabpanel", { name: "Backup & Restore" })).toContainText("Kept but not used: 4D's segmentation (FileSegmentation/DefaultSize), Redundancy and Interlacing");
+
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Settings saved." })).toContainText("warnings remain");
+  const written = fs.readFileSync(settingsFile(), "utf8");
+  // Byte for byte what 4D wrote, apart from the keys Strongbox adds (its own settings, with their defaults).
+  const ours = /\s*<(DataLockMode|UseLog|Cron|Anchor)>[^<]*<\/\1>/g;
+  expect([...written.matchAll(ours)].map((m) => m[1]).sort()).toEqual(["Anchor", "Cron", "DataLockMode", "UseLog"]);
+  expect(written.replace(ours, "")).toBe(fixture);
+
+  // A new value that is refused is still refused, and said on its tab, which the page opens.
+  await page.getByRole("tab", { name: "Configuration" }).click();
+  await page.getByLabel("Destination folder").fill("./Project");
+  await page.getByRole("tab", { name: "Scheduler" }).click();
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(configuration).toHaveAttribute("aria-selected", "true");
+  await expect(panel).toContainText("Not saved: Destination folder");
+  expect(fs.readFileSync(settingsFile(), "utf8")).toBe(written);
 });

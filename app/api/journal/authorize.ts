@@ -2,7 +2,7 @@
 // record on every request, exactly as the tRPC procedures do (contextFor: a Bearer token, else the session).
 import { hasRole } from "@/server/auth/roles";
 import { getServices, type Services } from "@/server/services";
-import { contextFor } from "@/server/trpc/init";
+import { contextFor, MUST_CHANGE_PASSWORD_MESSAGE } from "@/server/trpc/init";
 import { currentUser } from "@/server/web/current-user";
 import { guardRouteRequest } from "@/server/web/request-guard";
 
@@ -16,6 +16,7 @@ export async function authorizeDownload(req: Request): Promise<{ services: Servi
   const refuse = (status: number, text: string) =>
     ({ refused: new Response(text + "\n", { status, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } }) });
   if (!user) return refuse(401, authError ?? "Sign in to download the backup journal.");
+  if (user.mustChangePassword) return refuse(403, MUST_CHANGE_PASSWORD_MESSAGE);
   if (!hasRole(user.role, "viewer")) return refuse(403, "Your role does not allow downloading the backup journal.");
   return { services };
 }

@@ -14,9 +14,11 @@ const webhookSchema = z
 export const automationRouter = router({
   state: viewerProcedure.query(({ ctx }) => ctx.services.automation.state()),
   cancelRetry: operatorProcedure.mutation(({ ctx }) => ({ canceled: ctx.services.automation.cancelRetry() })),
+  /** One alert (`id`) or a group of them (`ids`, as the Backup page shows them grouped). */
   acknowledge: operatorProcedure
-    .input(z.object({ id: z.number().int() }))
-    .mutation(({ ctx, input }) => ({ acknowledged: ctx.services.automation.acknowledge(input.id, ctx.user.username) })),
+    .input(z.union([z.object({ id: z.number().int() }), z.object({ ids: z.array(z.number().int()).min(1).max(100_000) })]))
+    .mutation(({ ctx, input }) => ({ acknowledged: ctx.services.automation.acknowledgeMany("ids" in input ? input.ids : [input.id], ctx.user.username) > 0 })),
+  acknowledgeAll: operatorProcedure.mutation(({ ctx }) => ({ acknowledged: ctx.services.automation.acknowledgeAll(ctx.user.username) })),
   webhook: adminProcedure.query(({ ctx }) => ({ ...ctx.services.alerts.webhook(), refusedUnlessAllowed: REFUSED_RANGES_TEXT })),
   /** Checked before it is saved: the URL's form, and (unless allowed) that its host doesn't resolve to a private address. */
   setWebhook: adminProcedure

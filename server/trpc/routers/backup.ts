@@ -18,9 +18,11 @@ export const backupRouter = router({
     return { operationId };
   }),
   stop: operatorProcedure.mutation(({ ctx }) => ({ stopped: ctx.services.runner.stop() })),
-  overview: viewerProcedure.query(({ ctx }) => backupOverview(ctx.services.db, ctx.services.runner.lastAttempts, ctx.services.scheduler.nextDue(), { startupRestore: ctx.services.startupRestore })),
+  overview: viewerProcedure.query(({ ctx }) => backupOverview(ctx.services.db, ctx.services.runner.lastAttempts, ctx.services.scheduler.nextDue(),
+    { startupRestore: ctx.services.startupRestore, automaticOff: ctx.services.automation.automaticOff() })),
   info: viewerProcedure.query(async ({ ctx }) => {
-    const o = await backupOverview(ctx.services.db, ctx.services.runner.lastAttempts, ctx.services.scheduler.nextDue(), { content: false });
+    const o = await backupOverview(ctx.services.db, ctx.services.runner.lastAttempts, ctx.services.scheduler.nextDue(),
+      { content: false, automaticOff: ctx.services.automation.automaticOff() });
     const last = o.lastBackup;
     return {
       lastBackupDate: last?.startingDate ?? null,
@@ -29,6 +31,7 @@ export const backupRouter = router({
       lastBackupNumber: last?.backupNumber ?? null,
       lastBackupDuration: last?.duration ?? null,
       nextBackupDate: o.nextBackup,
+      automaticBackupsOff: o.automaticBackupsOff,
       backupHistoryPath: o.historyPath,
       running: ctx.services.runner.running,
     };

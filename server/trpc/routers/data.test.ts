@@ -38,7 +38,7 @@ afterEach(async () => {
 });
 
 function caller(role: Role, opts: { signal?: AbortSignal; kind?: "user" | "token" } = {}) {
-  const user: Principal = { kind: opts.kind ?? "user", id: 1, username: `a-${role}`, role, createdAt: "2026-01-01T00:00:00Z", sessionVersion: 0 };
+  const user: Principal = { kind: opts.kind ?? "user", id: 1, username: `a-${role}`, role, createdAt: "2026-01-01T00:00:00Z", sessionVersion: 0, mustChangePassword: false };
   const ctx: Context = { user, services: { dataStore, db: { locks }, shutdown } as unknown as Services };
   return dataRouter.createCaller(ctx, { signal: opts.signal });
 }

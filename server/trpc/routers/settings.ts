@@ -7,12 +7,14 @@ import { z } from "zod";
 import { loadSettings, saveSettings, settingsRevision } from "../../settings/backup-settings-file";
 import type { BackupSettings } from "../../settings/model";
 import { resolveDestination } from "../../settings/resolve";
-import { describeAttachments, localDate, validateSettingsInput, type SettingsInput } from "../../settings/settings-input";
+import { describeAttachments, localDate, SettingsInputError, settingsWarnings, validateSettingsInput, type SettingsInput } from "../../settings/settings-input";
 import type { Services } from "../../services";
 import { adminProcedure, router, viewerProcedure } from "../init";
 import { describeCron, validateCron } from "../../scheduler/cron";
 import { nextRuns } from "../../scheduler/next-run";
+import { schedulePreview } from "../../scheduler/schedule-preview";
 import { formatLocalTime } from "../../journal/backup-journal";
+import { webhookToSave } from "../../automation/webhook";
 
 interface FileError { line: number | null; reason: string; message: string }
 
@@ -60,10 +62,17 @@ export const settingsRouter = router({
     const next = nextRuns({ ...base, frequency: "Cron", cron: input.expression }, new Date(), 5).map((d) => formatLocalTime(d));
     return { error: null, description: describeCron(input.expression), next };
   }),
+  /** The Scheduler tab's preview of the schedule being edited (any frequency): its next five runs, server time. */
+  schedulePreview: viewerProcedure.input(z.object({ scheduler: z.unknown() })).query(async ({ ctx, input }) => {
+    const saved = await loadSettings(ctx.services.db.databaseDir, ctx.services.db.defaultDestination).then((s) => s.scheduler, () => null);
+    const preview = schedulePreview(input.scheduler, saved, new Date());
+    // Formatted here, in the server's time zone, which is the one the schedule runs in (not the browser's).
+    return { ...preview, next: preview.next.map((d) => formatLocalTime(d)) };
+  }),
   get: viewerProcedure.query(async ({ ctx }) => {
     const w = where(ctx.services);
     const [loaded, revision] = await Promise.all([load(w), settingsRevision(w.databaseDir)]);
-    if (loaded.error) return { file: w.settingsFile, revision, error: loaded.error, settings: null, destination: null, attachments: [] };
+    if (loaded.error) return { file: w.settingsFile, revision, error: loaded.error, settings: null, destination: null, attachments: [], warnings: [] };
     const settings = loaded.settings;
     return {
       file: w.settingsFile,
@@ -72,12 +81,17 @@ export const settingsRouter = router({
       settings,
       destination: await destinationInfo(settings, w.databaseDir),
       attachments: await describeAttachments(settings, w),
+      warnings: await settingsWarnings(settings, w),
     };
   }),
 
   update: adminProcedure
     // Typed for the client, checked in settingsToSave so every problem gets a plain-English message.
-    .input(z.object({ settings: z.custom<SettingsInput>((v) => typeof v === "object" && v !== null), revision: z.string().max(64).optional(), wait: z.boolean().optional() }))
+    .input(z.object({
+      settings: z.custom<SettingsInput>((v) => typeof v === "object" && v !== null), revision: z.string().max(64).optional(), wait: z.boolean().optional(),
+      // The alert webhook, saved with the settings by the page's one Save (a console setting, kept in console.sqlite).
+      webhook: z.object({ url: z.string().max(4000), allowPrivate: z.boolean() }).optional(),
+    }))
     // Settings/ goes into the archive: while a backup holds the structure lock, a save waits for its end (spec §9),
     // and checks the revision only then, so it never overwrites what it hasn't seen.
     .mutation(({ ctx, input, signal }) => ctx.services.db.locks.runWrite("structure", async () => {
@@ -90,8 +104,14 @@ export const settingsRouter = router({
         throw bad("CONFLICT", "The settings file changed since this page loaded (another save, or an edit by hand). Reload the page to see the current settings, then make your changes again.");
       }
       const result = await validateSettingsInput(input.settings, loaded.settings, localDate(new Date()), w);
-      // One problem per line: the Settings page lists them.
-      if (!result.settings) throw bad("BAD_REQUEST", result.problems.map((p) => p.message).join("\n"));
+      const webhook = input.webhook ? await webhookToSave(input.webhook, ctx.services.alerts.webhook()) : null;
+      const problems = [...result.problems, ...(webhook && "problem" in webhook ? [{ path: "webhook.url", message: webhook.problem }] : [])];
+      // Nothing is saved unless everything can be. One problem per line in the message; each with its field in the
+      // error's data (see init.ts).
+      if (!result.settings || problems.length > 0) {
+        const cause = new SettingsInputError(problems);
+        throw new TRPCError({ code: "BAD_REQUEST", message: cause.message, cause });
+      }
       try {
         await saveSettings(w.databaseDir, result.settings);
       } catch (err) {
@@ -100,7 +120,11 @@ export const settingsRouter = router({
         if (err instanceof Error && err.name === "SettingsValueError") throw bad("BAD_REQUEST", err.message);
         throw err;
       }
+      if (webhook && "setting" in webhook && webhook.changed) ctx.services.alerts.setWebhook(webhook.setting);
       ctx.services.onSettingsChanged?.();
-      return { saved: true, anchor: result.settings.scheduler.anchor, revision: await settingsRevision(w.databaseDir) };
+      return {
+        saved: true, anchor: result.settings.scheduler.anchor, revision: await settingsRevision(w.databaseDir), warnings: result.warnings,
+        webhook: webhook && "setting" in webhook && webhook.changed ? webhook.setting : null,
+      };
     }, { signal, noWait: input.wait === false })),
 });
