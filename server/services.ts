@@ -10,6 +10,7 @@ import { makePrivateDirSync, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "./fs/sa
 import { createDemoDatabaseIfAbsent } from "./demo/demo-database";
 import { demoSizeFromEnv, type DemoProgress } from "./demo/demo-volume";
 import { writeDefaultSettingsIfMissing } from "./settings/backup-settings-file";
+import { SettingsService } from "./settings/settings-service";
 import { Backups } from "./backup/backups";
 import { acquireInstanceLock, type InstanceLock } from "./locks/instance-lock";
 import type { CurrentLog } from "./log/current-log";
@@ -57,8 +58,8 @@ export interface Services {
   shutdown: ServerShutdown;
   authSecret: string;
   startupMessages: string[];
-  /** Called after the Settings page saved the settings (the scheduler re-reads them). */
-  onSettingsChanged?: () => void;
+  /** The Settings page's settings: read, previewed, saved (the scheduler re-reads them after a save). */
+  settings: SettingsService;
 }
 
 const g = globalThis as unknown as { __strongbox?: Promise<Services> };
@@ -184,7 +185,10 @@ async function createServices(): Promise<Services> {
     restores: new Restores(db, runner, { store: started.data.store, log: started.data.log }, verifications), journalReader: new JournalReader(db.layout.logsDir), alerts, automation,
     scheduler, lock, dataStore: started.data.store, currentLog: started.data.log, startupRestore: started.startupRestore,
     shutdown: new ServerShutdown(), authSecret: loadSecret(paths), startupMessages: messages,
-    onSettingsChanged: () => void scheduler.reschedule(),
+    settings: new SettingsService({
+      place: { databaseDir: db.databaseDir, home: db.home, defaultDestination: db.defaultDestination, settingsFile: db.layout.settingsFile, dataFile: db.layout.dataFile },
+      locks: db.locks, webhook: { get: () => alerts.webhook(), set: (w) => alerts.setWebhook(w) }, onSaved: () => void scheduler.reschedule(),
+    }),
   };
   // Next.js leaves these signals to us (NEXT_MANUAL_SIG_HANDLE, set by `npm start`): otherwise it would exit as soon
   // as its HTTP server closed, in the middle of our stop. See stopServer.
