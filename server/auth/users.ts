@@ -46,7 +46,6 @@ export class Users {
   readonly throttle: LoginThrottle;
   constructor(private readonly db: ConsoleDb, opts: { now?: () => number } = {}) {
     this.throttle = new LoginThrottle(opts.now);
-    db.exec("CREATE TABLE IF NOT EXISTS console_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
   }
 
   list(): User[] {

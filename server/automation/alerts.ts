@@ -53,12 +53,7 @@ const toAlert = (r: Row): Alert => ({ id: r.id, createdAt: r.created_at, status:
   scheduledDate: r.scheduled_at, acknowledgedAt: r.acknowledged_at, acknowledgedBy: r.acknowledged_by });
 
 export class AlertStore {
-  constructor(private readonly db: ConsoleDb) {
-    db.exec(`CREATE TABLE IF NOT EXISTS alerts (
-      id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL, status INTEGER NOT NULL, text TEXT NOT NULL,
-      database_dir TEXT NOT NULL, scheduled_at TEXT, acknowledged_at TEXT, acknowledged_by TEXT)`);
-    db.exec("CREATE TABLE IF NOT EXISTS console_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-  }
+  constructor(private readonly db: ConsoleDb) {}
 
   raise(a: { status: number; text: string; database: string; scheduledDate: Date | null; now: Date }): Alert {
     const info = this.db.prepare("INSERT INTO alerts (created_at, status, text, database_dir, scheduled_at) VALUES (?, ?, ?, ?, ?)")

@@ -6,10 +6,7 @@ import type { ConsoleDb } from "../console/console-db";
 import type { HistoryEntry } from "../history/backup-history";
 
 export class LastAttempts {
-  constructor(private readonly db: ConsoleDb, private readonly databaseDir: string) {
-    db.exec(`CREATE TABLE IF NOT EXISTS last_attempts (
-      database_dir TEXT NOT NULL, kind TEXT NOT NULL, entry TEXT NOT NULL, PRIMARY KEY (database_dir, kind))`);
-  }
+  constructor(private readonly db: ConsoleDb, private readonly databaseDir: string) {}
 
   record(entry: HistoryEntry): void {
     this.db.prepare(`INSERT INTO last_attempts (database_dir, kind, entry) VALUES (?, ?, ?)
