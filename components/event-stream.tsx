@@ -4,7 +4,7 @@
 import { useQueryClient, type QueryKey } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { createContext, useContext, useState } from "react";
-import type { AutomationState, OperationOutcome, OperationProgress } from "@/server/operations/progress";
+import type { AutomationState, OperationOutcome, OperationProgress } from "@/server/trpc/root";
 import type { LockState } from "@/server/locks/backup-locks";
 import { useTRPC } from "./trpc";
 

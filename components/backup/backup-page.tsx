@@ -12,8 +12,7 @@ import { operationTitle, ProgressPanel } from "./progress-panel";
 import { AutomationPanel } from "./automation-panel";
 import { Card, Field } from "./card";
 import { STOPPABLE_PHASES } from "@/server/isomorphic/phases";
-import { type OperationOutcome } from "@/server/operations/progress";
-import type { BackupOverview } from "@/server/backup/overview";
+import type { BackupOverview, OperationOutcome } from "@/server/trpc/root";
 
 export function BackupPage() {
   const trpc = useTRPC();

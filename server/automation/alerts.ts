@@ -1,7 +1,9 @@
 // Alerts (spec §7): raised when an automatic backup can't be made, shown in every open console until someone
 // acknowledges them, and sent to the configured webhook. Kept in console.sqlite, never in the database folder.
 import type { ConsoleDb } from "../console/console-db";
-import type { WebhookSetting } from "./webhook";
+
+/** Where alerts are sent (a console setting): the URL, or none, and whether a private address is allowed. */
+export interface WebhookSetting { url: string | null; allowPrivate: boolean }
 
 export interface Alert {
   id: number;

@@ -15,7 +15,7 @@ import { readLog } from "../log/read-log";
 import { STATUS } from "../isomorphic/status";
 import { readEntry } from "../zip/zip-reader";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
-import { logIntegrationTask } from "../log/log-integration-task";
+import { logIntegrationTask } from "../restore/log-integration-task";
 import { openOperations, type TestOperations } from "../../test/helpers/operations";
 import { readArchiveManifest } from "../archive/manifest";
 import type { Phase } from "../isomorphic/phases";

@@ -9,7 +9,6 @@ import { DomainError } from "../errors";
 import { STATUS } from "../isomorphic/status";
 import type { StatusError } from "../operations/errors";
 import type { TaskContext } from "../operations/task";
-import type { BackupProgress } from "./backup-run";
 
 /** The destination folder as it was checked at the start of a backup (its identity, not only its path). */
 export interface CheckedDestination { path: string; dev: number; ino: number }
@@ -73,7 +72,7 @@ export async function destinationLoss(checked: CheckedDestination, tempArchive: 
  * commit is the cause, whatever error the write, the verification or the rename happened to meet first. Null:
  * the failure stands as it is.
  */
-export async function destinationFailure(err: unknown, mapped: StatusError, ctx: TaskContext, reached: BackupProgress): Promise<StatusError | null> {
+export async function destinationFailure(err: unknown, mapped: StatusError, ctx: TaskContext, reached: { destination: CheckedDestination | null; writing: string | null }): Promise<StatusError | null> {
   if (ctx.signal.aborted || !reached.destination || ctx.record.archive) return null;
   // The temporary archive is looked for only when a file was found missing (by a write, the verification's read or
   // the commit's rename): before the writer has created it, it is simply not there yet.

@@ -2,7 +2,7 @@
 // card. Tolerant by design: the file is plain text anyone may edit or 4D may have written, so a line this parser
 // does not know becomes a note, and a block cut short (a partial last line) still parses as far as it goes.
 // Pure TypeScript without Node imports: the browser parses the running operation's live block with it too.
-import type { OperationKind, TriggerKind } from "../operation";
+import type { OperationKind, TriggerKind } from "./operation-kinds";
 
 /**
  * At a glance: `ok`; `partial` — the archive was kept but errors were reported (1409 partial backup, spec §7);

@@ -3,7 +3,8 @@
 // in place (unknown keys kept, only changed values touched), together with the alert webhook (a console setting).
 // Validation lives in settings-input.ts; the file's reading and writing in backup-settings-file.ts.
 import { stat, statfs } from "node:fs/promises";
-import { webhookToSave, type WebhookSetting } from "../automation/webhook";
+import type { WebhookSetting } from "../automation/alerts";
+import { webhookToSave } from "../automation/webhook";
 import { DomainError } from "../errors";
 import { formatLocalTime } from "../journal/format-block";
 import type { BackupLocks } from "../locks/backup-locks";

@@ -7,7 +7,7 @@ import type { Trigger } from "../isomorphic/operation-kinds";
 import { STATUS } from "../isomorphic/status";
 import type { DatabaseContext } from "../operations/database-context";
 import type { Task } from "../operations/task";
-import { integrateLogInto, logPlaces } from "./integration";
+import { integrateLogInto, logPlaces } from "../log/integration";
 
 export interface LogIntegrationRequest {
   /** The data file to bring forward (a restored copy). */
