@@ -1,6 +1,6 @@
 // Child process for the writes bench (writes-bench.ts): a steady stream of data API writes on a copy of
-// the reference database, a few seconds alone and then through one backup by the real engine, reporting every
-// write's scheduled time and latency, the engine's phases and when the data write lock was held.
+// the reference database, a few seconds alone and then through one backup by the real backup runner, reporting every
+// write's scheduled time and latency, the backup's phases and when the data write lock was held.
 //   node --import tsx bench/writes-child.ts --database DIR --baseline-ms 3000 --interval-ms 5 --after-ms 1000 [--writers 20]
 // With --writers N, N clients write at once, each issuing its next write as soon as the previous one is
 // acknowledged (plus the interval): what the group commit is measured with.
@@ -9,9 +9,12 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { openConsoleDb } from "../server/console/console-db";
-import { openDataAccess } from "../server/data/open-data";
+import { openDataAccess } from "../server/startup/open-data";
 import { databaseLayout } from "../server/database/layout";
-import { BackupEngine } from "../server/engine/backup-engine";
+import { Backups } from "../server/backup/backups";
+import { DatabaseContext } from "../server/operations/database-context";
+import { OperationRunner } from "../server/operations/runner";
+import { recoverAtStart } from "../server/startup/start";
 import { BackupLocks } from "../server/locks/backup-locks";
 import { acquireInstanceLock } from "../server/locks/instance-lock";
 import { report } from "./measure";
@@ -42,11 +45,13 @@ try {
   const locks = new BackupLocks();
   const data = await openDataAccess(databaseLayout(databaseDir), locks, true);
   if (data.messages.length) console.error(data.messages.join("\n"));
-  const engine = new BackupEngine({ databaseDir, home, defaultDestination: values.destination!, consoleDb: openConsoleDb(path.join(home, "console.sqlite")), locks, log: data.log });
-  await engine.init();
+  const db = new DatabaseContext({ databaseDir, home, defaultDestination: values.destination!, consoleDb: openConsoleDb(path.join(home, "console.sqlite")), locks });
+  const runner = new OperationRunner(db);
+  const backups = new Backups(runner, { log: data.log });
+  await recoverAtStart(db, runner);
 
   const phases: WritesRun["phases"] = [];
-  engine.on("event", (e) => {
+  db.bus.on("event", (e) => {
     if (e.type === "progress" && e.progress.phase !== phases.at(-1)?.phase) phases.push({ phase: e.progress.phase, atMs: now() });
   });
   const lockHeld: WritesRun["lockHeld"] = [];
@@ -62,7 +67,7 @@ try {
   const writes: WriteSample[] = [];
   let stopped = false;
   let backup: { startMs: number; endMs: number | null } | null = null;
-  const phaseAt = () => engine.running?.phase ?? (backup === null ? "before" : "after");
+  const phaseAt = () => runner.running?.phase ?? (backup === null ? "before" : "after");
   let issued = 0;
   const client = async () => {
     while (!stopped) {
@@ -83,14 +88,14 @@ try {
 
   await new Promise((r) => setTimeout(r, Number(values["baseline-ms"])));
   backup = { startMs: now(), endMs: null };
-  const outcome = await engine.start({ trigger: { kind: "command", user: "bench" } }).done;
+  const outcome = await backups.start({ trigger: { kind: "command", user: "bench" } }).done;
   backup.endMs = now();
   await new Promise((r) => setTimeout(r, Number(values["after-ms"])));
   stopped = true;
   await stream;
   await data.store.close();
   await data.log.close();
-  const settings = await engine.resolve();
+  const settings = await db.resolve();
   const run: WritesRun = {
     mode: settings.settings.advanced.dataLockMode, status: outcome.status, statusText: outcome.statusText,
     intervalMs, writers: writerCount, commits: data.store.commitStats,

@@ -1,7 +1,7 @@
 // What the tab's event stream has told, as plain data: one function per thing that can happen (an event, a change
 // of the connection, a state read while reconnecting), so the rules that keep the progress panel true are in one
 // place and tested without a browser.
-import type { AutomationState, OperationOutcome, OperationProgress } from "@/server/engine/progress";
+import type { AutomationState, OperationOutcome, OperationProgress } from "@/server/trpc/root";
 import type { LockState } from "@/server/locks/backup-locks";
 import type { ConsoleState } from "@/server/trpc/console-state";
 import type { ConsoleEvent } from "@/server/trpc/routers/events";

@@ -6,7 +6,7 @@ import { createTRPCClient, httpBatchLink, httpLink, httpSubscriptionLink, splitL
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { useState } from "react";
 import type { AppRouter } from "@/server/trpc/root";
-import { MAX_BATCH_CALLS } from "@/server/web/request-guard";
+import { MAX_BATCH_CALLS } from "@/server/isomorphic/limits";
 
 export const { TRPCProvider, useTRPC } = createTRPCContext<AppRouter>();
 

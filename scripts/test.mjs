@@ -32,6 +32,15 @@ function readJson(file) {
   try { return JSON.parse(fs.readFileSync(file, "utf8")); } catch { return null; }
 }
 
+// The layer check first (fast): a forbidden import fails the run before any test starts.
+{
+  const r = spawnSync("npx", ["depcruise", "server", "app", "components", "--config", ".dependency-cruiser.cjs", "--output-type", "err"], { cwd: root, stdio: "inherit" });
+  if (r.status !== 0) {
+    console.error("[test] The layer check failed (see .dependency-cruiser.cjs for the layers): fix the imports above.");
+    process.exit(1);
+  }
+}
+
 ensureSystemPackages();
 fs.mkdirSync(path.join(root, "test-results"), { recursive: true });
 const only = process.argv[2]; // "unit" or "e2e" to run one suite

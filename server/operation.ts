@@ -1,15 +1,9 @@
 // What one operation (a backup, a restore, a log integration, a postponed attempt) was: the record that the
-// journal (spec §5) and backupHistory.json (spec §4) are both written from.
+// journal (docs/journal.md) and backupHistory.json (docs/backup-history.md) are both written from. Below the
+// journal, the history and the archive reader, which all read it; the runner (operations/) fills it in.
+import type { OperationKind, Trigger } from "./isomorphic/operation-kinds";
 
-export type OperationKind = "backup" | "restore" | "automaticRestore" | "logIntegration" | "postponed";
-/** `startup`: the server itself at start, for an automatic restore of a damaged data file (spec §6 AutomaticRestore). */
-export type TriggerKind = "manual" | "scheduler" | "command" | "retry" | "startup";
-
-export interface Trigger {
-  kind: TriggerKind;
-  /** The user (manual) or the user or token name (command); null for the scheduler. */
-  user: string | null;
-}
+export type { OperationKind, Trigger, TriggerKind } from "./isomorphic/operation-kinds";
 
 export interface AttachmentResult {
   /** Absolute path of the attachment on the server. */
@@ -49,4 +43,17 @@ export interface OperationRecord {
   errors: Array<{ code: number; text: string }>;
   /** Free-form extra lines for the verbose journal (hook output, "took next free number", …). */
   notes: string[];
+}
+
+/** What an operation starts with: its kind, trigger and start, and whatever else is known at once. */
+export type RecordStart = Pick<OperationRecord, "operation" | "trigger" | "startingDate"> & Partial<Omit<OperationRecord, "operation" | "trigger" | "startingDate">>;
+
+/** The record of an operation that has just started: nothing done yet, OK until something fails. */
+export function newRecord(start: RecordStart): OperationRecord {
+  return {
+    backupNumber: 0, archivePath: null, logBackupPath: null, structurePath: "", dataPath: "",
+    content: { projectFiles: null, dataFile: null, attachmentFiles: null }, attachments: [], files: [], archive: null,
+    scheduledDate: null, endingDate: start.startingDate, status: 0, statusText: "OK", partial: false, errors: [], notes: [],
+    ...start,
+  };
 }

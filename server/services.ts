@@ -1,23 +1,30 @@
-// The one wiring point (conventions): creates the long-lived services once per process and keeps them on
-// globalThis, so that Next's separate server entries (instrumentation, route handlers) share one engine.
+// The one wiring point: creates the long-lived services once per process and keeps them on globalThis, so that
+// Next's separate server entries (instrumentation, route handlers) share one set. In order: the paths and the
+// instance lock, console.sqlite, the bus and the clock, the database context, the runner, the start of the
+// operations side (automatic restore, data side, crash recovery), then automatic backups and their scheduler.
 import crypto from "node:crypto";
 import fs from "node:fs";
 import { pathsFromEnv, testThrottleFromEnv, type StrongboxPaths } from "./config";
 import { openConsoleDb, type ConsoleDb } from "./console/console-db";
 import { makePrivateDirSync, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "./fs/safe-open";
-import { createDemoDatabaseIfAbsent } from "./database/demo-database";
-import { demoSizeFromEnv, type DemoProgress } from "./database/demo-volume";
-import { loadSettings, writeDefaultSettingsIfMissing } from "./settings/backup-settings-file";
-import { BackupEngine } from "./engine/backup-engine";
+import { createDemoDatabaseIfAbsent } from "./demo/demo-database";
+import { demoSizeFromEnv, type DemoProgress } from "./demo/demo-volume";
+import { writeDefaultSettingsIfMissing } from "./settings/backup-settings-file";
+import { SettingsService } from "./settings/settings-service";
+import { Backups } from "./backup/backups";
 import { acquireInstanceLock, type InstanceLock } from "./locks/instance-lock";
-import { BackupLocks } from "./locks/backup-locks";
-import { CurrentLog } from "./data/current-log";
-import { DataStore } from "./data/data-store";
+import type { CurrentLog } from "./log/current-log";
+import type { DataStore } from "./data/data-store";
+import { JournalReader } from "./journal/journal-reader";
+import { ConsoleBus } from "./operations/bus";
+import { systemClock } from "./operations/clock";
+import { DatabaseContext } from "./operations/database-context";
+import { OperationRunner } from "./operations/runner";
+import type { StartupRestore } from "./restore/data-file-check";
+import { Restores } from "./restore/restore-service";
 import { runScheduledVerification } from "./restore/scheduled-verification";
 import { VerificationStore } from "./restore/verification-store";
-import { automaticRestoreIfDamaged, type StartupRestore } from "./restore/automatic-restore";
-import { openDataAccess } from "./data/open-data";
-import { databaseLayout } from "./database/layout";
+import { startOperations } from "./startup/start";
 import { Users } from "./auth/users";
 import { AlertStore } from "./automation/alerts";
 import { BackupAutomation } from "./automation/backup-automation";
@@ -29,13 +36,19 @@ export interface Services {
   paths: StrongboxPaths;
   consoleDb: ConsoleDb;
   users: Users;
-  engine: BackupEngine;
+  /** The database as operations see it: layout, settings, history, journal, backup locks, the bus and the clock. */
+  db: DatabaseContext;
+  /** The one operation slot: what runs, Stop, the last result. */
+  runner: OperationRunner;
+  backups: Backups;
+  restores: Restores;
+  verifications: VerificationStore;
+  /** The journal as the Journal page pages through it (its block indexes are what keep paging a full file cheap). */
+  journalReader: JournalReader;
   alerts: AlertStore;
   automation: BackupAutomation;
   scheduler: Scheduler;
   lock: InstanceLock;
-  /** The backup locks (the engine's own), which the data API's writes wait on. */
-  locks: BackupLocks;
   dataStore: DataStore;
   /** The log file the data API appends to (a restore in place starts a new one). */
   currentLog: CurrentLog;
@@ -45,8 +58,8 @@ export interface Services {
   shutdown: ServerShutdown;
   authSecret: string;
   startupMessages: string[];
-  /** Called after the Settings page saved the settings (the scheduler re-reads them). */
-  onSettingsChanged?: () => void;
+  /** The Settings page's settings: read, previewed, saved (the scheduler re-reads them after a save). */
+  settings: SettingsService;
 }
 
 const g = globalThis as unknown as { __strongbox?: Promise<Services> };
@@ -130,41 +143,20 @@ async function createServices(): Promise<Services> {
   const admin = await users.ensureInitialAdmin(paths.initialPasswordFile, process.env.STRONGBOX_ADMIN_PASSWORD);
   if (admin?.passwordFrom === "file") messages.push(`Created the user "admin"; its password is in ${paths.initialPasswordFile}`);
   if (admin?.passwordFrom === "env") messages.push(`Created the user "admin" with the password from STRONGBOX_ADMIN_PASSWORD`);
-  const locks = new BackupLocks();
-  const layout = databaseLayout(paths.databaseDir);
-  // The engine before the data side: a damaged data file is restored (spec §6 AutomaticRestore) with its settings,
-  // history and journal before anything opens the file. Only backups use the log, which it gets just below.
-  const engine = new BackupEngine({
-    databaseDir: paths.databaseDir,
-    home: paths.home,
-    defaultDestination: paths.defaultDestination,
-    consoleDb,
-    locks,
-    log: null,
-    throttleBytesPerSecond: testThrottleFromEnv(process.env.STRONGBOX_E2E_BUILD === "1"),
+  const bus = new ConsoleBus();
+  const db = new DatabaseContext({
+    databaseDir: paths.databaseDir, home: paths.home, defaultDestination: paths.defaultDestination, consoleDb, bus, clock: systemClock,
     // The server's own code: never a restore's target (npm start sets STRONGBOX_APP_ROOT; next start runs from it).
     appDirs: [...new Set([process.cwd(), process.env.STRONGBOX_APP_ROOT].filter((d): d is string => !!d))],
   });
-  const startupRestore = await automaticRestoreIfDamaged({ engine }).catch((err: Error): StartupRestore =>
-    ({ outcome: "failed", damage: "unknown", message: `The check of the data file at start failed: ${err.message}`, notes: [] }));
-  if (startupRestore) messages.push(startupRestore.message);
-  // Then the data side: operations logged but missing from the data file are replayed before anything reads it.
-  const useLog = await loadSettings(paths.databaseDir, paths.defaultDestination).then((s) => s.advanced.useLog, () => true);
-  const data = await openDataAccess(layout, locks, useLog).catch((err: Error) => {
-    // A damaged data file that was not restored: the server still starts, says so on the Backup page, and the
-    // Restore page can replace the file; the data API reports the damage on each request.
-    if (startupRestore?.outcome !== "off" && startupRestore?.outcome !== "failed") throw err;
-    const log = new CurrentLog({ logFile: layout.logFile, segmentsDir: layout.logSegmentsDir });
-    return { log, store: new DataStore({ dataFile: layout.dataFile, locks, log }), messages: [`The data file can't be opened: ${err.message}`] };
-  });
-  messages.push(...data.messages);
-  const dataStore = data.store;
-  engine.opts.log = data.log;
-  messages.push(...(await engine.init()));
+  const runner = new OperationRunner(db);
+  const started = await startOperations(db, runner);
+  messages.push(...started.messages);
+  const backups = new Backups(runner, { log: started.data.log, throttleBytesPerSecond: testThrottleFromEnv(process.env.STRONGBOX_E2E_BUILD === "1") });
   const alerts = new AlertStore(consoleDb);
   const log = (m: string) => console.log(`[strongbox] ${m}`);
-  const automation: BackupAutomation = new BackupAutomation({ engine, alerts, nextScheduled: () => scheduler.nextDue(), log });
-  const readSchedule = () => engine.resolve().then((c) => c.settings.scheduler, (err: Error) => settingsUnavailable(err.message));
+  const automation: BackupAutomation = new BackupAutomation({ db, runner, backups, alerts, nextScheduled: () => scheduler.nextDue(), log });
+  const readSchedule = () => db.resolve().then((c) => c.settings.scheduler, (err: Error) => settingsUnavailable(err.message));
   const scheduler: Scheduler = new Scheduler({
     getScheduler: readSchedule,
     onDue: (date) => automation.onDue(date),
@@ -177,11 +169,11 @@ async function createServices(): Promise<Services> {
   // Scheduled verification of the archives (the console's own schedule, console.sqlite): checked every minute.
   const verifications = new VerificationStore(consoleDb);
   const verificationTimer = setInterval(() => {
-    runScheduledVerification(engine, verifications, new Date(), log).catch((err: Error) => log(`Scheduled verification failed to start: ${err.message}`));
+    runScheduledVerification(db, runner, verifications, db.clock.now(), log).catch((err: Error) => log(`Scheduled verification failed to start: ${err.message}`));
   }, 60_000).unref();
   // The failure series from before the restart (a pending retry, a scheduled backup a shutdown or a crash cut).
-  messages.push(...(await automation.resume()));
-  // Scheduled times that passed while the server was down count as one failed backup (spec §6).
+  messages.push(...(await automation.resume(started.interrupted)));
+  // Scheduled times that passed while the server was down count as one failed backup.
   const clock = new ServerClock(consoleDb);
   const lastAlive = clock.lastAlive();
   const stopClock = clock.start();
@@ -192,9 +184,14 @@ async function createServices(): Promise<Services> {
     messages.push(`Checking for backups missed while the server was down failed: ${(err as Error).message}`);
   }
   const services: Services = {
-    paths, consoleDb, users, engine, alerts, automation, scheduler, lock, locks, dataStore, currentLog: data.log, startupRestore,
+    paths, consoleDb, users, db, runner, backups, verifications,
+    restores: new Restores(db, runner, { store: started.data.store, log: started.data.log }, verifications), journalReader: new JournalReader(db.layout.logsDir), alerts, automation,
+    scheduler, lock, dataStore: started.data.store, currentLog: started.data.log, startupRestore: started.startupRestore,
     shutdown: new ServerShutdown(), authSecret: loadSecret(paths), startupMessages: messages,
-    onSettingsChanged: () => void scheduler.reschedule(),
+    settings: new SettingsService({
+      place: { databaseDir: db.databaseDir, home: db.home, defaultDestination: db.defaultDestination, settingsFile: db.layout.settingsFile, dataFile: db.layout.dataFile },
+      locks: db.locks, webhook: { get: () => alerts.webhook(), set: (w) => alerts.setWebhook(w) }, onSaved: () => void scheduler.reschedule(),
+    }),
   };
   // Next.js leaves these signals to us (NEXT_MANUAL_SIG_HANDLE, set by `npm start`): otherwise it would exit as soon
   // as its HTTP server closed, in the middle of our stop. See stopServer.
@@ -250,7 +247,7 @@ async function stopServer(s: Services, sig: NodeJS.Signals, stopTimers: () => vo
   stopTimers();
   const unfinished = await runStop([
     { what: "the scheduler", done: () => s.scheduler.stop() },
-    { what: "the running operation", done: () => s.engine.shutDown() },
+    { what: "the running operation", done: () => s.runner.shutDown() },
     // Only now: every console and `strongbox backup` waiting on the operation has been told how it ended.
     { what: "the event streams", done: async () => s.shutdown.endStreams() },
     { what: "the handling of a failed automatic backup", done: () => s.automation.idle() },

@@ -9,13 +9,14 @@ import { LogProblemBanner } from "../log-problem-banner";
 import { useShellUser } from "../console-shell";
 import { useTRPC } from "../trpc";
 import { formatBytes, formatDate, formatDuration, formatTrigger } from "../format";
-import { plural } from "@/server/plural";
+import { plural } from "@/server/isomorphic/plural";
 import { operationTitle, ProgressPanel } from "./progress-panel";
 import { AutomationPanel } from "./automation-panel";
 import { Card, Field } from "./card";
-import { STOPPABLE_PHASES, type OperationOutcome } from "@/server/engine/progress";
-import type { BackupOverview } from "@/server/engine/overview";
-import type { LastBackupInfo } from "@/server/history/last-backup";
+import { STOPPABLE_PHASES } from "@/server/isomorphic/phases";
+import type { BackupOverview, OperationOutcome } from "@/server/trpc/root";
+
+type LastBackupInfo = NonNullable<BackupOverview["lastBackup"]>;
 
 export function BackupPage() {
   const trpc = useTRPC();

@@ -1,6 +1,6 @@
 "use client";
 // The progress thermometer (role progressbar) with phase, bytes, files, current file, speed, ETA and Stop.
-import type { OperationProgress } from "@/server/engine/progress";
+import type { OperationProgress } from "@/server/trpc/root";
 import { formatBytes, formatTrigger } from "../format";
 
 const PHASES: Record<OperationProgress["phase"], string> = {

@@ -10,7 +10,7 @@ import { useShellUser } from "../console-shell";
 import { useEventStream } from "../event-stream";
 import { LogProblemBanner } from "../log-problem-banner";
 import { formatDate } from "../format";
-import { plural } from "@/server/plural";
+import { plural } from "@/server/isomorphic/plural";
 import { useTRPC } from "../trpc";
 import { formatCount, type Cell, type ColumnInfo } from "./cell-values";
 import { buttonClass, inputClass, Modal } from "./modal";

@@ -6,7 +6,7 @@
 import { useMutation } from "@tanstack/react-query";
 import { TRPCClientError } from "@trpc/client";
 import { useCallback, useRef, useState } from "react";
-import { STATUS } from "@/server/status";
+import { STATUS } from "@/server/isomorphic/status";
 import { useEventStream } from "../event-stream";
 import { useTRPC } from "../trpc";
 import { buttonClass, Modal } from "./modal";

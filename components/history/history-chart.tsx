@@ -4,7 +4,7 @@
 // words; the table below holds every figure for anyone who can't see the picture.
 import type { ChartPoint } from "@/server/history/history-view";
 import { formatBytes, formatDate, formatDuration } from "../format";
-import { plural } from "@/server/plural";
+import { plural } from "@/server/isomorphic/plural";
 
 const W = 760, H = 260;
 const PAD = { left: 70, right: 78, top: 16, bottom: 44 };

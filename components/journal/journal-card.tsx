@@ -1,7 +1,7 @@
 "use client";
 // One journal block as a readable card: header and status, trigger, times, archive, attachments with OK/NOT FOUND,
 // errors in red, notes and the block as written folded away.
-import type { BlockStatus, JournalTime, ParsedBlock } from "@/server/journal/parse-block";
+import type { BlockStatus, JournalTime, ParsedBlock } from "@/server/isomorphic/journal-block";
 import { formatDate } from "../format";
 
 export const KIND_LABELS = {

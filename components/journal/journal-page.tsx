@@ -5,7 +5,7 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useEffect, useId, useState } from "react";
 import type { JournalFileInfo } from "@/server/journal/journal-reader";
-import type { BlockStatus } from "@/server/journal/parse-block";
+import type { BlockStatus } from "@/server/isomorphic/journal-block";
 import type { OperationKind } from "@/server/operation";
 import { useTRPC } from "../trpc";
 import { JournalCard, KIND_LABELS, STATUS_LABELS } from "./journal-card";

@@ -4,7 +4,7 @@
 // (the stream says "finished" a moment before a refetched page arrives), so the card never blinks out and back.
 import { useEffect, useState } from "react";
 import type { JournalEntry } from "@/server/journal/journal-reader";
-import { parseBlock, type ParsedBlock } from "@/server/journal/parse-block";
+import { parseBlock, type ParsedBlock } from "@/server/isomorphic/journal-block";
 import { useEventStream } from "../event-stream";
 
 export interface LiveBlock {

@@ -1,7 +1,7 @@
 "use client";
 // The end of an operation this tab started: its status, and every line saying where things went (the restored
 // folder, the replaced data file kept aside…). A failure is an alert; a success is a status.
-import type { OperationOutcome } from "@/server/engine/progress";
+import type { OperationOutcome } from "@/server/trpc/root";
 import { operationTitle } from "../backup/progress-panel";
 
 export function OutcomePanel({ outcome }: { outcome: OperationOutcome }) {

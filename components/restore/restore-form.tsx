@@ -5,7 +5,7 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { useId, useState } from "react";
 import { buttonClass, inputClass } from "../data/modal";
 import { formatBytes, formatDate } from "../format";
-import { plural } from "@/server/plural";
+import { plural } from "@/server/isomorphic/plural";
 import { useTRPC } from "../trpc";
 import type { ArchiveContents, OperationHandlers } from "./types";
 import { useDebounced } from "../use-debounced";
@@ -48,7 +48,9 @@ export function RestoreForm({ contents: c, busy, onStarted, onError }: Operation
   function submit(e: React.FormEvent) {
     e.preventDefault();
     start.mutate({
-      archivePath: c.archivePath, target: target.trim(), parts: c.parts.filter((p) => ticked.has(p.id)).map((p) => p.id), overwrite,
+      archivePath: c.archivePath, target: target.trim(), overwrite,
+      parts: { structure: ticked.has("structure"), dataFile: ticked.has("dataFile"), dataSettings: ticked.has("dataSettings"),
+        attachments: c.parts.filter((p) => p.kind === "attachment" && ticked.has(p.id)).map((p) => p.id) },
       integrateLog: canIntegrate && integrateLog, includeCurrentLog: canIntegrate && integrateLog && includeCurrentLog,
     });
   }

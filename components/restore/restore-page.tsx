@@ -5,7 +5,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useEffect, useState } from "react";
-import { STOPPABLE_PHASES } from "@/server/engine/progress";
+import { STOPPABLE_PHASES } from "@/server/isomorphic/phases";
 import { ProgressPanel } from "../backup/progress-panel";
 import { useEventStream } from "../event-stream";
 import { useTRPC } from "../trpc";

@@ -1,6 +1,6 @@
 "use client";
 // Scheduler tab (4D's Backup/Scheduler page): a frequency and that frequency's numbers, plus our Cron.
-import { WEEKDAYS, type Frequency } from "@/server/settings/model";
+import { WEEKDAYS, type Frequency } from "@/server/isomorphic/schedule";
 import { Check, Hint, NumberField, TextField, TimeField, type Draft, type Edit } from "./controls";
 import { SchedulePreview } from "./schedule-preview";
 

@@ -2,7 +2,7 @@
 // API tokens (admin, spec §11): create one with a role (its secret is shown this once), list them, revoke one.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { ROLES, type Role } from "@/server/auth/roles";
+import { ROLES, type Role } from "@/server/isomorphic/roles";
 import { formatDate } from "../format";
 import { useTRPC } from "../trpc";
 

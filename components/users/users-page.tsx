@@ -3,7 +3,7 @@
 // change it at their next sign-in), remove a user. Admins change their own password like everyone: Change password.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { ROLES, type Role } from "@/server/auth/roles";
+import { ROLES, type Role } from "@/server/isomorphic/roles";
 import { useTRPC } from "../trpc";
 import { useShellUser } from "../console-shell";
 

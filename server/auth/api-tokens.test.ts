@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openConsoleDb, type ConsoleDb } from "../console/console-db";
 import { ApiTokens } from "./api-tokens";
-import { isUserError } from "./users";
+import { isDomainError } from "../errors";
 
 let dir: string;
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -58,7 +58,7 @@ describe("api tokens", () => {
     tokens.create("ci", "viewer");
     let err: unknown;
     try { tokens.create("CI", "viewer"); } catch (e) { err = e; }
-    expect(isUserError(err) && err.message).toBe('A token named "CI" already exists.');
+    expect(isDomainError(err) && err.message).toBe('A token named "CI" already exists.');
     expect(() => tokens.create("has space", "viewer")).toThrow(/letters, digits/);
   });
 });

@@ -4,12 +4,13 @@
 // out, password change, a lower role) ends every session of that user at once.
 import { lstat } from "node:fs/promises";
 import { z } from "zod";
+import { DomainError } from "../errors";
 import type { ConsoleDb } from "../console/console-db";
 import { openNoFollow } from "../fs/safe-open";
 import { hashPassword, randomPassword, verifyPassword } from "./passwords";
 import { LoginThrottle } from "./login-throttle";
 import { nameSchema, ROLES, type Role } from "./roles";
-import { plural } from "../plural";
+import { plural } from "../isomorphic/plural";
 
 export interface User {
   id: number;
@@ -26,12 +27,13 @@ export const usernameSchema = nameSchema("user");
 export const passwordSchema = z.string().min(8, "A password has at least 8 characters.").max(200);
 export const roleSchema = z.enum(ROLES);
 
-export class UserError extends Error {
-  constructor(message: string) { super(message); this.name = "UserError"; }
+/** A user or token that can't be created or changed as asked (a taken name, the last admin…): a bad request. */
+export class UserError extends DomainError {
+  constructor(message: string) {
+    super(null, message, { code: "BAD_REQUEST" });
+    this.name = "UserError";
+  }
 }
-
-/** By name, not instanceof: the services may come from another bundle entry (see isBackupError). */
-export const isUserError = (err: unknown): err is UserError => err instanceof Error && err.name === "UserError";
 
 interface Row {
   id: number; username: string; role: Role; created_at: string; password_hash: string; session_version: number;
@@ -45,7 +47,6 @@ export class Users {
   readonly throttle: LoginThrottle;
   constructor(private readonly db: ConsoleDb, opts: { now?: () => number } = {}) {
     this.throttle = new LoginThrottle(opts.now);
-    db.exec("CREATE TABLE IF NOT EXISTS console_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
   }
 
   list(): User[] {

@@ -1,7 +1,9 @@
 // Alerts (spec §7): raised when an automatic backup can't be made, shown in every open console until someone
 // acknowledges them, and sent to the configured webhook. Kept in console.sqlite, never in the database folder.
 import type { ConsoleDb } from "../console/console-db";
-import type { WebhookSetting } from "./webhook";
+
+/** Where alerts are sent (a console setting): the URL, or none, and whether a private address is allowed. */
+export interface WebhookSetting { url: string | null; allowPrivate: boolean }
 
 export interface Alert {
   id: number;
@@ -53,12 +55,7 @@ const toAlert = (r: Row): Alert => ({ id: r.id, createdAt: r.created_at, status:
   scheduledDate: r.scheduled_at, acknowledgedAt: r.acknowledged_at, acknowledgedBy: r.acknowledged_by });
 
 export class AlertStore {
-  constructor(private readonly db: ConsoleDb) {
-    db.exec(`CREATE TABLE IF NOT EXISTS alerts (
-      id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL, status INTEGER NOT NULL, text TEXT NOT NULL,
-      database_dir TEXT NOT NULL, scheduled_at TEXT, acknowledged_at TEXT, acknowledged_by TEXT)`);
-    db.exec("CREATE TABLE IF NOT EXISTS console_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-  }
+  constructor(private readonly db: ConsoleDb) {}
 
   raise(a: { status: number; text: string; database: string; scheduledDate: Date | null; now: Date }): Alert {
     const info = this.db.prepare("INSERT INTO alerts (created_at, status, text, database_dir, scheduled_at) VALUES (?, ?, ?, ?, ?)")

@@ -1,4 +1,4 @@
-// Automatic backups on a real engine, real folders and a real HTTP webhook: retry after the delay, then an alert;
+// Automatic backups on the real runner, real folders and a real HTTP webhook: retry after the delay, then an alert;
 // 1401 after N attempts and automatic backups off until a manual backup succeeds; BackupIfDataChange.
 import Database from "better-sqlite3";
 import crypto from "node:crypto";
@@ -8,8 +8,9 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openConsoleDb } from "../console/console-db";
-import { BackupEngine } from "../engine/backup-engine";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
+import { openOperations } from "../../test/helpers/operations";
+import { recoverAtStart } from "../startup/start";
 import { AlertStore } from "./alerts";
 import { BackupAutomation } from "./backup-automation";
 import { Scheduler, settingsUnavailable } from "../scheduler/scheduler";
@@ -27,11 +28,11 @@ function setup(advancedXml: string, opts: { throttleBytesPerSecond?: number } = 
 /** The server's services over `db` as one start makes them (a later call is a restart on the same console.sqlite). */
 function start(opts: { throttleBytesPerSecond?: number } = {}) {
   const consoleDb = openConsoleDb(path.join(db.home, "console.sqlite"));
-  const engine = new BackupEngine({ databaseDir: db.databaseDir, home: db.home, defaultDestination: db.destination, consoleDb, ...opts });
+  const ops = openOperations(db, { consoleDb, ...opts });
   const alerts = new AlertStore(consoleDb);
-  const automation = new BackupAutomation({ engine, alerts, nextScheduled: () => null });
+  const automation = new BackupAutomation({ db: ops.db, runner: ops.runner, backups: ops.backups, alerts, nextScheduled: () => null });
   cleanup.push(() => automation.stop(), () => consoleDb.close());
-  return { engine, alerts, automation, consoleDb };
+  return { ops, runner: ops.runner, alerts, automation, consoleDb };
 }
 
 async function webhookServer() {
@@ -53,7 +54,7 @@ const failure = (abort: boolean, count = 3) => `<BackupFailure><TryBackupAtTheNe
 
 describe("a scheduled backup that can't be made", () => {
   it("is retried after the delay, then raises an alert that goes to the webhook", async () => {
-    const { engine, alerts, automation } = setup(failure(false));
+    const { ops, runner, alerts, automation } = setup(failure(false));
     const hook = await webhookServer();
     alerts.setWebhook({ url: hook.url, allowPrivate: true }); // the test's receiver is on loopback
     fs.rmSync(db.destination, { recursive: true }); // the destination is gone: backup impossible (1407)
@@ -70,11 +71,11 @@ describe("a scheduled backup that can't be made", () => {
     expect(journal()).toContain("Trigger : retry");
     expect(automation.acknowledge(alerts.open()[0]!.id, "admin")).toBe(true);
     expect(alerts.open()).toEqual([]);
-    void engine;
+    void ops;
   });
 
   it("with AbortIfBackupFail: 1401 after N failed attempts, automatic backups off until a manual backup succeeds", async () => {
-    const { engine, alerts, automation } = setup(failure(true, 2));
+    const { ops, runner, alerts, automation } = setup(failure(true, 2));
     fs.rmSync(db.destination, { recursive: true });
     await automation.onDue(new Date());
     await expect.poll(() => alerts.open().map((a) => a.status), { timeout: 15_000 }).toContain(1401);
@@ -86,13 +87,13 @@ describe("a scheduled backup that can't be made", () => {
     expect(journal()).toBe(before);
     // A successful manual backup turns them back on.
     fs.mkdirSync(db.destination);
-    expect((await engine.start({ trigger: { kind: "manual", user: "admin" } }).done).status).toBe(0);
+    expect((await ops.backup({ trigger: { kind: "manual", user: "admin" } }).done).status).toBe(0);
     expect(automation.state().disabled).toBeNull();
   });
 
   it("is skipped, and recorded as such, when another operation runs at the scheduled time", async () => {
-    const { engine, automation } = setup("");
-    const manual = engine.start({ trigger: { kind: "manual", user: "admin" } });
+    const { ops, runner, automation } = setup("");
+    const manual = ops.backup({ trigger: { kind: "manual", user: "admin" } });
     await automation.onDue(new Date());
     await manual.done;
     expect(journal()).toContain("Skipped: another operation was running at the scheduled time.");
@@ -100,20 +101,20 @@ describe("a scheduled backup that can't be made", () => {
   });
 
   it("drops its pending retry when a manual backup succeeds meanwhile", async () => {
-    const { engine, automation } = setup(failure(false).replace("00:00:01.000", "00:10:00.000"));
+    const { ops, runner, automation } = setup(failure(false).replace("00:00:01.000", "00:10:00.000"));
     fs.rmSync(db.destination, { recursive: true });
     await automation.onDue(new Date());
     expect(automation.state().pendingRetry).toMatchObject({ attempt: 2 });
     fs.mkdirSync(db.destination);
-    expect((await engine.start({ trigger: { kind: "manual", user: "admin" } }).done).status).toBe(0);
+    expect((await ops.backup({ trigger: { kind: "manual", user: "admin" } }).done).status).toBe(0);
     expect(automation.state().pendingRetry).toBeNull();
   });
 
   it("is never retried after a user Stop", async () => {
-    const { engine, automation } = setup(failure(false));
+    const { ops, runner, automation } = setup(failure(false));
     const run = automation.onDue(new Date());
-    await expect.poll(() => engine.running?.phase ?? "").not.toBe("");
-    engine.stop();
+    await expect.poll(() => runner.running?.phase ?? "").not.toBe("");
+    runner.stop();
     await run;
     expect(automation.state().pendingRetry).toBeNull();
   });
@@ -128,16 +129,16 @@ describe("a scheduled backup cut by a server shutdown", () => {
     fs.writeFileSync(path.join(db.attachmentsDir, "big.bin"), crypto.randomBytes(8 * 1024 * 1024));
     const scheduled = new Date("2026-11-26T02:00:00Z");
     const run = first.automation.onDue(scheduled);
-    await expect.poll(() => first.engine.running?.phase ?? "").toBe("archive");
+    await expect.poll(() => first.runner.running?.phase ?? "").toBe("archive");
     // The server's stop, in its order: automatic backups first, then the running operation.
     first.automation.stop();
-    await first.engine.shutDown();
+    await first.runner.shutDown();
     await first.automation.idle();
     await run;
-    expect(first.engine.lastResult).toMatchObject({ status: 1409, statusText: "The backup was interrupted because the server was shutting down." });
+    expect(first.runner.lastResult).toMatchObject({ status: 1409, statusText: "The backup was interrupted because the server was shutting down." });
     expect(journal()).toContain("Error reported : 1409");
     expect(first.automation.state().pendingRetry).toMatchObject({ attempt: 2, scheduledDate: scheduled.toISOString() });
-    expect(() => first.engine.start({ trigger: { kind: "manual", user: "admin" } })).toThrow(/shutting down/);
+    expect(() => first.ops.backup({ trigger: { kind: "manual", user: "admin" } })).toThrow(/shutting down/);
     first.consoleDb.close();
 
     // The restart: the retry saved in console.sqlite is due (1 s after the failure) and runs.
@@ -146,9 +147,9 @@ describe("a scheduled backup cut by a server shutdown", () => {
     expect(await second.automation.resume()).toEqual([expect.stringMatching(/retry of an automatic backup \(attempt 2\)/)]);
     expect(second.automation.state().pendingRetry).toMatchObject({ attempt: 2, scheduledDate: scheduled.toISOString() });
     await expect.poll(() => zips().length, { timeout: 15_000 }).toBe(1);
-    await second.engine.waitForIdle();
+    await second.runner.waitForIdle();
     await expect.poll(() => second.automation.state().pendingRetry).toBeNull();
-    expect(second.engine.lastResult).toMatchObject({ status: 0, trigger: { kind: "retry" } });
+    expect(second.runner.lastResult).toMatchObject({ status: 0, trigger: { kind: "retry" } });
     expect(second.alerts.open()).toEqual([]);
   });
 
@@ -157,16 +158,17 @@ describe("a scheduled backup cut by a server shutdown", () => {
     fs.writeFileSync(path.join(db.attachmentsDir, "big.bin"), crypto.randomBytes(8 * 1024 * 1024));
     const scheduled = new Date("2026-11-26T02:00:00Z");
     void first.automation.onDue(scheduled);
-    await expect.poll(() => first.engine.running?.phase ?? "").toBe("archive");
+    await expect.poll(() => first.runner.running?.phase ?? "").toBe("archive");
     // A crash leaves the operations ledger saying "running": simulated by starting again on the same files while
-    // the first engine is left behind (it is stopped afterwards only to free the test's folders).
+    // the first runner is left behind (it is stopped afterwards only to free the test's folders).
     const second = start();
-    expect((await second.engine.init()).join("\n")).toMatch(/Interrupted backup #1 recorded with status 1409/);
-    await second.automation.resume();
+    const recovered = await recoverAtStart(second.ops.db, second.runner);
+    expect(recovered.messages.join("\n")).toMatch(/Interrupted backup #1 recorded with status 1409/);
+    await second.automation.resume(recovered.interrupted);
     expect(second.automation.state().pendingRetry).toMatchObject({ attempt: 2, scheduledDate: scheduled.toISOString() });
     second.automation.stop();
-    first.engine.stop();
-    await first.engine.waitForIdle();
+    first.runner.stop();
+    await first.runner.waitForIdle();
   });
 });
 
@@ -190,10 +192,10 @@ describe("the schedule and the server's own downtime", () => {
   const everyMinute = `<Frequency>Cron</Frequency><Cron>* * * * *</Cron>`;
 
   it("counts scheduled times missed while the server was down as one failed backup, then follows the failure settings", async () => {
-    const { engine, alerts, automation } = setup(failure(false));
+    const { ops, runner, alerts, automation } = setup(failure(false));
     const settingsFile = path.join(db.databaseDir, "Settings/Backup.4DSettings");
     fs.writeFileSync(settingsFile, fs.readFileSync(settingsFile, "utf8").replace("<Frequency>Never</Frequency>", everyMinute));
-    const schedule = (await engine.resolve()).settings.scheduler;
+    const schedule = (await ops.db.resolve()).settings.scheduler;
     const lastAlive = new Date(Date.now() - 10 * 60_000); // down for ten minutes: ten missed times, one failure
     const missed = await automation.checkMissedWhileDown(lastAlive, schedule);
     expect(missed).not.toBeNull();
@@ -207,15 +209,15 @@ describe("the schedule and the server's own downtime", () => {
   });
 
   it("a scheduled time that comes while the server is starting is run by the scheduler, not also counted as missed", async () => {
-    const { engine, automation } = setup("");
+    const { ops, automation } = setup("");
     const settingsFile = path.join(db.databaseDir, "Settings/Backup.4DSettings");
     fs.writeFileSync(settingsFile, fs.readFileSync(settingsFile, "utf8").replace("<Frequency>Never</Frequency>", everyMinute));
-    const schedule = (await engine.resolve()).settings.scheduler;
+    const schedule = (await ops.db.resolve()).settings.scheduler;
     // Stopped at 10:00:10, started again at 10:00:50 — and the start went on past 10:01 (a busy machine).
     let now = new Date("2026-11-26T10:00:50Z");
     const scheduler = new Scheduler({
       tick: "manual", now: () => now, timeZone: "UTC",
-      getScheduler: () => engine.resolve().then((c) => c.settings.scheduler, (err: Error) => settingsUnavailable(err.message)),
+      getScheduler: () => ops.db.resolve().then((c) => c.settings.scheduler, (err: Error) => settingsUnavailable(err.message)),
       onDue: (d) => automation.onDue(d),
     });
     const watchingFrom = now;
@@ -232,13 +234,13 @@ describe("the schedule and the server's own downtime", () => {
   });
 
   it("raises an alert at each scheduled time a malformed settings file makes it skip, and leaves the file alone", async () => {
-    const { engine, alerts, automation } = setup("");
+    const { ops, runner, alerts, automation } = setup("");
     const settingsFile = path.join(db.databaseDir, "Settings/Backup.4DSettings");
     fs.writeFileSync(settingsFile, fs.readFileSync(settingsFile, "utf8").replace("<Frequency>Never</Frequency>", everyMinute));
     let now = new Date("2026-11-26T10:00:30Z");
     const scheduler = new Scheduler({
       tick: "manual", now: () => now, timeZone: "UTC",
-      getScheduler: () => engine.resolve().then((c) => c.settings.scheduler, (err: Error) => settingsUnavailable(err.message)),
+      getScheduler: () => ops.db.resolve().then((c) => c.settings.scheduler, (err: Error) => settingsUnavailable(err.message)),
       onDue: (d) => automation.onDue(d),
       onSkipped: (d, reason) => automation.onSkipped(d, reason),
     });

@@ -1,15 +1,17 @@
-// Automatic backups (spec §6–7): what the scheduler's due times turn into. A due time starts a scheduled backup
+// Automatic backups (docs/operations.md#scheduler, #failure-policy): what the scheduler's due times turn into. A due time starts a scheduled backup
 // unless another operation runs (skipped, recorded) or nothing changed (BackupIfDataChange: "*** Backup
 // postponed"); a failure that made the backup impossible is retried per BackupFailure, then alerted; with
 // AbortIfBackupFail, 1401 turns automatic backups off until a restart or a successful manual backup.
-import Database from "better-sqlite3";
-import { readBookkeeping } from "../data/bookkeeping";
+import { bookkeepingOf } from "../data/bookkeeping";
 import { dataFileModified } from "../data/data-change";
-import type { BackupEngine } from "../engine/backup-engine";
-import type { AutomationState, OperationOutcome } from "../engine/progress";
-import { formatBlock } from "../journal/backup-journal";
-import type { OperationRecord, Trigger } from "../operation";
-import { isBackupError, STATUS, statusText } from "../status";
+import type { Backups } from "../backup/backups";
+import type { InterruptedOperation } from "../backup/crash-recovery";
+import { newRecord, type OperationRecord, type Trigger } from "../operation";
+import type { DatabaseContext } from "../operations/database-context";
+import type { AutomationState, OperationOutcome } from "../operations/progress";
+import type { OperationRunner } from "../operations/runner";
+import { isDomainError } from "../errors";
+import { STATUS, statusText } from "../isomorphic/status";
 import { DEFAULT_RETRY_AFTER_SECONDS } from "../settings/defaults";
 import { groupAlerts, type AlertStore } from "./alerts";
 import { sendWebhook } from "./webhook";
@@ -19,7 +21,10 @@ import { firstMissedRun, type SchedulerSettings } from "../scheduler/next-run";
 import type { SettingsUnavailable } from "../scheduler/scheduler";
 
 export interface AutomationOptions {
-  engine: BackupEngine;
+  db: DatabaseContext;
+  /** The one slot: a scheduled time that finds it taken is skipped. */
+  runner: OperationRunner;
+  backups: Backups;
   alerts: AlertStore;
   /** When the scheduler fires next (for TryBackupAtTheNextScheduledDate and the Backup page). */
   nextScheduled: () => Date | null;
@@ -40,11 +45,11 @@ export class BackupAutomation {
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly opts: AutomationOptions) {
-    this.now = opts.now ?? (() => new Date());
-    this.series = new FailureSeriesStore(opts.engine.opts.consoleDb, opts.engine.opts.databaseDir);
+    this.now = opts.now ?? (() => opts.db.clock.now());
+    this.series = new FailureSeriesStore(opts.db.consoleDb, opts.db.databaseDir);
     // Any successful backup ends the failure series and makes a pending retry pointless; a successful manual (or
     // BACKUP command) backup also turns automatic backups back on after 1401 (spec §7).
-    opts.engine.on("event", (e) => {
+    opts.db.bus.on("event", (e) => {
       if (e.type !== "finished" || e.outcome.kind !== "backup" || classify(e.outcome.status, e.outcome.partial) !== "success") return;
       this.failures = 0;
       this.clearRetry();
@@ -57,9 +62,9 @@ export class BackupAutomation {
   /**
    * At start, before the scheduler runs: takes the failure series back from before the restart (a pending retry
    * runs at its time, or at once if that time passed while the server was down), then counts each automatic backup
-   * that the engine found interrupted by a crash as one more failed attempt. Returns lines for the start-up output.
+   * that crash recovery found interrupted as one more failed attempt. Returns lines for the start-up output.
    */
-  async resume(): Promise<string[]> {
+  async resume(interruptedAtStart: readonly InterruptedOperation[] = []): Promise<string[]> {
     const messages: string[] = [];
     const saved = this.series.load();
     this.failures = saved.failures;
@@ -67,7 +72,7 @@ export class BackupAutomation {
       this.armRetry(saved.retry);
       messages.push(`A retry of an automatic backup (attempt ${saved.retry.attempt}) is due ${saved.retry.at <= this.now() ? "now" : `at ${saved.retry.at.toISOString()}`}: ${saved.retry.reason}`);
     }
-    for (const o of this.opts.engine.interruptedAtStart) {
+    for (const o of interruptedAtStart) {
       if (o.trigger.kind !== "scheduler" && o.trigger.kind !== "retry") continue;
       await this.afterFailure(o.status, o.statusText, o.scheduledDate);
     }
@@ -156,7 +161,7 @@ export class BackupAutomation {
 
   /**
    * The server is stopping: the retry timer is disarmed (the retry stays saved for the next start) and no new one is
-   * armed. An attempt under way is not cut here: the engine's shutdown Stop ends it, and `idle()` waits for it.
+   * armed. An attempt under way is not cut here: the runner's shutdown Stop ends it, and `idle()` waits for it.
    */
   stop(): void {
     this.stopped = true;
@@ -176,11 +181,11 @@ export class BackupAutomation {
   }
 
   private async attempt(trigger: Trigger, scheduledDate: Date | null): Promise<void> {
-    const { engine } = this.opts;
+    const { db, runner, backups } = this.opts;
     if (this.disabled) return; // after 1401 only a manual backup (or a restart) turns them back on
-    if (engine.running) return this.busy(trigger, scheduledDate);
+    if (runner.running) return this.busy(trigger, scheduledDate);
     try {
-      const ctx = await engine.resolve();
+      const ctx = await db.resolve();
       if (trigger.kind === "scheduler" && ctx.settings.advanced.backupIfDataChange && !this.dataModified()) {
         await this.appendJournal(postponedRecord(scheduledDate, this.now()), ctx.settings.advanced.backupJournalVerboseMode);
         return;
@@ -190,14 +195,15 @@ export class BackupAutomation {
     }
     let outcome: OperationOutcome;
     try {
-      outcome = await engine.start({ trigger, scheduledDate }).done;
+      outcome = await backups.start({ trigger, scheduledDate }).done;
     } catch (err) {
       // Another operation started in between (-9976): the same as finding it running.
-      if (isBackupError(err) && err.status === STATUS.BACKUP_IN_PROGRESS) return this.busy(trigger, scheduledDate);
+      if (isDomainError(err) && err.status === STATUS.BACKUP_IN_PROGRESS) return this.busy(trigger, scheduledDate);
       // Refused as impossible (the server is shutting down): a failed attempt like any other, recorded and retried.
-      if (isBackupError(err) && classify(err.status, false) === "impossible") {
-        await this.appendJournal(failedRecord(scheduledDate, trigger, err.message, this.now(), err.status));
-        return this.afterFailure(err.status, err.message, scheduledDate);
+      const status = isDomainError(err) ? (err.status ?? STATUS.BACKUP_ERROR) : null;
+      if (status !== null && classify(status, false) === "impossible") {
+        await this.appendJournal(failedRecord(scheduledDate, trigger, (err as Error).message, this.now(), status));
+        return this.afterFailure(status, (err as Error).message, scheduledDate);
       }
       this.opts.log?.(`Automatic backup not started: ${(err as Error).message}`);
       return;
@@ -228,7 +234,7 @@ export class BackupAutomation {
 
   private async policy() {
     try {
-      return (await this.opts.engine.resolve()).settings.advanced.backupFailure;
+      return (await this.opts.db.resolve()).settings.advanced.backupFailure;
     } catch {
       return { tryBackupAtTheNextScheduledDate: false, tryToBackupAfter: DEFAULT_RETRY_AFTER_SECONDS, abortIfBackupFail: false, retryCountBeforeAbort: 5 };
     }
@@ -266,7 +272,7 @@ export class BackupAutomation {
   private armRetry(retry: PendingRetry): void {
     this.clearRetry();
     const timer = this.stopped ? null : setTimeout(() => {
-      // From here the retry is under way: a crash during it is counted at the next start (engine recovery).
+      // From here the retry is under way: a crash during it is counted at the next start (crash recovery).
       this.pending = null;
       this.save();
       this.publish();
@@ -286,51 +292,39 @@ export class BackupAutomation {
   }
 
   private async alert(status: number, text: string, scheduledDate: Date | null): Promise<void> {
-    const database = this.opts.engine.opts.databaseDir;
+    const database = this.opts.db.databaseDir;
     const alert = this.opts.alerts.raise({ status, text, database, scheduledDate, now: this.now() });
     this.publish();
     const { url, allowPrivate } = this.opts.alerts.webhook();
-    // Not awaited: a slow webhook must not hold up the engine or the server's start.
+    // Not awaited: a slow webhook must not hold up an operation or the server's start.
     if (url) void this.track(sendWebhook({ url, allowPrivate }, alert).then((sent) => { if (!sent.ok) this.opts.log?.(`The alert could not be sent to the webhook ${url}: ${sent.error}`); }));
   }
 
   private dataModified(): boolean {
-    const { engine } = this.opts;
+    const { db } = this.opts;
     let lastOperation = 0;
     try {
-      const db = new Database(engine.layout.dataFile, { readonly: true, fileMustExist: true });
-      try { lastOperation = readBookkeeping(db)?.lastOperation ?? 0; } finally { db.close(); }
+      lastOperation = bookkeepingOf(db.layout.dataFile)?.lastOperation ?? 0;
     } catch {
       return true; // can't tell: back up
     }
-    return dataFileModified(engine.opts.consoleDb, engine.opts.databaseDir, engine.layout.dataFile, lastOperation);
+    return dataFileModified(db.consoleDb, db.databaseDir, db.layout.dataFile, lastOperation);
   }
 
+  /** The record of an attempt that never took the slot: a journal block, no history entry. */
   private async appendJournal(record: OperationRecord, verbose = true): Promise<void> {
-    try {
-      await this.opts.engine.journal.append(formatBlock(record, { verbose }));
-    } catch (err) {
-      this.opts.log?.(`The backup journal could not be written: ${(err as Error).message}`);
-    }
+    await this.opts.runner.recorder.write(record, { verbose, history: null });
   }
 
   private publish(): void {
-    this.opts.engine.emit("event", { type: "automation", automation: this.state() });
+    this.opts.db.bus.publish({ type: "automation", automation: this.state() });
   }
 }
 
-function baseRecord(scheduledDate: Date | null, trigger: Trigger, now: Date): OperationRecord {
-  return {
-    operation: "backup", backupNumber: 0, trigger, archivePath: null, logBackupPath: null, structurePath: "", dataPath: "",
-    content: { projectFiles: null, dataFile: null, attachmentFiles: null }, attachments: [], files: [], archive: null,
-    scheduledDate, startingDate: now, endingDate: now, status: 0, statusText: "OK", partial: false, errors: [], notes: [],
-  };
-}
-
 function postponedRecord(scheduledDate: Date | null, now: Date, note = "The data file has not been modified since the last backup (BackupIfDataChange)."): OperationRecord {
-  return { ...baseRecord(scheduledDate, { kind: "scheduler", user: null }, now), operation: "postponed", notes: [note] };
+  return newRecord({ operation: "postponed", trigger: { kind: "scheduler", user: null }, scheduledDate, startingDate: now, notes: [note] });
 }
 
 function failedRecord(scheduledDate: Date | null, trigger: Trigger, text: string, now: Date, status: number = STATUS.BACKUP_ERROR): OperationRecord {
-  return { ...baseRecord(scheduledDate, trigger, now), status, statusText: text, errors: [{ code: status, text }] };
+  return newRecord({ operation: "backup", trigger, scheduledDate, startingDate: now, status, statusText: text, errors: [{ code: status, text }] });
 }

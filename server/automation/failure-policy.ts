@@ -2,7 +2,7 @@
 // case is tested without clocks or timers.
 import { MIN_RETRY_SECONDS } from "../settings/defaults";
 import type { BackupSettings } from "../settings/model";
-import { STATUS } from "../status";
+import { STATUS } from "../isomorphic/status";
 
 export type FailureKind = "success" | "canceled" | "impossible";
 

@@ -9,10 +9,7 @@ export interface FailureSeries { failures: number; retry: PendingRetry | null }
 interface Raw { failures: number; retry_at: string | null; attempt: number | null; scheduled_date: string | null; reason: string | null }
 
 export class FailureSeriesStore {
-  constructor(private readonly db: ConsoleDb, private readonly databaseDir: string) {
-    db.exec(`CREATE TABLE IF NOT EXISTS automation_series (
-      database_dir TEXT PRIMARY KEY, failures INTEGER NOT NULL, retry_at TEXT, attempt INTEGER, scheduled_date TEXT, reason TEXT)`);
-  }
+  constructor(private readonly db: ConsoleDb, private readonly databaseDir: string) {}
 
   load(): FailureSeries {
     const r = this.db.prepare("SELECT * FROM automation_series WHERE database_dir = ?").get(this.databaseDir) as Raw | undefined;

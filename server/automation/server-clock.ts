@@ -6,9 +6,7 @@ import type { ConsoleDb } from "../console/console-db";
 export const HEARTBEAT_MS = 60_000;
 
 export class ServerClock {
-  constructor(private readonly db: ConsoleDb) {
-    db.exec("CREATE TABLE IF NOT EXISTS console_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-  }
+  constructor(private readonly db: ConsoleDb) {}
 
   lastAlive(): Date | null {
     const row = this.db.prepare("SELECT value FROM console_settings WHERE key = 'last_alive'").get() as { value: string } | undefined;

@@ -8,9 +8,7 @@ import dns from "node:dns";
 import http from "node:http";
 import https from "node:https";
 import net from "node:net";
-import type { Alert } from "./alerts";
-
-export interface WebhookSetting { url: string | null; allowPrivate: boolean }
+import type { Alert, WebhookSetting } from "./alerts";
 
 /** What the page says is refused unless allowed. */
 export const REFUSED_RANGES_TEXT =

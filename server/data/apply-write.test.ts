@@ -5,9 +5,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { applyWrite, isDataError, listTables, tableInfo, type DataErrorCode } from "./apply-write";
+import { applyWrite, listTables, tableInfo, type DataErrorCode } from "./apply-write";
+import { isDomainError } from "../errors";
 import { ensureBookkeeping } from "./bookkeeping";
-import { createDemoDataFile } from "../database/demo-data";
+import { createDemoDataFile } from "../demo/demo-data";
 import type { Write } from "./write-ops";
 
 let dir: string;
@@ -43,7 +44,7 @@ function codeOf(fn: () => unknown): DataErrorCode | string {
     fn();
     return "applied";
   } catch (err) {
-    return isDataError(err) ? err.code : `not a DataError: ${String(err)}`;
+    return isDomainError(err) ? err.code : `not a DataError: ${String(err)}`;
   }
 }
 
@@ -190,7 +191,7 @@ describe("applyWrite", () => {
       ] });
     } catch (err) {
       message = (err as Error).message;
-      expect(isDataError(err) && err.code).toBe("NOT_FOUND");
+      expect(isDomainError(err) && err.code).toBe("NOT_FOUND");
     }
     expect(message).toMatch(/^Operation 2 of the batch/);
     expect(dump()).toBe(before);

@@ -3,23 +3,18 @@
 // SQL is built only from names that pass identifierSchema AND exist in the schema, always double-quoted, with
 // every value bound as a parameter: nothing a client sends is ever spliced into SQL text.
 import type Database from "better-sqlite3";
+import { DomainError } from "../errors";
 import { COLUMN_TYPES, identifierSchema, writeSchema, type ColumnDef, type Value, type Write, type WriteOp } from "./write-ops";
 
 export type DataErrorCode = "NOT_FOUND" | "BAD_REQUEST" | "CONFLICT" | "SERVICE_UNAVAILABLE";
 
 /** A write or read the data file refuses: what was wrong, with what, and what to do. Nothing was changed. */
-export class DataError extends Error {
-  readonly code: DataErrorCode;
+export class DataError extends DomainError {
+  declare readonly code: DataErrorCode;
   constructor(code: DataErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(null, message, { code, cause: options?.cause });
     this.name = "DataError";
-    this.code = code;
   }
-}
-
-/** Name check rather than instanceof: Next bundles server entries separately (see isBackupError). */
-export function isDataError(err: unknown): err is DataError {
-  return err instanceof Error && err.name === "DataError" && typeof (err as DataError).code === "string";
 }
 
 export interface ColumnInfo {
@@ -284,7 +279,7 @@ export function applyWrite(db: Database.Database, write: Write): Write {
       try {
         return applyOp(db, op);
       } catch (err) {
-        if (isDataError(err)) throw new DataError(err.code, `Operation ${i + 1} of the batch (nothing was applied): ${err.message}`, { cause: err });
+        if (err instanceof DataError) throw new DataError(err.code, `Operation ${i + 1} of the batch (nothing was applied): ${err.message}`, { cause: err });
         throw err;
       }
     }),

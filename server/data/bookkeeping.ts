@@ -1,4 +1,4 @@
-// Strongbox's own bookkeeping inside the data file (spec §9): the database's id, made once, and the number of
+// Strongbox's own bookkeeping inside the data file (docs/log-file.md#bookkeeping): the database's id, made once, and the number of
 // the last logged operation, which the data API sets in the same transaction as each write.
 import Database from "better-sqlite3";
 import crypto from "node:crypto";
@@ -18,6 +18,27 @@ export function ensureBookkeeping(dataFile: string): Bookkeeping {
       insert.run("database_id", crypto.randomUUID());
       insert.run("last_operation", "0");
     })();
+    return readBookkeeping(db)!;
+  } finally {
+    db.close();
+  }
+}
+
+/** A data file's bookkeeping (database id, last operation), or null for a file Strongbox never managed. */
+export function bookkeepingOf(dataFile: string): Bookkeeping | null {
+  const db = new Database(dataFile, { readonly: true, fileMustExist: true });
+  try {
+    return readBookkeeping(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** Gives a restored data file a new database id (a new log chain starts with it); returns its bookkeeping. */
+export function setDatabaseId(dataFile: string, id: string): Bookkeeping {
+  const db = new Database(dataFile, { fileMustExist: true });
+  try {
+    db.prepare(`UPDATE ${BOOKKEEPING_TABLE} SET value = ? WHERE key = 'database_id'`).run(id);
     return readBookkeeping(db)!;
   } finally {
     db.close();

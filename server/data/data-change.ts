@@ -12,11 +12,6 @@ export interface DataFileMarks {
   lastOperation: number;
 }
 
-function ensureTable(db: ConsoleDb): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS snapshot_marks (database_dir TEXT PRIMARY KEY, size INTEGER, mtime_ms REAL,
-    wal_size INTEGER, wal_mtime_ms REAL, last_operation INTEGER)`);
-}
-
 /** The data file's marks now (a missing WAL counts as size 0). Taken just before a snapshot. */
 export function currentMarks(dataFile: string, lastOperation: number): DataFileMarks {
   const st = fs.statSync(dataFile);
@@ -25,7 +20,6 @@ export function currentMarks(dataFile: string, lastOperation: number): DataFileM
 }
 
 export function recordSnapshotMarks(db: ConsoleDb, databaseDir: string, m: DataFileMarks): void {
-  ensureTable(db);
   db.prepare(`INSERT INTO snapshot_marks VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(database_dir) DO UPDATE SET size = excluded.size,
     mtime_ms = excluded.mtime_ms, wal_size = excluded.wal_size, wal_mtime_ms = excluded.wal_mtime_ms, last_operation = excluded.last_operation`)
     .run(databaseDir, m.size, m.mtimeMs, m.walSize, m.walMtimeMs, m.lastOperation);
@@ -33,7 +27,6 @@ export function recordSnapshotMarks(db: ConsoleDb, databaseDir: string, m: DataF
 
 /** True when anything changed since the last committed backup's snapshot, or when there is none to compare with. */
 export function dataFileModified(db: ConsoleDb, databaseDir: string, dataFile: string, lastOperation: number): boolean {
-  ensureTable(db);
   const row = db.prepare("SELECT * FROM snapshot_marks WHERE database_dir = ?").get(databaseDir) as
     | { size: number; mtime_ms: number; wal_size: number; wal_mtime_ms: number; last_operation: number } | undefined;
   if (!row) return true;

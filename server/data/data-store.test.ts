@@ -7,11 +7,12 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DataStore, type WriteLog } from "./data-store";
-import { isDataError } from "./apply-write";
+import { isDomainError } from "../errors";
 import { readBookkeeping } from "./bookkeeping";
-import { createDemoDataFile, DEMO_COUNTS } from "../database/demo-data";
+import { createDemoDataFile, DEMO_COUNTS } from "../demo/demo-data";
 import { BackupLocks } from "../locks/backup-locks";
-import { isBackupError, STATUS } from "../status";
+
+import { STATUS } from "../isomorphic/status";
 import { MAX_VALUE_BYTES, type Write } from "./write-ops";
 import { MAX_LISTED_CHARS } from "./data-store";
 
@@ -93,8 +94,8 @@ async function failure(p: Promise<unknown>): Promise<string | number> {
     await p;
     return "applied";
   } catch (err) {
-    if (isBackupError(err)) return err.status;
-    if (isDataError(err)) return err.code;
+    if (isDomainError(err) && err.status !== null) return err.status;
+    if (isDomainError(err)) return err.code;
     return (err as Error).message;
   }
 }
@@ -150,7 +151,7 @@ describe("DataStore reads", () => {
   it("refuses a value over the limit before anything is written, in a single write or a batch", async () => {
     const big = "x".repeat(MAX_VALUE_BYTES + 1);
     const err = await store.write({ kind: "insert", table: "notes", values: { body: big } }, { user: "u" }).catch((e: unknown) => e);
-    expect(isDataError(err) && err.code).toBe("BAD_REQUEST");
+    expect(isDomainError(err) && err.code).toBe("BAD_REQUEST");
     expect((err as Error).message).toMatch(/notes\.body has 1000001 bytes; the data API takes at most 1000000 bytes \(1 MB\) per value\. Nothing was written/);
     // Counted in UTF-8 bytes: 400,000 "é" are 800,000 bytes (accepted), 600,000 are 1.2 MB (refused).
     await expect(store.write({ kind: "batch", ops: [{ kind: "update", table: "notes", key: 1, values: { body: "é".repeat(600_000) } }] }, { user: "u" }))
@@ -182,7 +183,7 @@ describe("DataStore reads", () => {
   });
 
   it("refuses bad names and page sizes with clear errors", () => {
-    const code = (fn: () => unknown) => { try { fn(); return "read"; } catch (err) { return isDataError(err) ? err.code : String(err); } };
+    const code = (fn: () => unknown) => { try { fn(); return "read"; } catch (err) { return isDomainError(err) ? err.code : String(err); } };
     expect(code(() => store.readRows("nope", { offset: 0, limit: 10 }))).toBe("NOT_FOUND");
     expect(code(() => store.readRows("strongbox_bookkeeping", { offset: 0, limit: 10 }))).toBe("BAD_REQUEST");
     expect(code(() => store.readRows("customers; DROP TABLE notes", { offset: 0, limit: 10 }))).toBe("BAD_REQUEST");

@@ -9,14 +9,13 @@ import type { FileHandle } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { isDataError } from "./apply-write";
 import { ensureBookkeeping, readBookkeeping } from "./bookkeeping";
 import { DataStore } from "./data-store";
-import { createDemoDataFile } from "../database/demo-data";
+import { createDemoDataFile } from "../demo/demo-data";
 import { BackupLocks } from "../locks/backup-locks";
 import { OperationLog } from "../log/log-file";
 import { readLog } from "../log/read-log";
-import { isBackupError } from "../status";
+import { isDomainError } from "../errors";
 
 let dir: string;
 let dataFile: string;
@@ -84,8 +83,7 @@ async function outcome(p: Promise<{ operation: number }>): Promise<number | stri
   try {
     return (await p).operation;
   } catch (err) {
-    if (isDataError(err)) return err.code;
-    if (isBackupError(err)) return err.status;
+    if (isDomainError(err)) return err.status ?? err.code;
     return (err as Error).message;
   }
 }

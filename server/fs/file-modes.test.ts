@@ -6,9 +6,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openConsoleDb } from "../console/console-db";
-import { openDataAccess } from "../data/open-data";
+import { openDataAccess } from "../startup/open-data";
 import { databaseLayout } from "../database/layout";
-import { BackupEngine } from "../engine/backup-engine";
+import { openOperations } from "../../test/helpers/operations";
 import { acquireInstanceLock } from "../locks/instance-lock";
 import { BackupLocks } from "../locks/backup-locks";
 import { restoreArchive } from "../restore/restore-archive";
@@ -43,11 +43,11 @@ describe("file modes", () => {
     const locks = new BackupLocks();
     const data = await openDataAccess(layout, locks, true);
     close = async () => { await data.store.close(); lock.release(); consoleDb.close(); };
-    const engine = new BackupEngine({ databaseDir: t.databaseDir, home, defaultDestination: t.destination, consoleDb, locks, log: data.log });
+    const engine = openOperations({ ...t, home }, { consoleDb, locks, log: data.log });
     await engine.init();
-    const first = await engine.start({ trigger: alice }).done;
+    const first = await engine.backup({ trigger: alice }).done;
     await data.store.write({ kind: "update", table: "customers", key: 1, values: { name: "changed" } }, { user: "alice" });
-    const second = await engine.start({ trigger: alice }).done;
+    const second = await engine.backup({ trigger: alice }).done;
     expect([first.status, second.status]).toEqual([0, 0]);
     await saveSettings(t.databaseDir, await loadSettings(t.databaseDir, t.destination));
 
@@ -75,9 +75,8 @@ describe("file modes", () => {
   it("restores into a 0700 folder, each file keeping its archived mode, folders without an entry 0700", async () => {
     fs.chmodSync(path.join(t.attachmentsDir, "notes.txt"), 0o644);
     fs.chmodSync(path.join(t.attachmentsDir, "photo.bin"), 0o640);
-    const engine = new BackupEngine({ databaseDir: t.databaseDir, home: t.home, defaultDestination: t.destination,
-      consoleDb: openConsoleDb(path.join(t.home, "console.sqlite")) });
-    const outcome = await engine.start({ trigger: alice }).done;
+    const engine = openOperations(t, { consoleDb: openConsoleDb(path.join(t.home, "console.sqlite")) });
+    const outcome = await engine.backup({ trigger: alice }).done;
     const target = path.join(t.root, "restores", "one");
     await restoreArchive({ archivePath: outcome.archivePath!, target });
     const attachments = path.join(target, "Attachments", ...t.attachmentsDir.split("/").filter(Boolean));

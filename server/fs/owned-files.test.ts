@@ -15,7 +15,7 @@ import { allJournalsDownload, journalFileDownload } from "../journal/journal-dow
 import { JournalReader } from "../journal/journal-reader";
 import { OperationLog } from "../log/log-file";
 import { formatHeader, formatRecord, scanLog } from "../log/read-log";
-import { STATUS } from "../status";
+import { STATUS } from "../isomorphic/status";
 import { listEntries } from "../zip/zip-reader";
 import { appendWhole } from "./atomic-write";
 

@@ -6,7 +6,7 @@ import path from "node:path";
 import { writeFileAtomic } from "../fs/atomic-write";
 import { readFileNoFollow } from "../fs/safe-open";
 import type { AttachmentResult, OperationKind, OperationRecord, TriggerKind } from "../operation";
-import { STATUS, statusText } from "../status";
+import { STATUS, statusText } from "../isomorphic/status";
 
 export const HISTORY_FILE_NAME = "backupHistory.json";
 /**

@@ -1,11 +1,11 @@
 // The History page's view of backupHistory.json: order, paging and ids of the operations; the summary and its
-// overdue flag against an injected clock; chart series; one operation's details; and the loader on a real engine,
+// overdue flag against an injected clock; chart series; one operation's details; and the loader on a real database,
 // real folders and a real history file.
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openConsoleDb } from "../console/console-db";
-import { BackupEngine } from "../engine/backup-engine";
+import { openOperations, type TestOperations } from "../../test/helpers/operations";
 import { hms, sched } from "../scheduler/test-helpers";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
 import { normaliseEntry, type HistoryEntry } from "./backup-history";
@@ -224,27 +224,27 @@ describe("an operation's details", () => {
 
 describe("loading the history of a real database", () => {
   let db: TestDatabase;
-  const engines: BackupEngine[] = [];
+  const engines: TestOperations[] = [];
   afterEach(async () => {
-    for (const e of engines.splice(0)) await e.waitForIdle();
+    for (const e of engines.splice(0)) await e.runner.waitForIdle();
     db?.cleanup();
   });
   const engineFor = (t: TestDatabase) => {
-    const e = new BackupEngine({ databaseDir: t.databaseDir, home: t.home, defaultDestination: t.destination, consoleDb: openConsoleDb(path.join(t.home, "console.sqlite")) });
+    const e = openOperations(t, { consoleDb: openConsoleDb(path.join(t.home, "console.sqlite")) });
     engines.push(e);
     return e;
   };
 
-  it("reads the engine's own entries: a success and a partial backup, with their files and attachments", async () => {
+  it("reads its own entries: a success and a partial backup, with their files and attachments", async () => {
     db = makeTestDatabase({ rows: 200 });
     const engine = engineFor(db);
     await engine.init();
-    expect((await engine.start({ trigger: { kind: "manual", user: "alice" } }).done).status).toBe(0);
+    expect((await engine.backup().done).status).toBe(0);
     const missing = path.join(db.root, "gone.pdf");
     db.writeSettings({ attachments: [db.attachmentsDir, missing] });
-    expect((await engine.start({ trigger: { kind: "manual", user: "bob" } }).done).partial).toBe(true);
+    expect((await engine.backup({ trigger: { kind: "manual", user: "bob" } }).done).partial).toBe(true);
 
-    const loaded = await loadHistory(engine);
+    const loaded = await loadHistory(engine.db);
     if (!loaded.ok) throw new Error(loaded.problem);
     expect(loaded.historyPath).toBe(path.join(db.destination, "backupHistory.json"));
     const list = listOperations(loaded.entries, { offset: 0, limit: 10 });
@@ -265,10 +265,10 @@ describe("loading the history of a real database", () => {
   it("says plainly when the settings can't be read, and when there is no history yet gives an empty list", async () => {
     db = makeTestDatabase({ rows: 10 });
     const engine = engineFor(db);
-    const empty = await loadHistory(engine);
+    const empty = await loadHistory(engine.db);
     expect(empty.ok && empty.entries).toEqual([]);
     fs.writeFileSync(path.join(db.databaseDir, "Settings/Backup.4DSettings"), "<Preferences4D><Backup><Settings>");
-    const broken = await loadHistory(engine);
+    const broken = await loadHistory(engine.db);
     expect(broken.ok).toBe(false);
     if (!broken.ok) expect(broken.problem).toMatch(/^The backup settings can't be read, so where backupHistory\.json is .* is unknown: .+Backup\.4DSettings/);
   });

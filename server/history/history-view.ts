@@ -298,7 +298,7 @@ export function operationDetails(entries: HistoryEntry[], id: string, files: Fil
   };
 }
 
-/** What the loader needs of the engine (BackupEngine fits): the settings as resolved, and its history file. */
+/** What the loader needs of the database (DatabaseContext fits): the settings as resolved, and its history file. */
 export interface HistorySource {
   resolve(): Promise<{ settings: BackupSettings; destination: string; structureKey: string; databaseName: string }>;
   history(ctx: { destination: string; structureKey: string; databaseName: string }): {

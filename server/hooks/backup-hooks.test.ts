@@ -4,8 +4,8 @@ import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/pr
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { demoProjectFiles } from "../database/demo-project";
-import { STATUS } from "../status";
+import { demoProjectFiles } from "../demo/demo-project";
+import { STATUS } from "../isomorphic/status";
 import { findHook, HookError, hookEnv, hookSummary, isHookError, runHook, startupDecision } from "./backup-hooks";
 
 let dir: string;

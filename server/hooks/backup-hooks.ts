@@ -19,7 +19,7 @@
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Trigger } from "../operation";
-import { STATUS, statusText } from "../status";
+import { STATUS, statusText } from "../isomorphic/status";
 import type { FoundHook, HookName, HookResult } from "./run-hook";
 
 export { DEFAULT_HOOK_TIMEOUT_MS, runHook } from "./run-hook";
@@ -36,7 +36,7 @@ export class HookError extends Error {
   }
 }
 
-/** instanceof misses across Next's separate bundles (same reason as isBackupError). */
+/** instanceof misses across Next's separate bundles (same reason as isDomainError). */
 export function isHookError(err: unknown): err is HookError {
   return err instanceof Error && err.name === "HookError" && Array.isArray((err as HookError).files);
 }

@@ -1,7 +1,7 @@
 // Renders one operation as a backup journal block (spec §5): the plain text an administrator reads in
 // `Logs/Backup Journal[NNN].txt`, and the console shows live while the operation runs.
 import type { OperationKind, OperationRecord, Trigger } from "../operation";
-import { plural } from "../plural";
+import { plural } from "../isomorphic/plural";
 
 export interface BlockOptions {
   /** BackupJournalVerboseMode (VerboseMode). False: header, Starting and Error reported lines only. */

@@ -6,7 +6,7 @@ import type { OperationRecord } from "../operation";
 import { BackupJournal, JOURNAL_MAX_BYTES, journalFileName, splitBlocks } from "./backup-journal";
 import { formatBlock } from "./format-block";
 import { JournalReader } from "./journal-reader";
-import type { BlockStatus } from "./parse-block";
+import type { BlockStatus } from "../isomorphic/journal-block";
 
 const TZ = "Europe/Paris";
 const T0 = Date.parse("2026-01-01T00:00:00.000Z");

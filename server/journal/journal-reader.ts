@@ -5,7 +5,7 @@ import type { FileHandle } from "node:fs/promises";
 import { isUnsafeFileError, openNoFollow } from "../fs/safe-open";
 import type { OperationKind } from "../operation";
 import { BackupJournal, pickCurrent, type JournalFile } from "./backup-journal";
-import { BLOCK_KINDS, BLOCK_STATUSES, parseBlock, summarizeBlock, type BlockStatus, type ParsedBlock } from "./parse-block";
+import { BLOCK_KINDS, BLOCK_STATUSES, parseBlock, summarizeBlock, type BlockStatus, type ParsedBlock } from "../isomorphic/journal-block";
 
 export interface JournalFileInfo {
   number: number;

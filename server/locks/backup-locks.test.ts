@@ -2,7 +2,8 @@
 // running the write, the engine waits for running writes (1405 after its timeout) and always gets the lock back.
 import { describe, expect, it } from "vitest";
 import { BackupLocks, type LockState } from "./backup-locks";
-import { isBackupError, STATUS } from "../status";
+import { isDomainError } from "../errors";
+import { STATUS } from "../isomorphic/status";
 
 /** A promise and its resolver, to hold a write open for as long as a test needs. */
 function gate<T = void>() {
@@ -19,7 +20,7 @@ async function statusOf(p: Promise<unknown>): Promise<number | string> {
     await p;
     return "resolved";
   } catch (err) {
-    return isBackupError(err) ? err.status : String(err);
+    return isDomainError(err) ? (err.status ?? err.code) : String(err);
   }
 }
 
@@ -167,7 +168,7 @@ describe("BackupLocks", () => {
     const hold = gate();
     const running = locks.runWrite("data", () => hold.promise);
     const err = await locks.acquire("data", { drainTimeoutMs: 20 }).then(() => null, (e: unknown) => e);
-    expect(isBackupError(err) && err.status).toBe(STATUS.TRANSACTIONS_TIMEOUT);
+    expect(isDomainError(err) && err.status).toBe(STATUS.TRANSACTIONS_TIMEOUT);
     expect((err as Error).message).toMatch(/Timed out after 20 ms waiting for 1 data API write in progress/);
     expect(locks.state().data).toEqual({ held: false, waiting: 0, since: null });
     // Writes go on, and the lock can be taken again once the write ends.

@@ -2,7 +2,8 @@
 // (changes to Project/ and Settings/). The engine holds them during a backup; a write that meets a held lock waits
 // in arrival order and runs when it is released, or gets -9976 if its caller cancels or asked not to wait.
 import { EventEmitter } from "node:events";
-import { BackupError, STATUS } from "../status";
+import { DomainError } from "../errors";
+import { STATUS } from "../isomorphic/status";
 
 export type LockKind = "data" | "structure";
 
@@ -71,7 +72,7 @@ interface KindState {
 const KINDS: readonly LockKind[] = ["data", "structure"];
 const NAMES: Record<LockKind, string> = { data: "data write lock", structure: "structure lock" };
 
-const refused = () => new BackupError(STATUS.BACKUP_IN_PROGRESS);
+const refused = () => new DomainError(STATUS.BACKUP_IN_PROGRESS);
 
 export class BackupLocks extends EventEmitter<{ change: [LockState] }> {
   private readonly kinds: Record<LockKind, KindState>;
@@ -171,7 +172,7 @@ export class BackupLocks extends EventEmitter<{ change: [LockState] }> {
       const timer = setTimeout(() => {
         const n = s.inFlight;
         done();
-        reject(new BackupError(STATUS.TRANSACTIONS_TIMEOUT,
+        reject(new DomainError(STATUS.TRANSACTIONS_TIMEOUT,
           `Timed out after ${formatSeconds(timeoutMs)} waiting for ${n} ${kind === "data" ? "data API write" : "structure change"}${n === 1 ? "" : "s"} ` +
           `in progress to end before taking the ${NAMES[kind]}; the lock was released and the backup did not go on. Try the backup again.`));
       }, timeoutMs);

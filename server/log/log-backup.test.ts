@@ -5,7 +5,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { LogRecord, UnsignedLogRecord } from "../data/write-ops";
-import { applyRetention, archiveName } from "../engine/archives";
+import { applyRetention, archiveName } from "../archive/names";
 import { listLogBackupTemps, logBackupName, removeSegments, tempLogBackupName, writeLogBackup } from "./log-backup";
 import { OperationLog, type ClosedSegment } from "./log-file";
 import { formatHeader, formatRecord, readLog } from "./read-log";
@@ -72,7 +72,7 @@ describe("writeLogBackup", () => {
   it("refuses segments that don't follow each other (1408), writing nothing and keeping them", async () => {
     const segments = await makeSegments([[1, 3], [4, 6], [7, 9]]);
     const err = await writeLogBackup({ destination, databaseName: "Demo", number: 0, databaseId: DB, segments: [segments[0], segments[2]] }).catch((e) => e);
-    expect(err).toMatchObject({ name: "BackupError", status: 1408 });
+    expect(err).toMatchObject({ name: "DomainError", status: 1408 });
     expect(err.message).toMatch(/log\[1-3\]\.journal ends at operation 3 and log\[7-9\]\.journal starts at 7/);
     expect(await files(destination)).toEqual([]);
     expect((await fs.readdir(segmentsDir)).length).toBe(3);

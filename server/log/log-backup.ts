@@ -5,7 +5,8 @@ import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { fsyncDir } from "../fs/atomic-write";
 import { openNoFollow } from "../fs/safe-open";
-import { BackupError, isBackupError, STATUS } from "../status";
+import { DomainError, isDomainError } from "../errors";
+import { STATUS } from "../isomorphic/status";
 import type { ClosedSegment } from "./log-file";
 import { formatHeader, LOG_FORMAT, scanLog } from "./read-log";
 
@@ -49,17 +50,17 @@ export async function writeLogBackup(opts: WriteLogBackupOptions): Promise<Writt
   const { destination, databaseName, number, databaseId } = opts;
   const target = path.join(destination, logBackupName(databaseName, number));
   const segments = [...opts.segments].sort((a, b) => a.firstOperation - b.firstOperation);
-  if (segments.length === 0) throw new BackupError(STATUS.LOG_BACKUP_ERROR, `There is no closed log segment to save as ${target}.`);
+  if (segments.length === 0) throw new DomainError(STATUS.LOG_BACKUP_ERROR, `There is no closed log segment to save as ${target}.`);
   for (let i = 1; i < segments.length; i++) {
     const [prev, next] = [segments[i - 1], segments[i]];
     if (next.firstOperation !== prev.lastOperation + 1) {
-      throw new BackupError(STATUS.LOG_BACKUP_ERROR, `The closed log segments don't follow each other: ${path.basename(prev.path)} ends at ` +
+      throw new DomainError(STATUS.LOG_BACKUP_ERROR, `The closed log segments don't follow each other: ${path.basename(prev.path)} ends at ` +
         `operation ${prev.lastOperation} and ${path.basename(next.path)} starts at ${next.firstOperation}. Nothing was written; ` +
         `the segments stay in ${path.dirname(next.path)}.`);
     }
   }
   if (await fs.lstat(target).then(() => true, () => false)) {
-    throw new BackupError(STATUS.LOG_BACKUP_ERROR, `The log backup ${target} already exists and is never replaced; ` +
+    throw new DomainError(STATUS.LOG_BACKUP_ERROR, `The log backup ${target} already exists and is never replaced; ` +
       "the closed log segments are kept for the next log backup.");
   }
   const first = segments[0].firstOperation;
@@ -75,7 +76,7 @@ export async function writeLogBackup(opts: WriteLogBackupOptions): Promise<Writt
     for (const segment of segments) {
       const scan = await scanLog(segment.path, { expectDatabaseId: databaseId, allowTornTail: false }, (_record, line) => out.write(line + "\n"));
       if (scan.header.firstOperation !== segment.firstOperation || scan.lastOperation !== segment.lastOperation || scan.count === 0) {
-        throw new BackupError(STATUS.LOG_BACKUP_ERROR, `The log segment ${segment.path} holds operations ${scan.header.firstOperation} to ` +
+        throw new DomainError(STATUS.LOG_BACKUP_ERROR, `The log segment ${segment.path} holds operations ${scan.header.firstOperation} to ` +
           `${scan.lastOperation}, not what its name says.`);
       }
       records += scan.count;
@@ -89,11 +90,11 @@ export async function writeLogBackup(opts: WriteLogBackupOptions): Promise<Writt
   } catch (err) {
     await fh?.close().catch(() => undefined);
     await fs.rm(temp, { force: true }).catch(() => undefined);
-    if (isBackupError(err)) {
+    if (isDomainError(err)) {
       if (err.status === STATUS.FOREIGN_LOG_FILE || err.status === STATUS.LOG_BACKUP_ERROR) throw err;
-      throw new BackupError(STATUS.LOG_BACKUP_ERROR, err.message, { cause: err });
+      throw new DomainError(STATUS.LOG_BACKUP_ERROR, err.message, { cause: err });
     }
-    throw new BackupError(STATUS.LOG_BACKUP_ERROR, `The log backup ${target} could not be written ` +
+    throw new DomainError(STATUS.LOG_BACKUP_ERROR, `The log backup ${target} could not be written ` +
       `(${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); the closed log segments are kept for the next log backup.`, { cause: err });
   }
   return { path: target, firstOperation: first, lastOperation: last, records };

@@ -5,7 +5,8 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { LogRecord, UnsignedLogRecord } from "../data/write-ops";
-import { listClosedSegments, OperationLog, SEGMENTS_FOLDER, type OpenLogOptions } from "./log-file";
+import { listClosedSegments, OperationLog, type OpenLogOptions } from "./log-file";
+import { SEGMENTS_FOLDER } from "../database/layout";
 import { formatHeader, formatRecord, readLog } from "./read-log";
 
 let dir: string;
@@ -257,17 +258,17 @@ describe("OperationLog.open against the data file", () => {
     expect(await names(logFile)).toEqual(["n1", "n2", "retried"]);
   });
 
-  it("refuses another database's log (1416) naming both ids, and leaves it as it was", async () => {
+  it("refuses another database's log (1416) naming both ids, and leaves it was", async () => {
     const text = await writeLog(logFile, 1, [1], "", "a-different-database");
     const err = await OperationLog.open(opts(1)).catch((e) => e);
-    expect(err).toMatchObject({ name: "BackupError", status: 1416 });
+    expect(err).toMatchObject({ name: "DomainError", status: 1416 });
     expect(err.message).toContain("a-different-database");
     expect(err.message).toContain(DB);
     expect(err.message).toMatch(/move that log file out of the Data folder/);
     expect(await fs.readFile(logFile, "utf8")).toBe(text);
   });
 
-  it("refuses a damaged log (1403) with the line, even with a torn tail after it, and leaves it as it was", async () => {
+  it("refuses a damaged log (1403) with the line, even with a torn tail after it, and leaves it was", async () => {
     const good = formatRecord(rec(2)).line;
     const text = await writeLog(logFile, 1, [1], good.replace('"n2"', '"xx"') + "\n" + formatRecord(rec(3)).line.slice(0, 10));
     await expect(OperationLog.open(opts(1))).rejects.toMatchObject({ status: 1403, message: expect.stringMatching(/damaged at line 3/) });

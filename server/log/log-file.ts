@@ -7,17 +7,11 @@ import path from "node:path";
 import type { LogHeader, LogRecord } from "../data/write-ops";
 import { fsyncDir, writeFileAtomic } from "../fs/atomic-write";
 import { isUnsafeFileError, makePrivateDir, openNoFollow } from "../fs/safe-open";
-import { BackupError, STATUS } from "../status";
+import type { WriteLog } from "../data/data-store";
+import { DomainError } from "../errors";
+import { STATUS } from "../isomorphic/status";
 import { formatHeader, formatRecord, LOG_FORMAT, readLog, type UnsignedLogRecord } from "./read-log";
 
-/** What the data API needs from the log (the same shape as data-store's `WriteLog`). */
-export interface WriteLog {
-  appendGroup(records: UnsignedLogRecord[]): Promise<void>;
-  takeBack(firstOp: number): Promise<void>;
-}
-
-/** The folder under `Logs/` where closed segments wait for the next log backup (a folder Strongbox owns). */
-export const SEGMENTS_FOLDER = "Log segments";
 
 /** A closed part of the log: a whole log file (header and records) holding operations first…last. */
 export interface ClosedSegment { path: string; firstOperation: number; lastOperation: number }
@@ -32,7 +26,7 @@ export async function listClosedSegments(segmentsDir: string): Promise<ClosedSeg
     names = await fs.readdir(segmentsDir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw new BackupError(STATUS.LOG_BACKUP_ERROR, `The log segments folder ${segmentsDir} can't be read (${(err as NodeJS.ErrnoException).code}).`);
+    throw new DomainError(STATUS.LOG_BACKUP_ERROR, `The log segments folder ${segmentsDir} can't be read (${(err as NodeJS.ErrnoException).code}).`);
   }
   const found: ClosedSegment[] = [];
   for (const name of names) {
@@ -63,7 +57,7 @@ export class OperationLog implements WriteLog {
   /** Appends, drops, rotations and close run one after the other, in call order. */
   private queue: Promise<unknown> = Promise.resolve();
   /** Set when the file may no longer match what this object believes (a failed flush or truncate): every call refuses. */
-  private broken: BackupError | null = null;
+  private broken: DomainError | null = null;
   private closed = false;
 
   private constructor(
@@ -115,11 +109,11 @@ export class OperationLog implements WriteLog {
     // lstat: a link under the log's name exists (and readLog refuses it, 1403) rather than counting as no log.
     const exists = await fs.lstat(logFile).then(() => true, (err: NodeJS.ErrnoException) => {
       if (err.code === "ENOENT") return false;
-      throw new BackupError(STATUS.NO_LOG_FILE, `The log file ${logFile} can't be reached (${err.code}).`);
+      throw new DomainError(STATUS.NO_LOG_FILE, `The log file ${logFile} can't be reached (${err.code}).`);
     });
     const contents = exists ? await readLog(logFile, { allowTornTail: true }) : null;
     if (contents && contents.header.databaseId !== databaseId) {
-      throw new BackupError(STATUS.FOREIGN_LOG_FILE, `The log file ${logFile} belongs to another database: its id is ${contents.header.databaseId}, ` +
+      throw new DomainError(STATUS.FOREIGN_LOG_FILE, `The log file ${logFile} belongs to another database: its id is ${contents.header.databaseId}, ` +
         `the data file's is ${databaseId}. If this data file is the right one, move that log file out of the Data folder ` +
         `(and ${segmentsDir} too, if its segments are that database's): a new log then starts after operation ${L}.`);
     }
@@ -147,7 +141,7 @@ export class OperationLog implements WriteLog {
     const F = header.firstOperation;
     const E = contents.lastOperation;
     if (E < L) {
-      throw new BackupError(STATUS.FOREIGN_LOG_FILE, `The log file ${logFile} ends at operation ${E} but the data file's last operation is ${L}: ` +
+      throw new DomainError(STATUS.FOREIGN_LOG_FILE, `The log file ${logFile} ends at operation ${E} but the data file's last operation is ${L}: ` +
         `operations ${E + 1} to ${L} are in no log (is the log an older copy, or the data file a newer one?). If the data file is the right ` +
         `one, move the log file out of the Data folder: a new log then starts after operation ${L}; make a full backup right after.`);
     }
@@ -167,7 +161,7 @@ export class OperationLog implements WriteLog {
       }
     } catch (err) {
       await fh.close();
-      throw new BackupError(STATUS.NO_LOG_FILE, `The incomplete last line of the log file ${logFile} could not be removed (${(err as NodeJS.ErrnoException).code}).`);
+      throw new DomainError(STATUS.NO_LOG_FILE, `The incomplete last line of the log file ${logFile} could not be removed (${(err as NodeJS.ErrnoException).code}).`);
     }
     const pending = contents.records.filter((r) => r.op > L);
     return { log: new OperationLog(opts, fh, header, contents.validLength, E, contents.count, contents.lastRecordOffset), pending, notes };
@@ -200,7 +194,7 @@ export class OperationLog implements WriteLog {
       if (records.length === 0) return;
       records.forEach((record, i) => {
         if (record.op !== this.last + 1 + i) {
-          throw new BackupError(STATUS.FOREIGN_LOG_FILE, `Operation ${record.op} can't be logged after operation ${this.last + i}: ` +
+          throw new DomainError(STATUS.FOREIGN_LOG_FILE, `Operation ${record.op} can't be logged after operation ${this.last + i}: ` +
             "operation numbers follow each other without gaps.");
         }
       });
@@ -242,7 +236,7 @@ export class OperationLog implements WriteLog {
       const fh = this.usable();
       const group = this.lastGroup;
       if (!group || group.firstOp !== firstOp || group.firstOp + group.count - 1 !== this.last) {
-        throw new BackupError(STATUS.NO_LOG_FILE, `Operations ${firstOp} to ${this.last} can't be taken back from the log file ${this.opts.logFile}: ` +
+        throw new DomainError(STATUS.NO_LOG_FILE, `Operations ${firstOp} to ${this.last} can't be taken back from the log file ${this.opts.logFile}: ` +
           "they are not the last group written to the current file.");
       }
       try {
@@ -265,7 +259,7 @@ export class OperationLog implements WriteLog {
     return this.enqueue(async () => {
       const fh = this.usable();
       if (op !== this.last || this.lastRecordOffset === null) {
-        throw new BackupError(STATUS.NO_LOG_FILE, `Operation ${op} can't be taken back from the log file ${this.opts.logFile}: ` +
+        throw new DomainError(STATUS.NO_LOG_FILE, `Operation ${op} can't be taken back from the log file ${this.opts.logFile}: ` +
           (op !== this.last ? `its last operation is ${this.last}.` : "it is not the last record written to the current file."));
       }
       try {
@@ -301,7 +295,7 @@ export class OperationLog implements WriteLog {
       };
       await ensureFolder(segmentsDir);
       if (await fs.stat(/*turbopackIgnore: true*/ segment.path).then(() => true, () => false)) {
-        throw new BackupError(STATUS.LOG_BACKUP_ERROR, `The log can't be closed: ${segment.path} already exists. Nothing was changed.`);
+        throw new DomainError(STATUS.LOG_BACKUP_ERROR, `The log can't be closed: ${segment.path} already exists. Nothing was changed.`);
       }
       await fh.close();
       this.fh = null;
@@ -310,7 +304,7 @@ export class OperationLog implements WriteLog {
       } catch (err) {
         this.fh = await openNoFollow(logFile, "update").catch(() => null);
         if (!this.fh) this.fail("it could not be reopened after a failed rotation");
-        throw new BackupError(STATUS.LOG_BACKUP_ERROR, `The log file ${logFile} could not be closed into ${segment.path} ` +
+        throw new DomainError(STATUS.LOG_BACKUP_ERROR, `The log file ${logFile} could not be closed into ${segment.path} ` +
           `(${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); it goes on as it is.`);
       }
       // From here the segment holds everything: if the new file can't be made, a restart makes it (open: no log
@@ -356,18 +350,18 @@ export class OperationLog implements WriteLog {
 
   private usable(): FileHandle {
     if (this.broken) throw this.broken;
-    if (this.closed || !this.fh) throw new BackupError(STATUS.NO_LOG_FILE, `The log file ${this.opts.logFile} is closed.`);
+    if (this.closed || !this.fh) throw new DomainError(STATUS.NO_LOG_FILE, `The log file ${this.opts.logFile} is closed.`);
     return this.fh;
   }
 
   private fail(why: string): void {
-    this.broken ??= new BackupError(STATUS.NO_LOG_FILE, `The log file ${this.opts.logFile} can't be used any more: ${why}. ` +
+    this.broken ??= new DomainError(STATUS.NO_LOG_FILE, `The log file ${this.opts.logFile} can't be used any more: ${why}. ` +
       "Writes are refused so that none goes unlogged; restart the server (the log is checked again at start).");
   }
 
-  private appendError(op: number, count: number, err: unknown): BackupError {
+  private appendError(op: number, count: number, err: unknown): DomainError {
     const what = count === 1 ? `Operation ${op} could not` : `Operations ${op} to ${op + count - 1} could not`;
-    return new BackupError(STATUS.NO_LOG_FILE, `${what} be written to the log file ${this.opts.logFile} ` +
+    return new DomainError(STATUS.NO_LOG_FILE, `${what} be written to the log file ${this.opts.logFile} ` +
       `(${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); ${count === 1 ? "the write is" : "these writes are"} refused so that nothing goes unlogged.`);
   }
 }
@@ -381,7 +375,7 @@ async function createLogFile(logFile: string, header: LogHeader): Promise<void> 
   try {
     await writeFileAtomic(logFile, formatHeader(header) + "\n");
   } catch (err) {
-    throw new BackupError(STATUS.NO_LOG_FILE, `The log file ${logFile} could not be created (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
+    throw new DomainError(STATUS.NO_LOG_FILE, `The log file ${logFile} could not be created (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
   }
 }
 
@@ -400,10 +394,10 @@ async function removeStaleTemps(logFile: string, segmentsDir: string): Promise<v
   }
 }
 
-function dataOlderThanLog(logFile: string, segmentsDir: string, L: number, from: number, why: string): BackupError {
-  return new BackupError(STATUS.FOREIGN_LOG_FILE, `The data file's last operation is ${L} but ${why}: the data file is older than its log ` +
+function dataOlderThanLog(logFile: string, segmentsDir: string, L: number, from: number, why: string): DomainError {
+  return new DomainError(STATUS.FOREIGN_LOG_FILE, `The data file's last operation is ${L} but ${why}: the data file is older than its log ` +
     `(was an older copy put back?), and operations ${L + 1} to ${from - 1} are not in it. To bring it up to date, integrate the log into it; ` +
-    `to keep it as it is, move ${logFile} and ${segmentsDir} aside: a new log then starts after operation ${L}.`);
+    `to keep it is, move ${logFile} and ${segmentsDir} aside: a new log then starts after operation ${L}.`);
 }
 
 async function writeAllAt(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
@@ -419,7 +413,7 @@ async function openLogFile(logFile: string): Promise<FileHandle> {
   try {
     return await openNoFollow(logFile, "update");
   } catch (err) {
-    throw new BackupError(STATUS.NO_LOG_FILE, isUnsafeFileError(err) ? `The log file ${err.message}`
+    throw new DomainError(STATUS.NO_LOG_FILE, isUnsafeFileError(err) ? `The log file ${err.message}`
       : `The log file ${logFile} can't be opened (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
   }
 }

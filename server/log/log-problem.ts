@@ -2,7 +2,8 @@
 // damaged or unreadable: 1403), as the Backup and Data pages show it from the first moment — not only once a write
 // or a backup fails — with what to do about it.
 import path from "node:path";
-import { STATUS, type BackupError } from "../status";
+import type { DomainError } from "../errors";
+import { STATUS } from "../isomorphic/status";
 
 export interface LogProblem {
   status: number;
@@ -18,7 +19,7 @@ export interface LogProblem {
 
 const MEANWHILE = "Until then every write on the Data page and every backup is refused with this reason, so that no write goes unlogged.";
 
-export function describeLogProblem(error: BackupError | null, logFile: string): LogProblem | null {
+export function describeLogProblem(error: DomainError | null, logFile: string): LogProblem | null {
   if (!error) return null;
   const dataFolder = path.dirname(logFile);
   if (error.status === STATUS.FOREIGN_LOG_FILE) {
@@ -27,7 +28,7 @@ export function describeLogProblem(error: BackupError | null, logFile: string): 
         "keeping them, then restart the server: a new log starts. Make a full backup right after. If the log is the right one, restore " +
         "the backup it follows and integrate it from the Restore page instead." };
   }
-  return { status: error.status, title: "The log file is damaged or can't be read (1403)", text: error.message, meanwhile: MEANWHILE,
+  return { status: error.status ?? STATUS.NO_LOG_FILE, title: "The log file is damaged or can't be read (1403)", text: error.message, meanwhile: MEANWHILE,
     whatToDo: `Keep a copy of ${logFile}, move it out of ${dataFolder} and restart the server: a new log starts (the operations written so far ` +
       "are in the data file). Make a full backup right after. To recover what a damaged log holds, restore the last backup and " +
       "integrate the log up to its damaged line from the Restore page." };

@@ -91,7 +91,7 @@ describe("readLog", () => {
     const altered = line(rec(2)).replace('"n2"', '"n9"');
     const p = await logFile(formatHeader(header(1)) + "\n" + line(rec(1)) + altered + line(rec(3)));
     const err = await readLog(p, { allowTornTail: true }).catch((e) => e);
-    expect(err).toMatchObject({ name: "BackupError", status: 1403 });
+    expect(err).toMatchObject({ name: "DomainError", status: 1403 });
     expect(err.message).toContain(`${p} is damaged at line 3: the record does not match its checksum`);
     expect(err.message).toContain("operations up to 1");
     // Even as the last line: a line with its newline was written whole, so a bad one is damage.

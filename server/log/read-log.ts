@@ -4,7 +4,8 @@ import crypto from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
 import { writeSchema, type LogHeader, type LogRecord } from "../data/write-ops";
 import { formatLimit, isUnsafeFileError, openNoFollow } from "../fs/safe-open";
-import { BackupError, isBackupError, STATUS } from "../status";
+import { DomainError, isDomainError } from "../errors";
+import { STATUS } from "../isomorphic/status";
 
 export const LOG_FORMAT = 1;
 /**
@@ -30,7 +31,7 @@ export function recordChecksum(unsigned: object): string {
 export function formatRecord(record: UnsignedLogRecord): { line: string; record: LogRecord } {
   const { op, time, user, ...write } = record as UnsignedLogRecord & Record<string, unknown>;
   const problem = recordProblem(op, time, user, write);
-  if (problem) throw new BackupError(STATUS.NO_LOG_FILE, `Operation ${String(op)} can't be logged: ${problem}.`);
+  if (problem) throw new DomainError(STATUS.NO_LOG_FILE, `Operation ${String(op)} can't be logged: ${problem}.`);
   // Through JSON and back, so the stored form (undefined fields dropped) is the one that gets signed and checked.
   const body = JSON.parse(JSON.stringify({ op, time, user, ...write })) as UnsignedLogRecord;
   const signed = { ...body, checksum: recordChecksum(body) } as LogRecord;
@@ -137,8 +138,8 @@ export async function scanLog(file: string, opts: ReadLogOptions, onRecord?: (re
     fh = await openNoFollow(file, "read");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (isUnsafeFileError(err)) throw new BackupError(STATUS.NO_LOG_FILE, `The log file ${err.message}`);
-    throw new BackupError(STATUS.NO_LOG_FILE, code === "ENOENT"
+    if (isUnsafeFileError(err)) throw new DomainError(STATUS.NO_LOG_FILE, `The log file ${err.message}`);
+    throw new DomainError(STATUS.NO_LOG_FILE, code === "ENOENT"
       ? `The log file ${file} does not exist.`
       : `The log file ${file} can't be opened (${code ?? (err as Error).message}).`);
   }
@@ -149,7 +150,7 @@ export async function scanLog(file: string, opts: ReadLogOptions, onRecord?: (re
     let validLength = 0;
     let lastRecordOffset: number | null = null;
     let tornLine: number | null = null;
-    const damaged = (lineNo: number, why: string) => new BackupError(STATUS.NO_LOG_FILE,
+    const damaged = (lineNo: number, why: string) => new DomainError(STATUS.NO_LOG_FILE,
       `The log file ${file} is damaged at line ${lineNo}: ${why}` +
       (header ? ` (the operations up to ${last} before it are intact).` : ".") +
       " Nothing was changed; restore the file from a copy, or move it aside.");
@@ -164,14 +165,14 @@ export async function scanLog(file: string, opts: ReadLogOptions, onRecord?: (re
         if (!header) {
           header = parseHeader(line.text, (why) => damaged(line.lineNo, why));
           if (opts.expectDatabaseId !== undefined && header.databaseId !== opts.expectDatabaseId) {
-            throw new BackupError(STATUS.FOREIGN_LOG_FILE, `The log file ${file} belongs to another database (its id is ${header.databaseId}, ` +
+            throw new DomainError(STATUS.FOREIGN_LOG_FILE, `The log file ${file} belongs to another database (its id is ${header.databaseId}, ` +
               `this database's is ${opts.expectDatabaseId}). Use this database's own log files, or move that one aside.`);
           }
           last = header.firstOperation - 1;
         } else {
           const record = parseRecord(line.text, (why) => damaged(line.lineNo, why));
           if (record.op !== last + 1) {
-            throw new BackupError(STATUS.FOREIGN_LOG_FILE, record.op > last + 1
+            throw new DomainError(STATUS.FOREIGN_LOG_FILE, record.op > last + 1
               ? `The log file ${file} has a gap between operation ${last} and ${record.op} (line ${line.lineNo}): operations are missing.`
               : `The log file ${file} has operation ${record.op} after operation ${last} (line ${line.lineNo}): its operations are out of order.`);
           }
@@ -183,9 +184,9 @@ export async function scanLog(file: string, opts: ReadLogOptions, onRecord?: (re
         validLength = line.offset + line.bytes + 1;
       }
     } catch (err) {
-      if (isBackupError(err)) throw err;
+      if (isDomainError(err)) throw err;
       if (err instanceof OverlongLine) throw damaged(err.lineNo, `${err.message}: it is not a log record (the file is damaged, or not a log file)`);
-      throw new BackupError(STATUS.NO_LOG_FILE, `The log file ${file} can't be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
+      throw new DomainError(STATUS.NO_LOG_FILE, `The log file ${file} can't be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
     }
     if (!header) throw damaged(1, "the file is empty (it has no header line)");
     return { header, count, lastOperation: last, tornTail: tornLine !== null, tornLine, validLength, lastRecordOffset };
@@ -194,7 +195,7 @@ export async function scanLog(file: string, opts: ReadLogOptions, onRecord?: (re
   }
 }
 
-function parseHeader(text: string, damaged: (why: string) => BackupError): LogHeader {
+function parseHeader(text: string, damaged: (why: string) => DomainError): LogHeader {
   let h: Record<string, unknown>;
   try {
     h = JSON.parse(text);
@@ -209,7 +210,7 @@ function parseHeader(text: string, damaged: (why: string) => BackupError): LogHe
   return h as unknown as LogHeader;
 }
 
-function parseRecord(text: string, damaged: (why: string) => BackupError): LogRecord {
+function parseRecord(text: string, damaged: (why: string) => DomainError): LogRecord {
   let r: Record<string, unknown>;
   try {
     r = JSON.parse(text);

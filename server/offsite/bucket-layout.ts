@@ -10,7 +10,7 @@
 // <Name> is the database's name (DatabaseName), as in the local file names. The summaries let recovery and the
 // Restore page choose an archive without downloading any.
 import { z } from "zod";
-import { archiveName } from "../engine/archives";
+import { archiveName } from "../archive/names";
 import { logBackupName } from "../log/log-backup";
 import { segmentName } from "../log/log-file";
 import { CipherError, deriveMasterKey, keyCheckOf, keyMatches, newKdfParams, passphraseProblem, DEFAULT_CHUNK_BYTES, type KdfParams } from "./chunk-cipher";

@@ -4,7 +4,7 @@
 // next log backup takes them, as before: shipping changes nothing on the machine.
 //
 // It runs beside the operations (a backup must not pause it), one shipment at a time. What it needs from the log is
-// the ShippableLog interface below; the server's log (server/data/current-log.ts) provides it.
+// the ShippableLog interface below; the server's log (server/log/current-log.ts) provides it.
 import fs from "node:fs/promises";
 import { readLog } from "../log/read-log";
 import type { ClosedSegment } from "../log/log-file";

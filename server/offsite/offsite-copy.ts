@@ -3,8 +3,8 @@
 // there, resumed when interrupted — so running the copy again after any failure finishes it. The local backup is
 // never touched.
 import path from "node:path";
-import type { Manifest } from "../engine/manifest";
-import { loadManifest, openArchiveFile } from "../restore/archive-contents";
+import type { Manifest } from "../archive/manifest";
+import { loadManifest, openArchiveFile } from "../archive/manifest";
 import { archiveSummarySchema, writeArchiveSummary, type ArchiveSummary } from "./bucket-layout";
 import { uploadFile, type UploadResult } from "./multipart-upload";
 import { lockFor, lockProblem, type OffsiteTarget } from "./offsite-target";

@@ -4,7 +4,6 @@
 // destination per installation; the table has room for more.
 import { z } from "zod";
 import type { ConsoleDb } from "../console/console-db";
-import { ensureOffsiteSchema } from "./offsite-schema";
 import type { S3Destination } from "./s3-client";
 import type { SecretBox } from "./secret-box";
 
@@ -109,7 +108,6 @@ interface DestinationRow {
 }
 
 function destinationRow(db: ConsoleDb): DestinationRow | null {
-  ensureOffsiteSchema(db);
   return (db.prepare("SELECT * FROM offsite_destinations WHERE id = ?").get(DESTINATION_ID) as DestinationRow | undefined) ?? null;
 }
 
@@ -151,7 +149,6 @@ export function resolveDestinationInput(db: ConsoleDb, box: SecretBox, input: un
 /** Saves the destination (the secret sealed); an input without a secret keeps the stored one. */
 export function saveDestination(db: ConsoleDb, box: SecretBox, input: unknown, by: string | null, now = new Date()): DestinationView {
   const d = resolveDestinationInput(db, box, input);
-  ensureOffsiteSchema(db);
   db.prepare(`INSERT INTO offsite_destinations (id, endpoint, region, bucket, prefix, force_path_style, access_key_id, secret_sealed, updated_at, updated_by)
     VALUES (@id, @endpoint, @region, @bucket, @prefix, @fps, @akid, @secret, @at, @by)
     ON CONFLICT(id) DO UPDATE SET endpoint = excluded.endpoint, region = excluded.region, bucket = excluded.bucket, prefix = excluded.prefix,
@@ -163,7 +160,6 @@ export function saveDestination(db: ConsoleDb, box: SecretBox, input: unknown, b
 }
 
 export function removeDestination(db: ConsoleDb): boolean {
-  ensureOffsiteSchema(db);
   return db.prepare("DELETE FROM offsite_destinations WHERE id = ?").run(DESTINATION_ID).changes > 0;
 }
 
@@ -173,7 +169,6 @@ interface SettingsRow {
 }
 
 function settingsRow(db: ConsoleDb): SettingsRow | null {
-  ensureOffsiteSchema(db);
   return (db.prepare("SELECT * FROM offsite_settings WHERE id = 1").get() as SettingsRow | undefined) ?? null;
 }
 
@@ -189,7 +184,6 @@ export function loadOffsiteSettings(db: ConsoleDb): OffsiteSettings {
 /** Saves the retention, Object Lock and log settings (encryption has its own calls: it needs the passphrase). */
 export function saveOffsiteSettings(db: ConsoleDb, input: unknown, now = new Date()): OffsiteSettings {
   const s = parseOrRefuse(offsiteSettingsSchema, input);
-  ensureOffsiteSchema(db);
   db.prepare(`INSERT INTO offsite_settings (id, keep_last, lock_days, lock_mode, log_interval_seconds, updated_at)
     VALUES (1, @keep, @days, @mode, @interval, @at)
     ON CONFLICT(id) DO UPDATE SET keep_last = excluded.keep_last, lock_days = excluded.lock_days, lock_mode = excluded.lock_mode,
@@ -203,7 +197,6 @@ export function saveOffsiteSettings(db: ConsoleDb, input: unknown, now = new Dat
  * the key is sealed, the passphrase is not kept.
  */
 export function storeEncryptionKey(db: ConsoleDb, box: SecretBox, key: Buffer, keyCheck: string, now = new Date()): void {
-  ensureOffsiteSchema(db);
   const defaults = DEFAULT_OFFSITE_SETTINGS;
   db.prepare(`INSERT INTO offsite_settings (id, lock_days, lock_mode, log_interval_seconds, encryption_key_sealed, encryption_key_check, updated_at)
     VALUES (1, @days, @mode, @interval, @sealed, @check, @at)
@@ -214,7 +207,6 @@ export function storeEncryptionKey(db: ConsoleDb, box: SecretBox, key: Buffer, k
 
 /** Turns client-side encryption off for what is uploaded from now on (what is in the bucket stays as it is). */
 export function clearEncryptionKey(db: ConsoleDb, now = new Date()): void {
-  ensureOffsiteSchema(db);
   db.prepare("UPDATE offsite_settings SET encryption_key_sealed = NULL, encryption_key_check = NULL, updated_at = ? WHERE id = 1").run(now.toISOString());
 }
 

@@ -7,13 +7,13 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { logDatabaseId } from "../engine/log-integration";
+import { logDatabaseId } from "../log/integration";
 import { writeFileAtomic } from "../fs/atomic-write";
-import { collectOperations, integrateLog } from "../log/integrate";
+import { collectOperations, integrateLog } from "../log/integration";
 import { scanLog } from "../log/read-log";
 import { restoreArchive } from "../restore/restore-archive";
 import { checkRestoreTarget } from "../restore/restore-target";
-import { BackupError } from "../status";
+import { DomainError, isDomainError } from "../errors";
 import { BucketLayout, listArchives, listDatabases, readBucketManifest, unlockBucket, type ArchiveSummary } from "./bucket-layout";
 import { downloadObject } from "./download";
 import { OffsiteError, s3Url } from "./s3-client";
@@ -161,7 +161,7 @@ export async function recoverFromBucket(opts: RecoverOptions): Promise<RecoverRe
     step("done", target);
     return { ...report, reportFile: path.join(target, "Logs", reportName) };
   } catch (err) {
-    if (err instanceof Error && err.name === "BackupError") throw new OffsiteError("other", `Recovery failed: ${(err as BackupError).message}`, { cause: err });
+    if (isDomainError(err)) throw new OffsiteError("other", `Recovery failed: ${err.message}`, { cause: err });
     throw err;
   } finally {
     if (!committed) await fs.rm(building, { recursive: true, force: true }).catch(() => undefined);

@@ -97,11 +97,12 @@ describe("Object Lock", () => {
 
     const r = await applyOffsiteRetention({ bucket: target.bucket, layout: target.layout, databaseName: "TestDb", keep: 1 });
     expect(r.deleted).toEqual([]);
-    // Archive 1 (its summary is locked: the archive behind it is not even tried) and the log backup only archive 1
-    // needed ([1].4BL: the operations between the snapshots of 1 and 2).
+    // Archive 1 (its summary is locked: the archive behind it is not even tried) and the log backup that goes with
+    // it, [0000].4BL, which backup 1 wrote; [0001].4BL, written by backup 2, stays with archive 2 (a backup is its
+    // archive and the log backup it wrote).
     expect(r.locked).toEqual([
       { key: "strongbox/TestDb/archives/TestDb[0001].json", retainUntil: first.summary.lock!.retainUntil },
-      { key: "strongbox/TestDb/log-backups/TestDb[0001].4BL", retainUntil: second.logBackups[0]!.lock!.retainUntil },
+      { key: "strongbox/TestDb/log-backups/TestDb[0000].4BL", retainUntil: first.logBackups[0]!.lock!.retainUntil },
     ]);
     expect((await listArchives(target.bucket, target.layout, "TestDb")).map((a) => a.number)).toEqual([1, 2]);
 

@@ -2,7 +2,6 @@
 // bucket, written as each part is acknowledged, so that a Stop, a crash or a restart loses at most the parts that
 // were in flight.
 import type { ConsoleDb } from "../console/console-db";
-import { ensureOffsiteSchema } from "./offsite-schema";
 
 export interface UploadState {
   uploadId: string;
@@ -44,9 +43,7 @@ const fromRow = (r: Row): UploadState => ({
 });
 
 export class UploadStateStore {
-  constructor(private readonly db: ConsoleDb) {
-    ensureOffsiteSchema(db);
-  }
+  constructor(private readonly db: ConsoleDb) {}
 
   find(endpoint: string, bucket: string, key: string): UploadState | null {
     const r = this.db.prepare("SELECT * FROM offsite_uploads WHERE endpoint = ? AND bucket = ? AND object_key = ?").get(endpoint, bucket, key) as Row | undefined;

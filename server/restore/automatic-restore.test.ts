@@ -1,21 +1,23 @@
-// Automatic restore at start (spec §6, §5), on real databases made and backed up by the real engine and data API:
-// a corrupted data file is replaced by the last valid backup plus the log, the damaged files are kept aside, and the
-// operation is in the journal and the history; a missing file, AutomaticRestore off and no valid backup change nothing.
+// Automatic restore at start (docs/operations.md#automatic-restore), on real databases made and backed up by real
+// backups and the data API: a corrupted data file is replaced by the last valid backup plus the log, the damaged
+// files are kept aside, and the operation is in the journal and the history; a missing file, AutomaticRestore off
+// and no valid backup change nothing.
 import Database from "better-sqlite3";
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openConsoleDb, type ConsoleDb } from "../console/console-db";
-import type { DataAccess } from "../data/open-data";
-import { openDataAccess } from "../data/open-data";
+import type { DataAccess } from "../startup/open-data";
+import { openDataAccess } from "../startup/open-data";
 import { databaseLayout } from "../database/layout";
-import { BackupEngine } from "../engine/backup-engine";
-import { logDatabaseId } from "../engine/log-integration";
+import { openOperations, type TestOperations } from "../../test/helpers/operations";
+import { logDatabaseId } from "../log/integration";
 import { BackupLocks } from "../locks/backup-locks";
 import { readEntry } from "../zip/zip-reader";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
 import { acquireInstanceLock, type InstanceLock } from "../locks/instance-lock";
-import { automaticRestoreIfDamaged, checkDataFile } from "./automatic-restore";
+import { automaticRestoreIfDamaged } from "./automatic-restore-task";
+import { checkDataFile } from "./data-file-check";
 import { entryDataSpan, flipBit } from "./test-helpers";
 
 let t: TestDatabase;
@@ -36,7 +38,6 @@ afterEach(async () => {
 });
 
 const alice = { user: "alice" };
-const manual = { trigger: { kind: "manual" as const, user: "alice" } };
 /** The damaged files' folder is named after the time (UTC). */
 const now = () => new Date("2026-11-25T03:00:01Z");
 const KEPT = "Damaged data file 20261125-030001";
@@ -52,12 +53,12 @@ function setUp(opts: { automaticRestore?: boolean; logIntegration?: boolean } = 
   return databaseLayout(t.databaseDir);
 }
 
-/** The server's data side and engine, as services.ts opens them. */
+/** The server's data side and operations, as services.ts opens them. */
 async function start(log = true) {
   const locks = new BackupLocks();
   const data = await openDataAccess(databaseLayout(t.databaseDir), locks, true);
   open.push(data);
-  const engine = new BackupEngine({ databaseDir: t.databaseDir, home: t.home, defaultDestination: t.destination, consoleDb: consoleDb!, locks, log: log ? data.log : null });
+  const engine = openOperations(t, { consoleDb: consoleDb!, locks, log: log ? data.log : null });
   await engine.init();
   return { engine, store: data.store, data };
 }
@@ -69,11 +70,14 @@ async function stop(data: DataAccess) {
   open = open.filter((d) => d !== data);
 }
 
-/** An engine as the next start makes it, before the data side is open. */
-const freshEngine = () => new BackupEngine({ databaseDir: t.databaseDir, home: t.home, defaultDestination: t.destination, consoleDb: consoleDb!, log: null });
+/** The operations as the next start makes them, before the data side is open; the clock pinned for the folders' names. */
+const restoreAtStart = () => {
+  const ops = openOperations(t, { consoleDb: consoleDb!, log: null, clock: { now } });
+  return automaticRestoreIfDamaged(ops.db, ops.runner);
+};
 
-async function backUp(engine: BackupEngine) {
-  const outcome = await engine.start(manual).done;
+async function backUp(engine: TestOperations) {
+  const outcome = await engine.backup().done;
   expect(outcome.status).toBe(0);
   return outcome.archivePath!;
 }
@@ -171,7 +175,7 @@ describe("automaticRestoreIfDamaged", () => {
     expect(damaged.wal.length).toBeGreaterThan(0);
     expect((await checkDataFile(layout.dataFile)).state).toBe("damaged");
 
-    const result = await automaticRestoreIfDamaged({ engine: freshEngine(), now });
+    const result = await restoreAtStart();
 
     expect(result).toMatchObject({
       outcome: "restored", restoredFrom: archive, backupNumber: 1, damagedKeptIn: path.join(layout.dataDir, KEPT),
@@ -197,7 +201,7 @@ describe("automaticRestoreIfDamaged", () => {
       dataPath: layout.dataFile });
 
     // The next start finds a sound file and a log that follows it: nothing replayed, new writes go on the same chain.
-    expect(await automaticRestoreIfDamaged({ engine: freshEngine(), now })).toBeNull();
+    expect(await restoreAtStart()).toBeNull();
     const again = await start();
     expect(again.data.messages.join("\n")).not.toMatch(/Replay/);
     expect((await again.store.write({ kind: "insert", table: "customers", values: { name: "Later", city: "L" } }, alice)).operation).toBe(lastOperation + 1);
@@ -217,7 +221,7 @@ describe("automaticRestoreIfDamaged", () => {
     flipBit(second, span.offset + Math.floor(span.length / 2));
     corruptLikeACrash(layout.dataFile);
 
-    const result = await automaticRestoreIfDamaged({ engine: freshEngine(), now });
+    const result = await restoreAtStart();
 
     expect(result).toMatchObject({ outcome: "restored", restoredFrom: first, backupNumber: 1, logIntegration: { applied: 8 }, newLogChain: false });
     expect(rows(layout.dataFile)).toEqual(expected);
@@ -239,7 +243,7 @@ describe("automaticRestoreIfDamaged", () => {
     fs.writeFileSync(snapshot, await readEntry(archive, "Data/data.sqlite"));
     corruptLikeACrash(layout.dataFile);
 
-    const result = await automaticRestoreIfDamaged({ engine: freshEngine(), now });
+    const result = await restoreAtStart();
 
     expect(result).toMatchObject({ outcome: "restored", restoredFrom: archive, logIntegration: { problem: expect.stringContaining("AutomaticLogIntegration") }, newLogChain: true });
     expect(rows(layout.dataFile, { withoutId: true })).toEqual(rows(snapshot, { withoutId: true }));
@@ -275,7 +279,7 @@ describe("automaticRestoreIfDamaged", () => {
     fs.rmSync(path.join(t.destination, "TestDb[0001].4BL"));
     corruptLikeACrash(layout.dataFile);
 
-    const result = await automaticRestoreIfDamaged({ engine: freshEngine(), now });
+    const result = await restoreAtStart();
 
     expect(result).toMatchObject({ outcome: "restored", restoredFrom: first, newLogChain: true,
       logIntegration: { problem: expect.stringMatching(/operations 5 to 8 are in none of the log files/) } });
@@ -291,7 +295,7 @@ describe("automaticRestoreIfDamaged", () => {
     const journalBefore = journal();
     fs.rmSync(layout.dataFile);
 
-    const result = await automaticRestoreIfDamaged({ engine: freshEngine(), now });
+    const result = await restoreAtStart();
 
     expect(result).toEqual({ outcome: "missing", message: expect.stringContaining(`The data file ${layout.dataFile} is missing`) });
     expect(fs.existsSync(layout.dataFile)).toBe(false);
@@ -308,7 +312,7 @@ describe("automaticRestoreIfDamaged", () => {
     const journalBefore = journal();
     const damaged = corruptLikeACrash(layout.dataFile);
 
-    const result = await automaticRestoreIfDamaged({ engine: freshEngine(), now });
+    const result = await restoreAtStart();
 
     expect(result).toMatchObject({ outcome: "off", damage: expect.stringMatching(/SQLITE_CORRUPT|quick_check/), message: expect.stringContaining("AutomaticRestore") });
     expect(fs.readFileSync(layout.dataFile).equals(damaged.main)).toBe(true);
@@ -326,7 +330,7 @@ describe("automaticRestoreIfDamaged", () => {
     flipBit(archive, span.offset + 10);
     const damaged = corruptLikeACrash(layout.dataFile);
 
-    const result = await automaticRestoreIfDamaged({ engine: freshEngine(), now });
+    const result = await restoreAtStart();
 
     expect(result).toMatchObject({ outcome: "failed", message: expect.stringContaining("could not be restored automatically") });
     expect(fs.readFileSync(layout.dataFile).equals(damaged.main)).toBe(true);

@@ -1,28 +1,30 @@
 // Crafted and damaged archives against every reader: Verify, restore to a folder, the Restore page's contents, and
 // the start-up recovery's record of an unknown archive. Each must end with a failure that says what is wrong — never
-// an exception escaping from a stream callback (which left a verification holding the engine's one slot, so every
-// backup was refused until someone pressed Stop) — and the engine must be free afterwards.
+// an exception escaping from a stream callback (which left a verification holding the one operation slot, so every
+// backup was refused until someone pressed Stop) — and the slot must be free afterwards.
 import crypto from "node:crypto";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openConsoleDb } from "../console/console-db";
-import { recordFromArchive } from "../engine/archive-record";
-import { BackupEngine } from "../engine/backup-engine";
-import { STATUS } from "../status";
+import { recordFromArchive } from "../archive/record-from-archive";
+import { STATUS } from "../isomorphic/status";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
-import { readArchiveContents, verifyArchiveFile } from "./archive-contents";
-import { MAX_MANIFEST_BYTES } from "./manifest-schema";
-import { runRestoreToFolder, runVerification } from "./restore-operations";
+import { openOperations, type TestOperations } from "../../test/helpers/operations";
+import { readArchiveContents } from "../archive/contents";
+import { verifyArchiveFile } from "./verify-archive";
+import { MAX_MANIFEST_BYTES } from "../archive/manifest";
+import { restoreToFolderTask } from "./restore-to-folder-task";
 import { runScheduledVerification } from "./scheduled-verification";
 import { entryDataSpan, manifestEntry, manifestFor, writeRawZip, zerosBomb, type RawEntry } from "./test-helpers";
+import { verificationTask } from "./verification-task";
 import { VerificationStore } from "./verification-store";
 
 let db: TestDatabase;
-let engine: BackupEngine;
+let ops: TestOperations;
 let store: VerificationStore;
-let good: string; // a real archive made by the engine, with one entry large enough to be streamed
+let good: string; // a real archive made by a backup, with one entry large enough to be streamed
 const escaped: unknown[] = [];
 const onEscaped = (err: unknown) => { escaped.push(err); };
 const alice = { kind: "manual" as const, user: "alice" };
@@ -38,10 +40,9 @@ beforeAll(async () => {
   process.on("unhandledRejection", onEscaped);
   db = makeTestDatabase({ rows: 200 });
   fs.writeFileSync(path.join(db.attachmentsDir, "large.bin"), Buffer.concat([crypto.randomBytes(3 << 20), Buffer.alloc(2 << 20, "a")]));
-  engine = new BackupEngine({ databaseDir: db.databaseDir, home: db.home, defaultDestination: db.destination,
-    consoleDb: openConsoleDb(path.join(db.home, "console.sqlite")) });
-  store = new VerificationStore(engine.opts.consoleDb);
-  const outcome = await engine.start({ trigger: alice }).done;
+  ops = openOperations(db, { consoleDb: openConsoleDb(path.join(db.home, "console.sqlite")) });
+  store = new VerificationStore(ops.consoleDb);
+  const outcome = await ops.backup({ trigger: alice }).done;
   expect(outcome.status).toBe(0);
   good = outcome.archivePath!;
 });
@@ -140,53 +141,53 @@ const cases: Array<{ name: string; make: () => Promise<string> | string; says: R
 
 describe("crafted and damaged archives", () => {
   for (const c of cases) {
-    it(`${c.name}: verification, restore and contents end with a clear failure, and the engine is free`, { timeout: 30_000 }, async () => {
+    it(`${c.name}: verification, restore and contents end with a clear failure, and the slot is free`, { timeout: 30_000 }, async () => {
       const archive = await c.make();
 
-      const verify = await engine.runOperation("verify", alice, (id, ctl) => runVerification(engine, [archive], store, alice, id, ctl)).done;
+      const verify = await ops.start(verificationTask(ops.db, [archive], store, alice)).done;
       expect(verify.status).toBe(STATUS.ARCHIVE_CHECK_FAILED);
       expect(store.get(archive)?.ok).toBe(false);
       expect(store.get(archive)?.problems.join("\n")).toMatch(c.says);
-      expect(engine.running).toBeNull();
+      expect(ops.runner.running).toBeNull();
 
       const target = path.join(path.dirname(archive), "restored");
-      const restore = await engine.runOperation("restore", alice, (id, ctl) => runRestoreToFolder(engine, { archivePath: archive, target,
+      const restore = await ops.start(restoreToFolderTask(ops.db, { archivePath: archive, target,
         parts: { structure: true, dataFile: true, dataSettings: true, attachments: true, other: true }, overwrite: false, integrateLog: false,
-        includeCurrentLog: false, trigger: alice }, id, ctl)).done;
+        includeCurrentLog: false, trigger: alice })).done;
       expect([STATUS.ARCHIVE_CHECK_FAILED, STATUS.BACKUP_ERROR]).toContain(restore.status);
       expect(fs.existsSync(target)).toBe(false);
-      expect(engine.running).toBeNull();
+      expect(ops.runner.running).toBeNull();
 
       // The Restore page's contents, and start-up recovery's record of an archive the history doesn't know.
       const contents = await readArchiveContents(archive).then(() => null, (err: Error) => err);
       const recorded = await recordFromArchive(archive, { verify: true }).then((r) => r.status, (err: Error) => err);
-      expect(contents === null || contents.name === "BackupError").toBe(true);
+      expect(contents === null || contents.name === "DomainError").toBe(true);
       expect(recorded instanceof Error || recorded === STATUS.ARCHIVE_CHECK_FAILED).toBe(true);
       expect(escaped).toEqual([]);
     });
   }
 
-  it("the engine still backs up afterwards, and nothing escaped as an uncaught exception", async () => {
-    expect(engine.running).toBeNull();
-    const after = await engine.start({ trigger: alice }).done;
+  it("a backup still runs afterwards, and nothing escaped as an uncaught exception", async () => {
+    expect(ops.runner.running).toBeNull();
+    const after = await ops.backup({ trigger: alice }).done;
     expect(after.status).toBe(0);
     expect(escaped).toEqual([]);
   });
 });
 
 describe("the scheduled verification", () => {
-  it("picks a crafted archive up by itself, fails it, and leaves the engine free for the next backup", { timeout: 30_000 }, async () => {
+  it("picks a crafted archive up by itself, fails it, and leaves the slot free for the next backup", { timeout: 30_000 }, async () => {
     const bomb = path.join(db.destination, "TestDb[0050].zip"); // named like one of ours: listed with the others
     writeRawZip(bomb, [manifestBomb(MAX_MANIFEST_BYTES + (1 << 20), 9 << 20)]);
     try {
       const now = new Date();
       store.setSchedule({ frequency: "Daily", hour: now.getHours(), weekday: 0 }, new Date(now.getTime() - 24 * 3600_000));
-      expect(await runScheduledVerification(engine, store, now)).toBe(true);
-      await engine.waitForIdle();
-      expect(engine.lastResult).toMatchObject({ kind: "verify", status: STATUS.ARCHIVE_CHECK_FAILED });
+      expect(await runScheduledVerification(ops.db, ops.runner, store, now)).toBe(true);
+      await ops.runner.waitForIdle();
+      expect(ops.runner.lastResult).toMatchObject({ kind: "verify", status: STATUS.ARCHIVE_CHECK_FAILED });
       expect(store.get(bomb)?.problems.join("\n")).toMatch(/manifest\.json/);
       expect(store.get(good)?.ok).toBe(true);
-      expect(engine.running).toBeNull();
+      expect(ops.runner.running).toBeNull();
       expect(escaped).toEqual([]);
     } finally {
       fs.rmSync(bomb);
@@ -199,15 +200,15 @@ describe("an archive path that is not a regular file", () => {
   it("a FIFO is refused at once by Verify, restore and contents (it can't hang the open), and Stop is never needed", { timeout: 30_000 }, async () => {
     const fifo = fresh("Fifo.zip");
     execFileSync("mkfifo", [fifo]);
-    const verify = await engine.runOperation("verify", alice, (id, ctl) => runVerification(engine, [fifo], store, alice, id, ctl)).done;
+    const verify = await ops.start(verificationTask(ops.db, [fifo], store, alice)).done;
     expect(verify.status).toBe(STATUS.ARCHIVE_CHECK_FAILED);
     expect(store.get(fifo)?.problems.join("\n")).toMatch(/FIFO/);
     await expect(readArchiveContents(fifo)).rejects.toThrow(/is a FIFO \(named pipe\), not an archive file/);
     await expect(verifyArchiveFile(fifo)).rejects.toThrow(/FIFO/);
-    const restore = await engine.runOperation("restore", alice, (id, ctl) => runRestoreToFolder(engine, { archivePath: fifo, target: path.join(path.dirname(fifo), "r"),
-      parts: { structure: true }, overwrite: false, integrateLog: false, includeCurrentLog: false, trigger: alice }, id, ctl)).done;
+    const restore = await ops.start(restoreToFolderTask(ops.db, { archivePath: fifo, target: path.join(path.dirname(fifo), "r"),
+      parts: { structure: true }, overwrite: false, integrateLog: false, includeCurrentLog: false, trigger: alice })).done;
     expect(restore.statusText).toMatch(/FIFO/);
-    expect(engine.running).toBeNull();
+    expect(ops.runner.running).toBeNull();
   });
 
   it("a device (/dev/zero) is refused the same way", async () => {
@@ -218,10 +219,10 @@ describe("an archive path that is not a regular file", () => {
 
 describe("Stop ends a verification", () => {
   it("of a large archive, at once, and the slot is free", async () => {
-    const op = engine.runOperation("verify", alice, (id, ctl) => runVerification(engine, [good, good, good, good], store, alice, id, ctl));
-    expect(engine.stop()).toBe(true);
+    const op = ops.start(verificationTask(ops.db, [good, good, good, good], store, alice));
+    expect(ops.runner.stop()).toBe(true);
     const outcome = await op.done;
     expect(outcome.status).toBe(STATUS.CANCELED_BY_USER);
-    expect(engine.running).toBeNull();
+    expect(ops.runner.running).toBeNull();
   });
 });

@@ -1,35 +1,11 @@
-// Small pieces both ways of replacing the live data file share (restore in place, automatic restore at start):
-// reading and changing a data file's bookkeeping, moving files aside, naming the aside folder, and removing the
-// work folders a crash left beside the data file.
-import Database from "better-sqlite3";
+// Small pieces around replacing the live data file (restore in place, automatic restore at start): the work
+// folders beside the data file (and removing those a crash left), moving files aside, naming the aside folder.
 import fs from "node:fs/promises";
 import path from "node:path";
-import { BOOKKEEPING_TABLE, readBookkeeping, type Bookkeeping } from "../data/bookkeeping";
 
 /** Work folders inside Data/: a restore in place's, and an automatic restore's. */
 export const RESTORE_IN_PLACE_WORK = ".restore-";
 export const AUTOMATIC_RESTORE_WORK = ".automatic-restore-";
-
-/** A data file's bookkeeping (database id, last operation), or null for a file Strongbox never managed. */
-export function bookkeepingOf(dataFile: string): Bookkeeping | null {
-  const db = new Database(dataFile, { readonly: true, fileMustExist: true });
-  try {
-    return readBookkeeping(db);
-  } finally {
-    db.close();
-  }
-}
-
-/** Gives a restored data file a new database id (a new log chain starts with it); returns its bookkeeping. */
-export function setDatabaseId(dataFile: string, id: string): Bookkeeping {
-  const db = new Database(dataFile, { fileMustExist: true });
-  try {
-    db.prepare(`UPDATE ${BOOKKEEPING_TABLE} SET value = ? WHERE key = 'database_id'`).run(id);
-    return readBookkeeping(db)!;
-  } finally {
-    db.close();
-  }
-}
 
 /** Renames `from` to `to`; false when `from` doesn't exist. */
 export async function moveIfExists(from: string, to: string): Promise<boolean> {

@@ -1,8 +1,9 @@
 // The rules every archive passes before a restore writes anything (issue 6: "never outside the chosen folder for a
 // crafted archive"). An archive that breaks one is refused as a whole, naming the entry: a Strongbox archive never
 // breaks them, so one that does is damaged or was made to attack the restore.
-import { MANIFEST_NAME, type Manifest, type ManifestEntry } from "../engine/manifest";
-import type { ArchiveEntry } from "./archive-file";
+import { MANIFEST_NAME } from "../database/layout";
+import { type Manifest, type ManifestEntry } from "../archive/manifest";
+import type { ArchiveEntry } from "../zip/archive-file";
 
 /** A manifest entry matched with its entry in the ZIP. */
 export interface PlannedEntry {

@@ -6,11 +6,11 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openConsoleDb } from "../console/console-db";
-import { BackupEngine } from "../engine/backup-engine";
-import type { Manifest } from "../engine/manifest";
-import { STATUS } from "../status";
+import { openOperations } from "../../test/helpers/operations";
+import type { Manifest } from "../archive/manifest";
+import { STATUS } from "../isomorphic/status";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
-import { readArchiveContents, selectParts } from "./archive-contents";
+import { readArchiveContents, selectParts } from "../archive/contents";
 import { restoreArchive, type RestoreProgress } from "./restore-archive";
 import { entryDataSpan, flipBit, writeCraftedArchive, type RawEntry } from "./test-helpers";
 
@@ -32,10 +32,9 @@ function tableRows(file: string): Record<string, unknown[]> {
 }
 
 async function backup(t: TestDatabase): Promise<string> {
-  const engine = new BackupEngine({ databaseDir: t.databaseDir, home: t.home, defaultDestination: t.destination,
-    consoleDb: openConsoleDb(path.join(t.home, "console.sqlite")) });
+  const engine = openOperations(t, { consoleDb: openConsoleDb(path.join(t.home, "console.sqlite")) });
   await engine.init();
-  const outcome = await engine.start({ trigger: { kind: "manual", user: "alice" } }).done;
+  const outcome = await engine.backup().done;
   expect(outcome.status).toBe(0);
   return outcome.archivePath!;
 }
@@ -301,7 +300,7 @@ describe("Stop", () => {
 
   it("passes on the signal's own reason (the engine's Stop)", async () => {
     const abort = new AbortController();
-    const reason = Object.assign(new Error("Backup canceled by user"), { name: "BackupError", status: STATUS.CANCELED_BY_USER });
+    const reason = Object.assign(new Error("Backup canceled by user"), { name: "DomainError", status: STATUS.CANCELED_BY_USER });
     abort.abort(reason);
     const dir = workDir();
     await expect(restoreArchive({ archivePath: archive, target: path.join(dir, "Restored"), signal: abort.signal })).rejects.toBe(reason);

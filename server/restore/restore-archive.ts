@@ -8,10 +8,11 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { fsyncDir } from "../fs/atomic-write";
 import { makePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "../fs/safe-open";
-import type { Manifest, ManifestEntry } from "../engine/manifest";
-import { BackupError, STATUS } from "../status";
-import { loadManifest, openArchiveFile } from "./archive-contents";
-import { EntryDataError, type OpenedArchive } from "./archive-file";
+import type { Manifest, ManifestEntry } from "../archive/manifest";
+import { DomainError, isDomainError } from "../errors";
+import { STATUS } from "../isomorphic/status";
+import { loadManifest, openArchiveFile } from "../archive/manifest";
+import { EntryDataError, type OpenedArchive } from "../zip/archive-file";
 import { linkTargetProblem, MAX_LINK_TARGET, placeOf, planEntries, UnsafeEntryError, type PlannedEntry } from "./entry-checks";
 import { checkRestoreTarget, resolveReal, type ForbiddenPlaces } from "./restore-target";
 
@@ -76,18 +77,18 @@ export async function restoreArchive(opts: RestoreOptions): Promise<RestoreResul
 
   // 1. The target (before even opening the archive: a refused target changes nothing and reads nothing).
   const check = await checkRestoreTarget({ target: opts.target, overwrite: opts.overwrite ?? false, forbidden: opts.forbidden });
-  if (!check.ok) throw new BackupError(STATUS.DESTINATION_INVALID, check.reason);
+  if (!check.ok) throw new DomainError(STATUS.DESTINATION_INVALID, check.reason);
   const target = check.target;
   const realArchive = await resolveReal(path.resolve(archivePath)).then((r) => r.real, () => path.resolve(archivePath));
   if (realArchive === target || realArchive.startsWith(target + "/")) {
-    throw new BackupError(STATUS.DESTINATION_INVALID, `The destination folder ${target} contains the archive being restored. Choose another folder.`);
+    throw new DomainError(STATUS.DESTINATION_INVALID, `The destination folder ${target} contains the archive being restored. Choose another folder.`);
   }
 
   // 2. The archive: manifest, then every rule, before anything is written.
   const archive = await openArchiveFile(archivePath);
   try {
     const manifest = await loadManifest(archive, { signal });
-    const refused = (entry: string, reason: string) => new BackupError(STATUS.ARCHIVE_CHECK_FAILED,
+    const refused = (entry: string, reason: string) => new DomainError(STATUS.ARCHIVE_CHECK_FAILED,
       `The archive ${archivePath} was refused: entry ${JSON.stringify(entry)} ${reason}. Nothing was restored.`);
     let planned: PlannedEntry[];
     try {
@@ -148,7 +149,7 @@ async function checkFreeSpace(target: string, needed: number): Promise<void> {
   const st = await fs.statfs(dir);
   const free = st.bavail * st.bsize;
   if (needed > free) {
-    throw new BackupError(STATUS.BACKUP_ERROR,
+    throw new DomainError(STATUS.BACKUP_ERROR,
       `Not enough free space for the restore in ${dir}: the chosen entries take ${formatMB(needed)}, ${formatMB(free)} is free. Nothing was restored.`);
   }
 }
@@ -393,19 +394,19 @@ async function removeEmptyChain(dir: string, first: string): Promise<void> {
   }
 }
 
-/** Every failure as a BackupError saying what happened to what; a Stop as the signal's reason. */
+/** Every failure as a DomainError saying what happened to what; a Stop as the signal's reason. */
 function asRestoreError(err: unknown, archivePath: string, signal?: AbortSignal): unknown {
   if (signal?.aborted) return signal.reason;
-  if (err instanceof BackupError || (err instanceof Error && err.name === "BackupError")) return err;
+  if (isDomainError(err)) return err;
   if (err instanceof EntryDataError) {
-    return new BackupError(STATUS.ARCHIVE_CHECK_FAILED,
+    return new DomainError(STATUS.ARCHIVE_CHECK_FAILED,
       `The archive ${archivePath} is damaged: entry ${JSON.stringify(err.entry)} ${err.reason}. Nothing was restored.`, { cause: err });
   }
   if (err instanceof WriteFailure) {
     const e = err.error;
     const what = e.code === "ENOSPC" ? "the disk is full" : e.code ? `${e.code}: ${e.message}` : e.message;
-    return new BackupError(STATUS.BACKUP_ERROR, `The restore could not write ${err.file} (${what}). Nothing was restored.`, { cause: e });
+    return new DomainError(STATUS.BACKUP_ERROR, `The restore could not write ${err.file} (${what}). Nothing was restored.`, { cause: e });
   }
   const e = err as NodeJS.ErrnoException;
-  return new BackupError(STATUS.BACKUP_ERROR, `The restore failed: ${e?.message ?? String(err)}. Nothing was restored.`, { cause: err });
+  return new DomainError(STATUS.BACKUP_ERROR, `The restore failed: ${e?.message ?? String(err)}. Nothing was restored.`, { cause: err });
 }

@@ -4,7 +4,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import zlib from "node:zlib";
 import yauzl from "yauzl";
-import type { Manifest, ManifestEntry } from "../engine/manifest";
+import type { Manifest, ManifestEntry } from "../archive/manifest";
 import { centralHeader, endRecords, localHeader, unixAttrs, FLAG_UTF8, METHOD_DEFLATE, METHOD_STORED, type EntryRecord } from "../zip/zip-format";
 
 export interface RawEntry {

@@ -16,11 +16,7 @@ export interface VerificationSchedule {
 export const DEFAULT_VERIFICATION_SCHEDULE: VerificationSchedule = { frequency: "Never", hour: 3, weekday: 0 };
 
 export class VerificationStore {
-  constructor(private readonly db: ConsoleDb) {
-    db.exec(`CREATE TABLE IF NOT EXISTS archive_verifications (archive_path TEXT PRIMARY KEY, at TEXT NOT NULL, ok INTEGER NOT NULL, problems TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS verification_schedule (id INTEGER PRIMARY KEY CHECK (id = 1), frequency TEXT NOT NULL, hour INTEGER NOT NULL,
-        weekday INTEGER NOT NULL, last_run TEXT)`);
-  }
+  constructor(private readonly db: ConsoleDb) {}
 
   record(archivePath: string, result: VerificationResult): void {
     this.db.prepare(`INSERT INTO archive_verifications VALUES (?, ?, ?, ?) ON CONFLICT(archive_path) DO UPDATE SET at = excluded.at,

@@ -5,6 +5,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { link, open, unlink } from "node:fs/promises";
 import path from "node:path";
 import { databaseLayout } from "../database/layout";
+import { DomainError } from "../errors";
 import { fsyncDir, writeFileAtomic } from "../fs/atomic-write";
 import { formatLimit, isUnsafeFileError, makePrivateDir, openNoFollow, PRIVATE_FILE_MODE, readOpened } from "../fs/safe-open";
 import { int, ValueError } from "./codecs";
@@ -38,11 +39,12 @@ export const SETTINGS_FILE_LABEL = "Settings/Backup.4DSettings";
 const NAMESPACE = "http://www.4d.com/namespace/reserved/2004/backup";
 
 /** The settings file can't be used as it is: `line` (1-based, when known) and `reason` say why. */
-export class SettingsFileError extends Error {
+export class SettingsFileError extends DomainError {
   readonly line: number | undefined;
   readonly reason: string;
   constructor(reason: string, line?: number, options?: { cause?: unknown }) {
-    super(`${SETTINGS_FILE_LABEL}${line ? ` line ${line}` : ""}: ${reason}`, options);
+    // PRECONDITION_FAILED: the request was fine, the file must be fixed by hand first.
+    super(null, `${SETTINGS_FILE_LABEL}${line ? ` line ${line}` : ""}: ${reason}`, { code: "PRECONDITION_FAILED", cause: options?.cause });
     this.name = "SettingsFileError";
     this.line = line;
     this.reason = reason;
@@ -56,9 +58,9 @@ export interface SettingsProblem {
 }
 
 /** Settings that can't be written (a value out of range, a Cron schedule without an expression…). */
-export class SettingsValueError extends Error {
+export class SettingsValueError extends DomainError {
   constructor(readonly problems: SettingsProblem[]) {
-    super(`Invalid backup settings: ${problems.map((p) => `${p.key}: ${p.reason}`).join("; ")}`);
+    super(null, `Invalid backup settings: ${problems.map((p) => `${p.key}: ${p.reason}`).join("; ")}`, { code: "BAD_REQUEST" });
     this.name = "SettingsValueError";
   }
 }

@@ -2,10 +2,9 @@
 // by ./backup-settings-file.ts; key names follow 4D's.
 
 export type Compression = "None" | "Fast" | "Compact";
-export type Frequency = "Never" | "Hourly" | "Daily" | "Weekly" | "Monthly" | "Cron";
+export { WEEKDAYS, type Frequency, type Weekday } from "../isomorphic/schedule";
+import type { Frequency, Weekday } from "../isomorphic/schedule";
 export type DataLockMode = "Snapshot" | "Full";
-export const WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
 
 /** A wall-clock time of day, as 4D writes it (`0000-00-00T02:30:00.000`), in seconds since midnight. */
 export type TimeOfDay = number;

@@ -14,6 +14,7 @@ import { plural } from "../isomorphic/plural";
 import { MIN_RETRY_SECONDS } from "./defaults";
 import { WEEKDAYS, type BackupSettings } from "./model";
 import { destinationProblem, resolveAttachments, resolveDestination, type AttachmentContext } from "./resolve";
+import { DomainError } from "../errors";
 
 /**
  * One thing wrong with the settings: where (a dotted path into BackupSettings such as `general.destinationFolder`,
@@ -274,9 +275,10 @@ export async function diskProblems(
  * Settings refused on save: every problem on its own line in the message (for programs), and the problems with
  * their fields (for the Settings page, which shows each under its field, on its tab).
  */
-export class SettingsInputError extends Error {
+/** Settings the Settings page sent that can't be saved: a bad request, with each problem and the field it is about. */
+export class SettingsInputError extends DomainError {
   constructor(readonly problems: InputProblem[]) {
-    super(problems.map((p) => p.message).join("\n"));
+    super(null, problems.map((p) => p.message).join("\n"), { code: "BAD_REQUEST" });
     this.name = "SettingsInputError";
   }
 }

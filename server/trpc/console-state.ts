@@ -1,8 +1,9 @@
-// What a console (or a program) is told the engine is doing right now: the running operation, the last outcome,
+// What a console (or a program) is told the server is doing right now: the running operation, the last outcome,
 // the backup locks. One home for it, so the event stream's first state, its fallback query and BACKUP INFO agree.
 import type { LockState } from "../locks/backup-locks";
-import type { BackupEngine } from "../engine/backup-engine";
-import type { OperationOutcome, OperationProgress } from "../engine/progress";
+import type { DatabaseContext } from "../operations/database-context";
+import type { OperationOutcome, OperationProgress } from "../operations/progress";
+import type { OperationRunner } from "../operations/runner";
 
 export interface ConsoleState {
   running: OperationProgress | null;
@@ -11,13 +12,13 @@ export interface ConsoleState {
 }
 
 /**
- * The engine's state as one consistent snapshot. The engine tells its outcome (and keeps it as the last result)
+ * The runner's state as one consistent snapshot. The runner tells its outcome (and keeps it as the last result)
  * a moment before it frees the operation's slot; a snapshot taken in between must not still show the operation as
  * running: its `finished` event has already gone, so a console would keep showing a progress panel that no event
  * will ever end.
  */
-export function consoleState(engine: BackupEngine): ConsoleState {
-  const last = engine.lastResult;
-  const running = engine.running;
-  return { running: running && running.operationId !== last?.operationId ? running : null, last, locks: engine.locks.state() };
+export function consoleState(runner: OperationRunner, db: DatabaseContext): ConsoleState {
+  const last = runner.lastResult;
+  const running = runner.running;
+  return { running: running && running.operationId !== last?.operationId ? running : null, last, locks: db.locks.state() };
 }

@@ -1,20 +1,19 @@
 // tRPC setup: the context carries the current principal (a console user or an API token, from its record, per
 // request) and the services; procedures check the role on the server; domain errors become transport errors here.
 import { initTRPC, TRPCError } from "@trpc/server";
-import { ApiTokens, type ApiToken } from "../auth/api-tokens";
-import { hasRole, type Role } from "../auth/roles";
+import { ApiTokens } from "../auth/api-tokens";
+import type { Role } from "../auth/roles";
 import type { User } from "../auth/users";
+import type { Trigger } from "../isomorphic/operation-kinds";
 import type { Services } from "../services";
 import { SHUTTING_DOWN_MESSAGE, SHUTTING_DOWN_STREAM_MESSAGE } from "../shutdown";
 import { isSettingsInputError } from "../settings/settings-input";
-import { isBackupError, STATUS } from "../status";
+import { isDomainError } from "../errors";
+import { refusalFor, resolvePrincipal, type Principal } from "../web/principal";
 import { testStreamMaxMsFromEnv } from "../config";
 
-/**
- * Who calls: a signed-in user, or an API token (spec §11) whose `username` is the token's name, so that every
- * procedure checks roles and names the caller the same way. `id` is the user's or the token's id, per `kind`.
- */
-export type Principal = User & { kind: "user" | "token" };
+export type { Principal } from "../web/principal";
+export { currentPrincipal } from "../web/principal";
 
 export interface Context {
   user: Principal | null;
@@ -25,29 +24,11 @@ export interface Context {
 
 /** The token store over the console database (stateless, so one per call is fine; no change to the services). */
 export const apiTokens = (services: Services) => new ApiTokens(services.consoleDb);
-const tokenPrincipal = (t: ApiToken): Principal => ({ kind: "token", id: t.id, username: t.name, role: t.role, createdAt: t.createdAt, sessionVersion: 0, mustChangePassword: false });
 
-/** The context for one request: a Bearer token if one is sent, else the next-auth session. */
+/** The context for one request: its principal (server/web/principal.ts) and the services. */
 export async function contextFor(req: Request, services: Services, sessionUser: () => Promise<User | null>): Promise<Context> {
-  const header = req.headers.get("authorization");
-  if (header && /^bearer(\s|$)/i.test(header)) {
-    const token = apiTokens(services).authenticate(header.replace(/^bearer\s+/i, "").trim());
-    if (!token) return { user: null, services, authError: "This API token is not valid: it is wrong or was revoked." };
-    return { user: tokenPrincipal(token), services };
-  }
-  const user = await sessionUser();
-  return { user: user && { ...user, kind: "user" }, services };
-}
-
-/** The principal's current record (a role change, removal or revocation counts at once), or null. */
-export function currentPrincipal(services: Services, p: Principal): Principal | null {
-  if (p.kind === "token") {
-    const token = apiTokens(services).get(p.id);
-    return token && tokenPrincipal(token);
-  }
-  const user = services.users.get(p.id);
-  // The session's version too: a stream opened before a sign-out ends with it.
-  return user && user.username === p.username && user.sessionVersion === p.sessionVersion ? { ...user, kind: "user" } : null;
+  const { principal, authError } = await resolvePrincipal(req, services, sessionUser);
+  return authError ? { user: principal, services, authError } : { user: principal, services };
 }
 
 const t = initTRPC.context<Context>().create({
@@ -57,18 +38,18 @@ const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
     const cause = error.cause;
     // Refused settings carry their problems with the field each is about, for the Settings page.
-    return { ...shape, data: { ...shape.data, backupStatus: isBackupError(cause) ? cause.status : null, problems: isSettingsInputError(cause) ? cause.problems : null } };
+    return { ...shape, data: { ...shape.data, backupStatus: isDomainError(cause) ? cause.status : null, problems: isSettingsInputError(cause) ? cause.problems : null } };
   },
 });
 
 export const router = t.router;
 
-/** Domain errors to transport errors: -9976 is a conflict; other BackupErrors are bad requests with their text. */
+/** Domain errors to transport errors: each DomainError carries the code it means (-9976 is a conflict). */
 const mapErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && isBackupError(result.error.cause)) {
+  if (!result.ok && isDomainError(result.error.cause)) {
     const cause = result.error.cause;
-    throw new TRPCError({ code: cause.status === STATUS.BACKUP_IN_PROGRESS ? "CONFLICT" : "BAD_REQUEST", message: cause.message, cause });
+    throw new TRPCError({ code: cause.code, message: cause.message, cause });
   }
   return result;
 });
@@ -91,21 +72,17 @@ const duringShutdown = t.middleware(async ({ ctx, type, next }) => {
   }
 });
 
-/** What a user whose password an admin set gets from everything but the change of their own password. */
-export const MUST_CHANGE_PASSWORD_MESSAGE = "An admin set your password: change it (Change password) before using the console.";
-
 /** `passwordChange`: the one procedure a user who must change their password may call (their own password change). */
 export function procedureFor(role: Role, opts: { passwordChange?: boolean } = {}) {
   return t.procedure.use(mapErrors).use(duringShutdown).use(({ ctx, next }) => {
-    if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: ctx.authError ?? "Sign in to use the console." });
-    if (ctx.user.mustChangePassword && !opts.passwordChange) throw new TRPCError({ code: "FORBIDDEN", message: MUST_CHANGE_PASSWORD_MESSAGE });
-    if (!hasRole(ctx.user.role, role)) {
-      const who = ctx.user.kind === "token" ? `this API token has the role ${ctx.user.role}` : `you are signed in as a ${ctx.user.role}`;
-      throw new TRPCError({ code: "FORBIDDEN", message: `This needs the ${role} role; ${who}.` });
-    }
+    const refusal = refusalFor(ctx.user, role, { authError: ctx.authError, passwordChange: opts.passwordChange });
+    if (refusal || !ctx.user) throw new TRPCError({ code: refusal?.status === 403 ? "FORBIDDEN" : "UNAUTHORIZED", message: refusal?.message ?? "Sign in to use the console." });
     return next({ ctx: { ...ctx, user: ctx.user } });
   });
 }
+
+/** How a caller's operation is recorded: an API token's is the BACKUP command (`command`), a user's is `manual`. */
+export const triggerOf = (user: Principal): Trigger => ({ kind: user.kind === "token" ? "command" : "manual", user: user.username });
 
 export const viewerProcedure = procedureFor("viewer");
 export const operatorProcedure = procedureFor("operator");

@@ -1,4 +1,5 @@
 // The application router: one router per noun.
+import type { inferRouterOutputs } from "@trpc/server";
 import { router } from "./init";
 import { automationRouter } from "./routers/automation";
 import { backupRouter } from "./routers/backup";
@@ -16,3 +17,11 @@ export const appRouter = router({
   journal: journalRouter, restore: restoreRouter, settings: settingsRouter, tokens: tokensRouter, users: usersRouter,
 });
 export type AppRouter = typeof appRouter;
+
+// The console's contract: what the pages receive, named from the router's outputs so that components import their
+// types from here (and run-time values only from server/isomorphic), never from the domain's modules.
+type Outputs = inferRouterOutputs<AppRouter>;
+export type BackupOverview = Outputs["backup"]["overview"];
+export type OperationProgress = NonNullable<Outputs["backup"]["info"]["running"]>;
+/** The outcome and the automatic backups' state as the event stream carries them. */
+export type { AutomationState, OperationOutcome } from "../operations/progress";

@@ -1,7 +1,6 @@
 // Event streams per caller, through the real router over a real console.sqlite: at most MAX_STREAMS_PER_PRINCIPAL
 // open per user or API token, a slot given back however a stream ends, and a stream that ends when its caller is
 // refused (a revoked token, a signed-out session), even while no event comes.
-import { EventEmitter } from "node:events";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -11,6 +10,7 @@ import { ApiTokens } from "../auth/api-tokens";
 import { Users } from "../auth/users";
 import { openConsoleDb, type ConsoleDb } from "../console/console-db";
 import { BackupLocks } from "../locks/backup-locks";
+import { ConsoleBus } from "../operations/bus";
 import type { Services } from "../services";
 import type { Principal } from "./init";
 import { eventsRouter } from "./routers/events";
@@ -23,8 +23,9 @@ let services: Services;
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "strongbox-streams-"));
   db = openConsoleDb(path.join(dir, "console.sqlite"));
-  const engine = Object.assign(new EventEmitter().setMaxListeners(0), { running: null, lastResult: null, locks: new BackupLocks() });
-  services = { consoleDb: db, users: new Users(db), engine, shutdown: new AbortController() } as unknown as Services;
+  const runner = { running: null, lastResult: null };
+  const opsDb = { bus: new ConsoleBus(), locks: new BackupLocks() };
+  services = { consoleDb: db, users: new Users(db), db: opsDb, runner, shutdown: new AbortController() } as unknown as Services;
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -104,7 +105,7 @@ describe("event streams", () => {
     const t = await openOne(token);
     new ApiTokens(db).revoke(token.id);
     const pending = t.it.next();
-    services.engine.emit("event", { type: "journal", file: "Backup Journal[001].txt" });
+    services.db.bus.publish({ type: "journal", file: "Backup Journal[001].txt" });
     expect((await errorOf(pending)).message).toMatch(/revoked/);
     expect(openStreamCount(services, token)).toBe(0);
   });

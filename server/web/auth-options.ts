@@ -5,7 +5,7 @@
 // the cookie is worthless afterwards.
 import type { NextAuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
-import { isUserError } from "../auth/users";
+import { isDomainError } from "../errors";
 import { getServices } from "../services";
 import { clientAddress } from "./client-address";
 import { safeRedirect } from "./safe-redirect";
@@ -54,7 +54,7 @@ export function getAuthOptions(): Promise<NextAuthOptions> {
               const user = await users.authenticate(username, password, clientAddress(req?.headers ?? {}));
               return { id: String(user.id), name: user.username, sessionVersion: user.sessionVersion };
             } catch (err) {
-              if (isUserError(err)) throw new Error(err.message);
+              if (isDomainError(err)) throw new Error(err.message);
               throw err;
             }
           },

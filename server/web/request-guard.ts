@@ -9,8 +9,9 @@
 
 /** Largest tRPC request body: far above any console form, far below what would hurt the server. */
 export const MAX_API_BODY_BYTES = 1024 * 1024;
-/** Most procedure calls in one tRPC batch (the console's client batches no more): one request can't ask for 1,000 pages. */
-export const MAX_BATCH_CALLS = 20;
+// Most procedure calls in one tRPC batch (the console's client batches no more): one request can't ask for 1,000 pages.
+import { MAX_BATCH_CALLS } from "../isomorphic/limits";
+export { MAX_BATCH_CALLS };
 /** next-auth's forms (sign in, sign out) are a few hundred bytes. */
 export const MAX_AUTH_BODY_BYTES = 64 * 1024;
 

@@ -5,7 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { databaseLayout } from "../../server/database/layout";
-import { checkDataFile } from "../../server/restore/automatic-restore";
+import { checkDataFile } from "../../server/restore/data-file-check";
 import { tablesOf as readTables, trpcMutate } from "./api";
 import { login, startServer, type TestServer } from "./server";
 

@@ -227,7 +227,7 @@ test("a restore into a refused folder is refused before it starts: a clear error
   const historyBefore = backups().length;
   const archive = (await query(page, "restore.archives")).archives[0].path;
   const res = await page.request.post(`${server.url}/api/trpc/restore.start`, {
-    data: { archivePath: archive, target: server.databaseDir, parts: ["structure"], overwrite: true, integrateLog: false, includeCurrentLog: false },
+    data: { archivePath: archive, target: server.databaseDir, parts: { structure: true, dataFile: false, dataSettings: false, attachments: [] }, overwrite: true, integrateLog: false, includeCurrentLog: false },
   });
   expect(res.status()).toBe(400);
   expect(await res.text()).toContain("the live database folder");

@@ -1,9 +1,7 @@
 // A separate process that runs a slowed-down backup and says when it is under way, so that a test can kill it
 // with SIGKILL mid-backup (crash recovery), or holds the database's lock (one engine per database).
-import path from "node:path";
-import { openConsoleDb } from "../../server/console/console-db";
-import { BackupEngine } from "../../server/engine/backup-engine";
 import { acquireInstanceLock } from "../../server/locks/instance-lock";
+import { openOperations } from "./operations";
 
 const [mode, databaseDir, home, destination] = process.argv.slice(2) as [string, string, string, string];
 if (mode === "lock") {
@@ -16,16 +14,13 @@ if (mode === "lock") {
   }
   setInterval(() => undefined, 1000);
 } else {
-  const engine = new BackupEngine({
-    databaseDir, home, defaultDestination: destination, consoleDb: openConsoleDb(path.join(home, "console.sqlite")),
-    throttleBytesPerSecond: 2 * 1024 * 1024,
-  });
+  const ops = openOperations({ databaseDir, home, destination }, { throttleBytesPerSecond: 2 * 1024 * 1024 });
   let told = false;
-  engine.on("event", (e) => {
+  ops.db.bus.on("event", (e) => {
     if (!told && e.type === "progress" && e.progress.phase === "archive" && e.progress.bytesDone > 0) {
       told = true;
       console.log("ARCHIVING");
     }
   });
-  engine.start({ trigger: { kind: "manual", user: "crash" } });
+  ops.backup({ trigger: { kind: "manual", user: "crash" } });
 }

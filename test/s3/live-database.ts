@@ -1,5 +1,5 @@
 // A real database for the off-site tests: the test database (test/helpers/make-database.ts) with its data API,
-// log file and backup engine, an off-site destination saved in its console.sqlite, and the log as log shipping
+// log file and operations (test/helpers/operations.ts), an off-site destination saved in its console.sqlite, and the log shipping
 // sees it. The cut below is what the server's log will offer (see the report of issue 13, phase 1): the open
 // log closed into a segment under the data write lock, exactly as at a backup's snapshot.
 import Database from "better-sqlite3";
@@ -7,11 +7,11 @@ import path from "node:path";
 import { openConsoleDb, type ConsoleDb } from "../../server/console/console-db";
 import { readBookkeeping } from "../../server/data/bookkeeping";
 import type { DataStore } from "../../server/data/data-store";
-import { openDataAccess } from "../../server/data/open-data";
-import type { CurrentLog } from "../../server/data/current-log";
+import { openDataAccess } from "../../server/startup/open-data";
+import type { CurrentLog } from "../../server/log/current-log";
 import { databaseLayout, type DatabaseLayout } from "../../server/database/layout";
-import { listLogBackups } from "../../server/engine/archives";
-import { BackupEngine } from "../../server/engine/backup-engine";
+import { listLogBackups } from "../../server/archive/names";
+import { openOperations, type TestOperations } from "../helpers/operations";
 import { BackupLocks } from "../../server/locks/backup-locks";
 import type { ClosedSegment } from "../../server/log/log-file";
 import { readLog } from "../../server/log/read-log";
@@ -30,7 +30,7 @@ export interface LiveDatabase {
   store: DataStore;
   log: CurrentLog;
   locks: BackupLocks;
-  engine: BackupEngine;
+  ops: TestOperations;
   consoleDb: ConsoleDb;
   box: SecretBox;
   shippable: ShippableLog;
@@ -49,8 +49,8 @@ export async function liveDatabase(dest: S3Destination, opts: { settings?: Parti
   const locks = new BackupLocks();
   const data = await openDataAccess(layout, locks, true);
   const consoleDb = openConsoleDb(path.join(t.home, "console.sqlite"));
-  const engine = new BackupEngine({ databaseDir: t.databaseDir, home: t.home, defaultDestination: t.destination, consoleDb, locks, log: data.log });
-  await engine.init();
+  const ops = openOperations(t, { consoleDb, locks, log: data.log });
+  await ops.init();
   const box = SecretBox.load(t.home);
   saveDestination(consoleDb, box, { ...dest, secretAccessKey: dest.secretAccessKey }, "admin");
   saveOffsiteSettings(consoleDb, { keepLast: null, lockDays: 0, lockMode: "COMPLIANCE", logIntervalSeconds: 60, ...opts.settings });
@@ -90,10 +90,10 @@ export async function liveDatabase(dest: S3Destination, opts: { settings?: Parti
   let tableMade = false;
   let nextDelete = 100;
   return {
-    t, layout, store, log: data.log, locks, engine, consoleDb, box, shippable,
+    t, layout, store, log: data.log, locks, ops, consoleDb, box, shippable,
     async backup() {
       const before = new Set((await listLogBackups(t.destination, "TestDb")).map((l) => l.path));
-      const outcome = await engine.start({ trigger: { kind: "manual", user: "alice" } }).done;
+      const outcome = await ops.backup().done;
       if (outcome.status !== 0) throw new Error(`backup failed: ${outcome.status} ${outcome.statusText}`);
       const logBackups = (await listLogBackups(t.destination, "TestDb")).map((l) => l.path).filter((p) => !before.has(p));
       return { archivePath: outcome.archivePath!, logBackups };
@@ -119,7 +119,7 @@ export async function liveDatabase(dest: S3Destination, opts: { settings?: Parti
       return target;
     },
     async close() {
-      await engine.waitForIdle();
+      await ops.runner.waitForIdle();
       await store.close();
       await data.log.close();
       consoleDb.close();

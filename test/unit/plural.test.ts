@@ -1,6 +1,6 @@
 // One home for counts in words: the singular for exactly one, everywhere (pages, journal, sign-in messages).
 import { expect, it } from "vitest";
-import { plural } from "@/server/plural";
+import { plural } from "@/server/isomorphic/plural";
 
 it("says 1 file, 2 files, 0 files, 1 second and 1200 rows", () => {
   expect(plural(1, "file")).toBe("1 file");

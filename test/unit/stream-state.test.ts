@@ -2,7 +2,7 @@
 // shows "● Live", a state read while it is down ends the panel, and progress of an ended operation is old news.
 import { describe, expect, it } from "vitest";
 import { applyConnection, applyEvent, applyState, INITIAL_STREAM_STATE, type StreamState } from "@/components/stream-state";
-import type { OperationOutcome, OperationProgress } from "@/server/engine/progress";
+import type { OperationOutcome, OperationProgress } from "@/server/trpc/root";
 import type { LockState } from "@/server/locks/backup-locks";
 
 const locks = {} as LockState;

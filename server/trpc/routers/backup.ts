@@ -3,32 +3,30 @@
 import { on } from "node:events";
 import { z } from "zod";
 import { TRPCError } from "@trpc/server";
-import { backupOverview } from "../../engine/overview";
+import { backupOverview } from "../../backup/overview";
 import { describeLogProblem } from "../../log/log-problem";
-import type { EngineEvent } from "../../engine/progress";
+import type { ConsoleEvent } from "../../operations/bus";
 import { consoleState } from "../console-state";
-import { operatorProcedure, router, viewerProcedure } from "../init";
+import { operatorProcedure, router, triggerOf, viewerProcedure } from "../init";
 import { openStream } from "../streams";
 
 /** What `onProgress` yields: progress of the operation, then its outcome, after which the stream ends. */
-export type ProgressEvent = Extract<EngineEvent, { type: "progress" | "finished" }>;
+export type ProgressEvent = Extract<ConsoleEvent, { type: "progress" | "finished" }>;
 
 export const backupRouter = router({
   start: operatorProcedure.mutation(({ ctx }) => {
-    // A program's call (API token) is the BACKUP command: trigger "command" with the token's name (spec §4).
-    const trigger = ctx.user.kind === "token"
-      ? { kind: "command" as const, user: ctx.user.username }
-      : { kind: "manual" as const, user: ctx.user.username };
-    const { operationId } = ctx.services.engine.start({ trigger });
+    // A program's call (API token) is the BACKUP command: trigger "command" with the token's name.
+    const { operationId } = ctx.services.backups.start({ trigger: triggerOf(ctx.user) });
     return { operationId };
   }),
-  stop: operatorProcedure.mutation(({ ctx }) => ({ stopped: ctx.services.engine.stop() })),
-  overview: viewerProcedure.query(({ ctx }) => backupOverview(ctx.services.engine, ctx.services.scheduler.nextDue(),
+  stop: operatorProcedure.mutation(({ ctx }) => ({ stopped: ctx.services.runner.stop() })),
+  overview: viewerProcedure.query(({ ctx }) => backupOverview(ctx.services.db, ctx.services.runner.lastAttempts, ctx.services.scheduler.nextDue(),
     { startupRestore: ctx.services.startupRestore, automaticOff: ctx.services.automation.automaticOff() })),
   /** The log file the server could not take at start (1416, 1403), with what to do; null when it is fine. */
-  logProblem: viewerProcedure.query(({ ctx }) => describeLogProblem(ctx.services.currentLog.error, ctx.services.engine.layout.logFile)),
+  logProblem: viewerProcedure.query(({ ctx }) => describeLogProblem(ctx.services.currentLog.error, ctx.services.db.layout.logFile)),
   info: viewerProcedure.query(async ({ ctx }) => {
-    const o = await backupOverview(ctx.services.engine, ctx.services.scheduler.nextDue(), { content: false, automaticOff: ctx.services.automation.automaticOff() });
+    const o = await backupOverview(ctx.services.db, ctx.services.runner.lastAttempts, ctx.services.scheduler.nextDue(),
+      { content: false, automaticOff: ctx.services.automation.automaticOff() });
     const last = o.lastBackup;
     return {
       lastBackupDate: last?.startingDate ?? null,
@@ -47,7 +45,7 @@ export const backupRouter = router({
       nextBackupDate: o.nextBackup,
       automaticBackupsOff: o.automaticBackupsOff,
       backupHistoryPath: o.historyPath,
-      running: consoleState(ctx.services.engine).running,
+      running: consoleState(ctx.services.runner, ctx.services.db).running,
     };
   }),
   /**
@@ -58,18 +56,18 @@ export const backupRouter = router({
   onProgress: viewerProcedure
     .input(z.object({ operationId: z.string().min(1).max(200) }))
     .subscription(async function* ({ ctx, input, signal }): AsyncGenerator<ProgressEvent> {
-      const { engine } = ctx.services;
+      const { db, runner } = ctx.services;
       const stream = openStream(ctx.services, ctx.user, "viewer", signal);
       try {
-        const events = on(engine, "event", { signal: stream.signal });
+        const events = on(db.bus, "event", { signal: stream.signal });
         // The outcome first: an operation told finished a moment ago may not have freed its slot yet.
-        const { running, last } = consoleState(engine);
+        const { running, last } = consoleState(runner, db);
         if (last?.operationId === input.operationId) {
           yield { type: "finished", outcome: last };
           return;
         } else if (running?.operationId === input.operationId) yield { type: "progress", progress: running };
         else throw new TRPCError({ code: "NOT_FOUND", message: "This operation is neither running nor the last one." });
-        for await (const [event] of events as AsyncIterable<[EngineEvent]>) {
+        for await (const [event] of events as AsyncIterable<[ConsoleEvent]>) {
           stream.recheck();
           if (event.type === "progress" && event.progress.operationId === input.operationId) yield event;
           if (event.type === "finished" && event.outcome.operationId === input.operationId) {

@@ -11,10 +11,11 @@ import type { Context, Principal } from "../init";
 import type { Services } from "../../services";
 import type { Role } from "../../auth/roles";
 import { DataStore } from "../../data/data-store";
-import { createDemoDataFile } from "../../database/demo-data";
+import { createDemoDataFile } from "../../demo/demo-data";
 import { BackupLocks } from "../../locks/backup-locks";
 import { ServerShutdown } from "../../shutdown";
-import { isBackupError, STATUS } from "../../status";
+import { isDomainError } from "../../errors";
+import { STATUS } from "../../isomorphic/status";
 
 let dir: string;
 let dataFile: string;
@@ -38,7 +39,7 @@ afterEach(async () => {
 
 function caller(role: Role, opts: { signal?: AbortSignal; kind?: "user" | "token" } = {}) {
   const user: Principal = { kind: opts.kind ?? "user", id: 1, username: `a-${role}`, role, createdAt: "2026-01-01T00:00:00Z", sessionVersion: 0, mustChangePassword: false };
-  const ctx: Context = { user, services: { dataStore, locks, shutdown } as unknown as Services };
+  const ctx: Context = { user, services: { dataStore, db: { locks }, shutdown } as unknown as Services };
   return dataRouter.createCaller(ctx, { signal: opts.signal });
 }
 
@@ -47,7 +48,7 @@ async function errorOf(p: Promise<unknown>): Promise<{ code: string; message: st
     await p;
   } catch (err) {
     if (!(err instanceof TRPCError)) throw err;
-    return { code: err.code, message: err.message, backupStatus: isBackupError(err.cause) ? err.cause.status : null };
+    return { code: err.code, message: err.message, backupStatus: isDomainError(err.cause) ? err.cause.status : null };
   }
   throw new Error("expected the call to fail");
 }

@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { TRPCError } from "@trpc/server";
 import { hasRole } from "../../auth/roles";
-import { isDataError } from "../../data/apply-write";
+import { isDomainError } from "../../errors";
 import { FILTER_OPS, MAX_PAGE_ROWS, type WriteContext } from "../../data/data-store";
 import { columnDefSchema, identifierSchema, isSchemaChange, MAX_VALUE_BYTES, writeOpSchema } from "../../data/write-ops";
 import { adminProcedure, operatorProcedure, router, viewerProcedure, type Principal } from "../init";
@@ -29,7 +29,7 @@ async function dataErrors<T>(fn: () => Promise<T> | T): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (isDataError(err)) throw new TRPCError({ code: err.code, message: err.message, cause: err });
+    if (isDomainError(err)) throw new TRPCError({ code: err.code, message: err.message, cause: err });
     throw err;
   }
 }
@@ -114,7 +114,7 @@ export const dataRouter = router({
   /** Cancels a write still waiting for the lock (it gets -9976); false when it already ran or is unknown. */
   cancel: operatorProcedure
     .input(z.object({ requestId: z.string().min(1).max(200) }))
-    .mutation(({ ctx, input }) => ({ cancelled: ctx.services.locks.cancel(input.requestId) })),
+    .mutation(({ ctx, input }) => ({ cancelled: ctx.services.db.locks.cancel(input.requestId) })),
 
-  lockState: viewerProcedure.query(({ ctx }) => ctx.services.locks.state()),
+  lockState: viewerProcedure.query(({ ctx }) => ctx.services.db.locks.state()),
 });

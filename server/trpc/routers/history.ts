@@ -22,7 +22,7 @@ export const detailsInput = z.object({
 export const historyRouter = router({
   /** Success rate, last success and its age, the schedule's promise, and the chart's series. */
   summary: viewerProcedure.query(async ({ ctx }) => {
-    const loaded = await loadHistory(ctx.services.engine);
+    const loaded = await loadHistory(ctx.services.db);
     if (!loaded.ok) return { problem: loaded.problem, historyPath: loaded.historyPath, damaged: null, summary: null, chart: null };
     const { settings, entries } = loaded;
     return {
@@ -35,13 +35,13 @@ export const historyRouter = router({
   }),
   /** The kept operations, newest first, one page. */
   list: viewerProcedure.input(listInput).query(async ({ ctx, input }) => {
-    const loaded = await loadHistory(ctx.services.engine);
+    const loaded = await loadHistory(ctx.services.db);
     if (!loaded.ok) return { problem: loaded.problem, total: 0, offset: input.offset, limit: input.limit, operations: [] };
     return { problem: null, ...listOperations(loaded.entries, input) };
   }),
   /** One operation by the id the list gave. */
   details: viewerProcedure.input(detailsInput).query(async ({ ctx, input }) => {
-    const loaded = await loadHistory(ctx.services.engine);
+    const loaded = await loadHistory(ctx.services.db);
     if (!loaded.ok) return { problem: loaded.problem, details: null };
     const details = operationDetails(loaded.entries, input.id, input);
     if (!details) {

@@ -2,22 +2,12 @@
 // filtered and searched on the server so the browser never receives a whole 10 MiB file.
 import { z } from "zod";
 import { TRPCError } from "@trpc/server";
-import { JournalReader } from "../../journal/journal-reader";
-import { BLOCK_KINDS, BLOCK_STATUSES } from "../../journal/parse-block";
-import type { Services } from "../../services";
+import { BLOCK_KINDS, BLOCK_STATUSES } from "../../isomorphic/journal-block";
 import { router, viewerProcedure } from "../init";
 
 /** Most blocks one page may ask for: a screenful of cards, never the file. */
 export const JOURNAL_PAGE_MAX = 100;
 
-// One reader per Logs folder for the process: its block indexes are what keep paging a full file cheap.
-const readers = new Map<string, JournalReader>();
-function readerFor(services: Services): JournalReader {
-  const dir = services.engine.layout.logsDir;
-  let reader = readers.get(dir);
-  if (!reader) readers.set(dir, (reader = new JournalReader(dir)));
-  return reader;
-}
 
 export const journalPageInput = z.object({
   /** The file's number (1–999) from `files`; omitted: the current file. */
@@ -30,10 +20,10 @@ export const journalPageInput = z.object({
 });
 
 export const journalRouter = router({
-  files: viewerProcedure.query(({ ctx }) => readerFor(ctx.services).files()),
+  files: viewerProcedure.query(({ ctx }) => ctx.services.journalReader.files()),
   page: viewerProcedure.input(journalPageInput).query(async ({ ctx, input }) => {
     const { number, ...query } = input;
-    const page = await readerFor(ctx.services).page(number, query);
+    const page = await ctx.services.journalReader.page(number, query);
     if (page) return page;
     if (number === undefined) return null; // no journal yet
     throw new TRPCError({ code: "NOT_FOUND", message: `There is no journal file number ${number} (Backup Journal[${String(number).padStart(3, "0")}].txt) in the Logs folder.` });

@@ -2,14 +2,14 @@
 import { z } from "zod";
 import { TRPCError } from "@trpc/server";
 import { tokenNameSchema, tokenRoleSchema } from "../../auth/api-tokens";
-import { isUserError } from "../../auth/users";
+import { isDomainError } from "../../errors";
 import { adminProcedure, apiTokens, router } from "../init";
 
 function tokenErrors<T>(fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (isUserError(err)) throw new TRPCError({ code: "BAD_REQUEST", message: err.message });
+    if (isDomainError(err)) throw new TRPCError({ code: "BAD_REQUEST", message: err.message });
     throw err;
   }
 }

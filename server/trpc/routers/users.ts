@@ -1,14 +1,15 @@
 // usersRouter: console users and roles (spec §10, admin only), and "who am I" for everyone signed in.
 import { z } from "zod";
 import { TRPCError } from "@trpc/server";
-import { passwordSchema, roleSchema, usernameSchema, isUserError } from "../../auth/users";
+import { passwordSchema, roleSchema, usernameSchema } from "../../auth/users";
+import { isDomainError } from "../../errors";
 import { adminProcedure, ownPasswordProcedure, router, viewerProcedure } from "../init";
 
 async function userErrors<T>(fn: () => T | Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (isUserError(err)) throw new TRPCError({ code: "BAD_REQUEST", message: err.message });
+    if (isDomainError(err)) throw new TRPCError({ code: "BAD_REQUEST", message: err.message });
     throw err;
   }
 }

@@ -9,5 +9,5 @@ export async function GET(req: Request, ctx: { params: Promise<{ number: string 
   const auth = await authorizeDownload(req);
   if ("refused" in auth) return auth.refused;
   const { number } = await ctx.params;
-  return journalFileDownload(auth.services.engine.layout.logsDir, number);
+  return journalFileDownload(auth.services.db.layout.logsDir, number);
 }

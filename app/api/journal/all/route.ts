@@ -9,8 +9,8 @@ export const dynamic = "force-dynamic";
 export async function GET(req: Request) {
   const auth = await authorizeDownload(req);
   if ("refused" in auth) return auth.refused;
-  const { engine, paths } = auth.services;
+  const { db } = auth.services;
   // The name the archives carry; a settings file that can't be read still leaves the folder's name.
-  const databaseName = await engine.resolve().then((c) => c.databaseName, () => cleanDatabaseName(path.basename(paths.databaseDir)));
-  return allJournalsDownload(engine.layout.logsDir, { databaseName, now: new Date() });
+  const databaseName = await db.resolve().then((c) => c.databaseName, () => cleanDatabaseName(path.basename(db.databaseDir)));
+  return allJournalsDownload(db.layout.logsDir, { databaseName, now: db.clock.now() });
 }
