@@ -29,6 +29,8 @@ test("a log file out of step (1416) and a damaged one (1403) show on the Backup 
   await expect(page.getByRole("heading", { name: "Backup", exact: true })).toBeVisible();
   await expect(page.getByRole("alert", { name: "Log file problem" })).toHaveCount(0);
   const logFile = path.join(server.databaseDir, "Data", "data.journal");
+  // A copy holding operations (a log with none would be taken as a fresh one, rightly: nothing is missing from it).
+  await trpcMutate(page, server, "data.insert", { table: "customers", values: { name: "In both logs", created_at: "2025-02-03T04:05:06Z" } });
   const olderCopy = fs.readFileSync(logFile);
   await trpcMutate(page, server, "data.insert", { table: "customers", values: { name: "Only in the newer log", created_at: "2025-02-03T04:05:06Z" } });
   await server.stop({ keepHome: true });
@@ -36,6 +38,7 @@ test("a log file out of step (1416) and a damaged one (1403) show on the Backup 
   // An older copy of the log put back: it ends before the data file.
   fs.writeFileSync(logFile, olderCopy);
   server = await startServer({ home: server.home });
+  await page.context().clearCookies(); // cookies don't tell ports apart: sign in to this server afresh
   await login(page, server);
   await expectBanner(page, "The log file does not belong to this data file (1416)", /ends at operation \d+ but the data file's last operation is \d+/);
   const refused = await page.request.post(`${server.url}/api/trpc/data.insert`, { data: { table: "customers", values: { name: "x", created_at: "2025-01-01T00:00:00Z" } } });
@@ -45,6 +48,7 @@ test("a log file out of step (1416) and a damaged one (1403) show on the Backup 
   // A damaged log.
   fs.writeFileSync(logFile, "this is not a log file\n");
   server = await startServer({ home: server.home });
+  await page.context().clearCookies(); // cookies don't tell ports apart: sign in to this server afresh
   await login(page, server);
   await expectBanner(page, "The log file is damaged or can't be read (1403)", /data\.journal/);
 });

@@ -189,7 +189,17 @@ test("a malformed file is reported with its line and is not overwritten", async 
     `</Preferences4D>`,
     ``,
   ].join("\n");
+  const good = fs.readFileSync(settingsFile(), "utf8");
   fs.writeFileSync(settingsFile(), broken);
+  // The tests after this one share the server: they get the good file back, whatever happens here.
+  try {
+    await checkMalformed(page, broken);
+  } finally {
+    fs.writeFileSync(settingsFile(), good);
+  }
+});
+
+async function checkMalformed(page: Page, broken: string): Promise<void> {
   await login(page, server);
   await openSettings(page);
   const alert = page.getByRole("alert").filter({ hasText: "malformed" });
@@ -202,7 +212,7 @@ test("a malformed file is reported with its line and is not overwritten", async 
   expect(refused.status()).toBe(412);
   expect(await refused.text()).toContain("won't overwrite it");
   expect(fs.readFileSync(settingsFile(), "utf8")).toBe(broken);
-});
+}
 
 test("what an admin types before the saved webhook has loaded is what gets saved, by the page's one Save", async ({ page }) => {
   await login(page, server);
