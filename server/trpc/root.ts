@@ -6,6 +6,7 @@ import { dataRouter } from "./routers/data";
 import { eventsRouter } from "./routers/events";
 import { historyRouter } from "./routers/history";
 import { journalRouter } from "./routers/journal";
+import { offsiteRouter } from "./routers/offsite";
 import { restoreRouter } from "./routers/restore";
 import { settingsRouter } from "./routers/settings";
 import { tokensRouter } from "./routers/tokens";
@@ -13,6 +14,6 @@ import { usersRouter } from "./routers/users";
 
 export const appRouter = router({
   automation: automationRouter, backup: backupRouter, data: dataRouter, events: eventsRouter, history: historyRouter,
-  journal: journalRouter, restore: restoreRouter, settings: settingsRouter, tokens: tokensRouter, users: usersRouter,
+  journal: journalRouter, offsite: offsiteRouter, restore: restoreRouter, settings: settingsRouter, tokens: tokensRouter, users: usersRouter,
 });
 export type AppRouter = typeof appRouter;

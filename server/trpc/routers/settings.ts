@@ -16,6 +16,8 @@ import { nextRuns } from "../../scheduler/next-run";
 import { schedulePreview } from "../../scheduler/schedule-preview";
 import { formatLocalTime } from "../../journal/backup-journal";
 import { webhookToSave } from "../../automation/webhook";
+import { checkOffsiteForm, type OffsiteFormInput } from "../../offsite/offsite-form";
+import { secretBoxOf } from "./offsite";
 
 interface FileError { line: number | null; reason: string; message: string }
 
@@ -93,6 +95,8 @@ export const settingsRouter = router({
       settings: z.custom<SettingsInput>((v) => typeof v === "object" && v !== null), revision: z.string().max(64).optional(), wait: z.boolean().optional(),
       // The alert webhook, saved with the settings by the page's one Save (a console setting, kept in console.sqlite).
       webhook: z.object({ url: z.string().max(4000), allowPrivate: z.boolean() }).optional(),
+      // The Off-site tab, when the admin changed it (console settings in console.sqlite; checked in offsite-form.ts).
+      offsite: z.custom<OffsiteFormInput>((v) => typeof v === "object" && v !== null).optional(),
     }))
     // Settings/ goes into the archive: while a backup holds the structure lock, a save waits for its end (spec §9),
     // and checks the revision only then, so it never overwrites what it hasn't seen.
@@ -107,13 +111,19 @@ export const settingsRouter = router({
       }
       const result = await validateSettingsInput(input.settings, loaded.settings, localDate(new Date()), w);
       const webhook = input.webhook ? await webhookToSave(input.webhook, ctx.services.alerts.webhook()) : null;
-      const problems = [...result.problems, ...(webhook && "problem" in webhook ? [{ path: "webhook.url", message: webhook.problem }] : [])];
+      const offsite = input.offsite ? checkOffsiteForm(ctx.services.consoleDb, secretBoxOf(ctx.services), input.offsite) : null;
+      const problems = [...result.problems, ...(webhook && "problem" in webhook ? [{ path: "webhook.url", message: webhook.problem }] : []),
+        ...(offsite?.problems ?? [])];
       // Nothing is saved unless everything can be. One problem per line in the message; each with its field in the
       // error's data (see init.ts).
-      if (!result.settings || problems.length > 0) {
-        const cause = new SettingsInputError(problems);
-        throw new TRPCError({ code: "BAD_REQUEST", message: cause.message, cause });
-      }
+      const refuse = (all: Array<{ path: string; message: string }>) => {
+        const cause = new SettingsInputError(all);
+        return new TRPCError({ code: "BAD_REQUEST", message: cause.message, cause });
+      };
+      if (!result.settings || problems.length > 0) throw refuse(problems);
+      // The off-site part first: setting up encryption asks the bucket, and a refusal there must leave the file as it was.
+      const offsiteReady = offsite?.prepare ? await offsite.prepare() : null;
+      if (offsiteReady && offsiteReady.problems.length > 0) throw refuse(offsiteReady.problems);
       try {
         await saveSettings(w.databaseDir, result.settings);
       } catch (err) {
@@ -123,10 +133,12 @@ export const settingsRouter = router({
         throw err;
       }
       if (webhook && "setting" in webhook && webhook.changed) ctx.services.alerts.setWebhook(webhook.setting);
+      const offsiteSaved = offsiteReady?.commit?.(ctx.user.username) ?? null;
       ctx.services.onSettingsChanged?.();
       return {
         saved: true, anchor: result.settings.scheduler.anchor, revision: await settingsRevision(w.databaseDir), warnings: result.warnings,
         webhook: webhook && "setting" in webhook && webhook.changed ? webhook.setting : null,
+        offsite: offsiteSaved,
       };
     }, { signal, noWait: input.wait === false })),
 });
