@@ -20,8 +20,10 @@ interface Run { code: number | null; stdout: string; stderr: string }
 
 /** The command with a clean environment: only what is given here (no AWS_* of the machine running the tests). */
 function recover(args: string[], env: Record<string, string | undefined>): Promise<Run> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("AWS_") && k !== "STRONGBOX_OFFSITE_PASSPHRASE"));
-  const child = spawn(CLI, ["recover", ...args], { env: { ...base, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
+  for (const k of Object.keys(childEnv)) if ((k.startsWith("AWS_") && k !== "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED") || k === "STRONGBOX_OFFSITE_PASSPHRASE") delete childEnv[k];
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete childEnv[k]; else childEnv[k] = v;
+  const child = spawn(CLI, ["recover", ...args], { env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "", stderr = "";
   child.stdout.on("data", (d) => (stdout += d));
   child.stderr.on("data", (d) => (stderr += d));
