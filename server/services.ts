@@ -31,6 +31,8 @@ import { BackupAutomation } from "./automation/backup-automation";
 import { ServerClock } from "./automation/server-clock";
 import { Scheduler, settingsUnavailable } from "./scheduler/scheduler";
 import { FORCED_EXIT_MS, runStop, ServerShutdown } from "./shutdown";
+import { checkOffsiteForm } from "./offsite/offsite-form";
+import { SecretBox } from "./offsite/secret-box";
 
 export interface Services {
   paths: StrongboxPaths;
@@ -191,6 +193,7 @@ async function createServices(): Promise<Services> {
     settings: new SettingsService({
       place: { databaseDir: db.databaseDir, home: db.home, defaultDestination: db.defaultDestination, settingsFile: db.layout.settingsFile, dataFile: db.layout.dataFile },
       locks: db.locks, webhook: { get: () => alerts.webhook(), set: (w) => alerts.setWebhook(w) }, onSaved: () => void scheduler.reschedule(),
+      offsite: (raw) => checkOffsiteForm(consoleDb, SecretBox.load(paths.home), raw),
     }),
   };
   // Next.js leaves these signals to us (NEXT_MANUAL_SIG_HANDLE, set by `npm start`): otherwise it would exit as soon

@@ -7,7 +7,7 @@ import { createContext, useContext } from "react";
 
 export interface FieldNote { path: string; message: string; level: "error" | "warning" }
 
-export type SettingsTab = "Scheduler" | "Configuration" | "Backup & Restore" | "Notifications";
+export type SettingsTab = "Scheduler" | "Configuration" | "Backup & Restore" | "Notifications" | "Off-site";
 
 const NotesContext = createContext<FieldNote[]>([]);
 export const FieldNotesProvider = NotesContext.Provider;
@@ -48,7 +48,8 @@ export function fieldNotes(
 /** The tab where the field a path names can be changed. */
 export function tabOfPath(path: string): SettingsTab {
   const head = path.split(/[./]/)[0]!.toLowerCase();
-  return head === "scheduler" ? "Scheduler" : head === "general" ? "Configuration" : head === "webhook" ? "Notifications" : "Backup & Restore";
+  return head === "scheduler" ? "Scheduler" : head === "general" ? "Configuration" : head === "webhook" ? "Notifications"
+    : head === "offsite" ? "Off-site" : "Backup & Restore";
 }
 
 /** The notes of one field (none without a path). */

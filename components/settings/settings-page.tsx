@@ -1,6 +1,6 @@
 "use client";
 // The Settings page (spec §10): Settings/Backup.4DSettings in three tabs modelled on 4D's MSC backup settings, and
-// for admins a Notifications tab (the alert webhook, a console setting). One draft holds every tab; the page's one
+// for admins a Notifications tab (the alert webhook) and an Off-site tab (the S3 destination), console settings. One draft holds every tab; the page's one
 // Save sends it whole with the file's revision, the server validates everything and writes only if all is right.
 // Viewers and operators see the same form disabled; a malformed file is reported and no form is offered.
 // Scheduled verification is set on the Restore page, next to the results it produces.
@@ -16,10 +16,11 @@ import { ConfigurationTab } from "./configuration-tab";
 import type { Draft } from "./controls";
 import { fieldNotes, FieldNotesProvider, tabOfPath, type SettingsTab } from "./field-notes";
 import { NotificationsTab } from "./notifications-tab";
+import { OffsiteTab, offsiteDraftOf, offsiteInputOf, type OffsiteDraft } from "./offsite-tab";
 import { SchedulerTab } from "./scheduler-tab";
 import { Tabs } from "./tabs";
 
-const TAB_NAMES: SettingsTab[] = ["Scheduler", "Configuration", "Backup & Restore", "Notifications"];
+const TAB_NAMES: SettingsTab[] = ["Scheduler", "Configuration", "Backup & Restore", "Notifications", "Off-site"];
 /** A refused save's problems, each with its field, and the settings they were found in. */
 interface Refused { problems: Array<{ path: string; message: string }>; sent: Draft }
 
@@ -52,6 +53,10 @@ export function SettingsPage() {
   const hookQ = useQuery(trpc.automation.webhook.queryOptions(undefined, { enabled: isAdmin, refetchOnWindowFocus: false, trpc: { context: { skipBatch: true } } }));
   const hookUrl = useSeededState(hookQ.data ? (hookQ.data.url ?? "") : undefined, "");
   const hookPrivate = useSeededState(hookQ.data?.allowPrivate, false);
+  // The off-site destination (admins only): sent with the Save only when the admin changed something on its tab.
+  const offQ = useQuery(trpc.offsite.get.queryOptions(undefined, { enabled: isAdmin, refetchOnWindowFocus: false }));
+  const offLoaded = useMemo(() => (offQ.data ? offsiteDraftOf(offQ.data) : undefined), [offQ.data]);
+  const offsite = useSeededState<OffsiteDraft | null>(offLoaded, null);
 
   const save = useMutation(trpc.settings.update.mutationOptions({
     onSuccess: (r, sent) => {
@@ -62,11 +67,17 @@ export function SettingsPage() {
       const warned = r.warnings.length === 0 ? "" : r.warnings.length === 1 ? " One warning remains: see the marked tab."
         : ` ${plural(r.warnings.length, "warning")} remain: see the marked tabs.`;
       const hook = r.webhook ? (r.webhook.url ? ` Alerts will be sent to ${r.webhook.url}.` : " No webhook: alerts show in the console only.") : "";
-      setNotice(`Settings saved.${r.anchor ? ` Scheduled backups count from ${r.anchor}.` : ""}${hook}${warned}`);
+      const off = r.offsite?.destination ? ` Off-site destination: s3://${r.offsite.destination.bucket}/${r.offsite.destination.prefix}.` : "";
+      setNotice(`Settings saved.${r.anchor ? ` Scheduled backups count from ${r.anchor}.` : ""}${hook}${off}${warned}`);
       if (sent.webhook) {
         hookUrl.saved(r.webhook?.url ?? sent.webhook.url.trim());
         hookPrivate.saved(sent.webhook.allowPrivate);
         void queryClient.invalidateQueries({ queryKey: trpc.automation.webhook.queryKey() });
+      }
+      // The secret and passphrase fields empty again: what is stored is never shown.
+      if (r.offsite) {
+        offsite.saved(offsiteDraftOf(r.offsite));
+        queryClient.setQueryData(trpc.offsite.get.queryKey(), r.offsite);
       }
       void queryClient.invalidateQueries({ queryKey: trpc.settings.get.queryKey() });
       void queryClient.invalidateQueries({ queryKey: trpc.backup.overview.queryKey() });
@@ -122,7 +133,8 @@ export function SettingsPage() {
         e.preventDefault();
         // The webhook goes with the rest once known (loaded, or typed by the admin); the server checks it only if it changed.
         const webhook = isAdmin && (hookQ.data || hookUrl.edited || hookPrivate.edited) ? { url: hookUrl.value, allowPrivate: hookPrivate.value } : undefined;
-        if (isAdmin) save.mutate({ settings: draft, revision, webhook });
+        const off = isAdmin && offsite.edited && offsite.value ? offsiteInputOf(offsite.value) : undefined;
+        if (isAdmin) save.mutate({ settings: draft, revision, webhook, offsite: off });
       }}>
       {heading}
       <p className="break-all text-sm text-slate-500">Stored in <span className="font-mono">{q.data.file}</span></p>
@@ -139,6 +151,10 @@ export function SettingsPage() {
           ...(isAdmin ? [{ label: "Notifications", content: (
             <NotificationsTab url={hookUrl.value} allowPrivate={hookPrivate.value} refusedUnlessAllowed={hookQ.data?.refusedUnlessAllowed}
               onUrl={(v) => { setNotice(null); hookUrl.set(v); }} onAllowPrivate={(v) => { setNotice(null); hookPrivate.set(v); }} />
+          ) }] : []),
+          ...(isAdmin && offsite.value ? [{ label: "Off-site", content: (
+            <OffsiteTab draft={offsite.value} view={offQ.data}
+              edit={(change) => { setNotice(null); offsite.set((prev) => { if (!prev) return prev; const next = structuredClone(prev); change(next); return next; }); }} />
           ) }] : []),
         ].map((t) => ({
           ...t,

@@ -31,6 +31,11 @@ export interface SettingsServiceOptions {
   locks: BackupLocks;
   /** The alert webhook's setting (console.sqlite), saved by the same Save. */
   webhook: { get(): WebhookSetting; set(setting: WebhookSetting): void };
+  /**
+   * The Off-site tab (console settings in console.sqlite, checked in server/offsite/offsite-form.ts), saved by the
+   * same Save: checked without the network, then `prepare` asks the bucket, then `commit` stores it.
+   */
+  offsite?: (raw: unknown) => OffsiteCheck;
   /** Called after a save (the scheduler re-reads the schedule). */
   onSaved?: () => void;
   now?: () => Date;
@@ -45,6 +50,13 @@ function asFileError(err: unknown): FileError | null {
   return { line: e.line ?? null, reason: e.reason ?? e.message, message: e.message };
 }
 
+type FieldProblem = { path: string; message: string };
+/** What the off-site form check gives back (its shape, so that this module needs nothing of server/offsite). */
+export interface OffsiteCheck {
+  problems: FieldProblem[];
+  prepare: (() => Promise<{ problems: FieldProblem[]; commit: ((by: string | null) => unknown) | null }>) | null;
+}
+
 const refused = (code: "BAD_REQUEST" | "CONFLICT" | "PRECONDITION_FAILED", message: string) => new DomainError(null, message, { code });
 
 export interface SaveRequest {
@@ -54,6 +66,10 @@ export interface SaveRequest {
   /** false: refuse at once instead of waiting while a backup holds the structure lock. */
   wait?: boolean;
   webhook?: { url: string; allowPrivate: boolean };
+  /** The Off-site tab's values, when the admin changed them. */
+  offsite?: unknown;
+  /** Who saves (recorded with the off-site settings). */
+  by?: string | null;
   signal?: AbortSignal;
 }
 
@@ -129,9 +145,14 @@ export class SettingsService {
       }
       const result = await validateSettingsInput(req.settings, loaded.settings, localDate(this.now()), w);
       const webhook = req.webhook ? await webhookToSave(req.webhook, this.opts.webhook.get()) : null;
-      const problems = [...result.problems, ...(webhook && "problem" in webhook ? [{ path: "webhook.url", message: webhook.problem }] : [])];
+      const offsite = req.offsite !== undefined && this.opts.offsite ? this.opts.offsite(req.offsite) : null;
+      const problems = [...result.problems, ...(webhook && "problem" in webhook ? [{ path: "webhook.url", message: webhook.problem }] : []),
+        ...(offsite?.problems ?? [])];
       // One problem per line in the message; each with its field in the error (the Settings page shows it there).
       if (!result.settings || problems.length > 0) throw new SettingsInputError(problems);
+      // The off-site part first: setting up encryption asks the bucket, and a refusal there must leave the file as it was.
+      const offsiteReady = offsite?.prepare ? await offsite.prepare() : null;
+      if (offsiteReady && offsiteReady.problems.length > 0) throw new SettingsInputError(offsiteReady.problems);
       try {
         await saveSettings(w.databaseDir, result.settings);
       } catch (err) {
@@ -141,10 +162,11 @@ export class SettingsService {
       }
       const webhookChanged = webhook && "setting" in webhook && webhook.changed ? webhook.setting : null;
       if (webhookChanged) this.opts.webhook.set(webhookChanged);
+      const offsiteSaved = offsiteReady?.commit?.(req.by ?? null) ?? null;
       this.opts.onSaved?.();
       return {
         saved: true, anchor: result.settings.scheduler.anchor, revision: await settingsRevision(w.databaseDir), warnings: result.warnings,
-        webhook: webhookChanged,
+        webhook: webhookChanged, offsite: offsiteSaved,
       };
     }, { signal: req.signal, noWait: req.wait === false });
   }

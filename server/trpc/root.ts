@@ -7,6 +7,7 @@ import { dataRouter } from "./routers/data";
 import { eventsRouter } from "./routers/events";
 import { historyRouter } from "./routers/history";
 import { journalRouter } from "./routers/journal";
+import { offsiteRouter } from "./routers/offsite";
 import { restoreRouter } from "./routers/restore";
 import { settingsRouter } from "./routers/settings";
 import { tokensRouter } from "./routers/tokens";
@@ -14,7 +15,7 @@ import { usersRouter } from "./routers/users";
 
 export const appRouter = router({
   automation: automationRouter, backup: backupRouter, data: dataRouter, events: eventsRouter, history: historyRouter,
-  journal: journalRouter, restore: restoreRouter, settings: settingsRouter, tokens: tokensRouter, users: usersRouter,
+  journal: journalRouter, offsite: offsiteRouter, restore: restoreRouter, settings: settingsRouter, tokens: tokensRouter, users: usersRouter,
 });
 export type AppRouter = typeof appRouter;
 

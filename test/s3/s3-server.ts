@@ -7,19 +7,9 @@ import path from "node:path";
 import { inject } from "vitest";
 import { makeS3Client, type S3ClientOptions, type S3Destination } from "../../server/offsite/s3-client";
 import type { Bucket } from "../../server/offsite/s3-objects";
+import type { S3TestServer } from "./start-server";
 
-export interface S3TestServer {
-  endpoint: string;
-  region: string;
-  forcePathStyle: boolean;
-  accessKeyId: string;
-  secretAccessKey: string;
-  /** The s3-up.sh state dir (to stop and start the gateway); null for a server we did not start and know nothing of. */
-  stateDir: string | null;
-  scriptsDir: string;
-  /** Why there is no server: every test that needs one fails with this. */
-  error: string | null;
-}
+export type { S3TestServer };
 
 declare module "vitest" {
   export interface ProvidedContext {

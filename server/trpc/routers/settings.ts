@@ -2,6 +2,7 @@
 // service (server/settings/settings-service.ts), which reads, previews and saves.
 import { z } from "zod";
 import type { SettingsInput } from "../../settings/settings-input";
+import type { OffsiteFormInput, OffsiteFormView } from "../../offsite/offsite-form";
 import { adminProcedure, router, viewerProcedure } from "../init";
 
 export const settingsRouter = router({
@@ -18,6 +19,11 @@ export const settingsRouter = router({
       settings: z.custom<SettingsInput>((v) => typeof v === "object" && v !== null), revision: z.string().max(64).optional(), wait: z.boolean().optional(),
       // The alert webhook, saved with the settings by the page's one Save (a console setting, kept in console.sqlite).
       webhook: z.object({ url: z.string().max(4000), allowPrivate: z.boolean() }).optional(),
+      // The Off-site tab, when the admin changed it (console settings in console.sqlite; checked in offsite-form.ts).
+      offsite: z.custom<OffsiteFormInput>((v) => typeof v === "object" && v !== null).optional(),
     }))
-    .mutation(({ ctx, input, signal }) => ctx.services.settings.save({ ...input, signal })),
+    .mutation(async ({ ctx, input, signal }) => {
+      const saved = await ctx.services.settings.save({ ...input, by: ctx.user.username, signal });
+      return { ...saved, offsite: saved.offsite as OffsiteFormView | null };
+    }),
 });
