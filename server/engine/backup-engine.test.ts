@@ -245,7 +245,7 @@ describe("a stop because the server shuts down", () => {
     fs.writeFileSync(path.join(db.attachmentsDir, "big.bin"), crypto.randomBytes(16 * 1024 * 1024));
     const engine = engineFor(db, { throttleBytesPerSecond: 4 * 1024 * 1024 });
     const run = engine.start(manual);
-    await expect.poll(() => engine.running?.phase).toBe("archive");
+    await expect.poll(() => engine.running?.phase, { timeout: 30_000 }).toBe("archive");
     await engine.shutDown();
     const outcome = await run.done;
     const text = "The backup was interrupted because the server was shutting down.";
@@ -263,7 +263,7 @@ describe("a destination removed during the backup", () => {
     fs.writeFileSync(path.join(db.attachmentsDir, "big.bin"), crypto.randomBytes(16 * 1024 * 1024));
     const engine = engineFor(db, { throttleBytesPerSecond: 4 * 1024 * 1024 });
     const run = engine.start(manual);
-    await expect.poll(() => engine.running?.phase).toBe("archive");
+    await expect.poll(() => engine.running?.phase, { timeout: 30_000 }).toBe("archive");
     fs.renameSync(db.destination, `${db.destination}-moved`); // the history file goes with it
     const outcome = await run.done;
     const text = `Destination folder not valid: ${db.destination} disappeared during the backup.`;

@@ -29,7 +29,7 @@ import { MANIFEST_FORMAT, MANIFEST_NAME, type Manifest, type ManifestEntry } fro
 import { LastAttempts } from "./last-attempts";
 import { OperationLedger } from "./operation-ledger";
 import { STOPPABLE_PHASES, type EngineEvent, type EngineOperationKind, type OperationOutcome, type OperationProgress, type Phase } from "./progress";
-import { snapshotDataFile, snapshotSidecars } from "./snapshot";
+import { snapshotSidecars, takePinnedSnapshot } from "./snapshot";
 import { checkDestination, destinationLoss, fsyncDir, type CheckedDestination } from "./destination";
 import { recoverInterrupted, type InterruptedOperation } from "./recovery";
 import { runLogIntegration, type LogIntegrationRequest, type OperationControls } from "./log-integration";
@@ -56,6 +56,8 @@ export interface EngineOptions {
   log?: CurrentLog | null;
   /** How long the snapshot waits for writes already running to end before 1405 (spec §7 step 3). */
   drainTimeoutMs?: number;
+  /** Test-only: awaited once the data snapshot's point is pinned (the log cut there), before its copy starts. */
+  beforeSnapshotCopy?: () => Promise<void>;
   /** The running application's own folders (working directory, app root): never a restore's target. */
   appDirs?: string[];
 }
@@ -374,23 +376,32 @@ export class BackupEngine extends EventEmitter<{ event: [EngineEvent] }> {
 
       // 2–3. Snapshot of the data file (a consistent copy, off the event loop), under the data write lock.
       let bookkeeping = null as Bookkeeping | null;
-      let marks: DataFileMarks | null = null;
+      let marks = null as DataFileMarks | null;
       const entries: CollectedEntry[] = [...collected.structure];
       if (includeDataFile) {
         this.phase("snapshot", 1);
         await fs.access(this.layout.dataFile).catch(() => {
           throw new BackupError(STATUS.BACKUP_ERROR, `The data file ${this.layout.dataFile} is missing.`);
         });
-        // Marks taken before the copy: a write during it makes the next "modified?" answer yes, never a wrong no.
-        // Writes arriving from now on wait; the snapshot waits for those already running (1405 after a timeout).
-        const releaseData = await this.locks.acquire("data", { signal, drainTimeoutMs: this.opts.drainTimeoutMs });
-        releases.push(releaseData);
-        marks = currentMarks(this.layout.dataFile, 0);
-        ({ bookkeeping } = await snapshotDataFile(this.layout.dataFile, tempSnapshot, signal));
-        marks.lastOperation = bookkeeping?.lastOperation ?? 0;
-        // The log is closed exactly at the snapshot: its segment is saved as a log backup once this backup commits.
-        if (this.opts.log && bookkeeping) await this.opts.log.atSnapshot(ctx.settings.advanced.useLog, bookkeeping);
-        if (ctx.settings.advanced.dataLockMode === "Snapshot") releaseData();
+        const useLog = ctx.settings.advanced.useLog;
+        ({ bookkeeping } = await takePinnedSnapshot(this.layout.dataFile, tempSnapshot, {
+          signal,
+          // Writes arriving from now on wait; the snapshot waits for those already running (1405 after a timeout).
+          lock: async () => {
+            const release = await this.locks.acquire("data", { signal, drainTimeoutMs: this.opts.drainTimeoutMs });
+            releases.push(release);
+            return release;
+          },
+          pin: async (pinned) => {
+            // Marks taken at the snapshot's point: a write during the copy makes the next "modified?" answer yes.
+            marks = currentMarks(this.layout.dataFile, pinned?.lastOperation ?? 0);
+            // The log is closed exactly at the snapshot: its segment is saved as a log backup once this backup commits.
+            if (this.opts.log && pinned) await this.opts.log.atSnapshot(useLog, pinned);
+          },
+          // Snapshot mode: writes go on while the copy is made; Full mode keeps them waiting for the whole backup.
+          keepLock: ctx.settings.advanced.dataLockMode !== "Snapshot",
+          beforeCopy: this.opts.beforeSnapshotCopy,
+        }));
         const st = await fs.stat(tempSnapshot);
         entries.push({ name: "Data/data.sqlite", originalPath: this.layout.dataFile, kind: "file", size: st.size,
           mtime: (await fs.stat(this.layout.dataFile)).mtime, mode: st.mode });
