@@ -201,8 +201,8 @@ describe("a backup in Snapshot mode", () => {
   it("a Stop during the copy ends it: 1406, no temporary file, the lock free and the WAL no longer held", async () => {
     let holder: Database.Database | null = null;
     const e = await engineWith("Snapshot", async (e) => {
-      // Another connection's exclusive lock on the copy makes it wait for good (SQLite's backup retries a busy
-      // target at every step): only a Stop can end this backup.
+      // Another connection's exclusive lock on the copy makes it wait (SQLite's backup retries a busy target, then
+      // fails after the target connection's busy timeout, 1409): the Stop lands while it waits.
       const target = fs.readdirSync(t.destination).find((n) => n.endsWith(".data.tmp"))!;
       holder = new Database(path.join(t.destination, target));
       holder.pragma("locking_mode = EXCLUSIVE");
