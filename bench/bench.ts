@@ -1,9 +1,10 @@
 // `npm run bench` (spec §12): the engine's full backup of the reference database against `zip -r` at the matching
 // level on the same files, in the same run: wall time, archive size, peak RSS side by side.
-//   npm run bench [-- --runs 2] [-- --no-verify] [-- --only zip|writes|server]
+//   npm run bench [-- --runs 2] [-- --no-verify] [-- --only zip|writes|server|stall]
 // `--only zip` runs only the comparison with zip (and the server's RSS); `--only writes` only the writes during a
 // backup in each DataLockMode (writes-bench.ts); `--only server` only the server under load (50 viewers, 20 writers,
-// 3 backups in a row: peak RSS and RSS after).
+// 3 backups in a row: peak RSS and RSS after); `--only stall` only the longest stall of a steady writer during a
+// Snapshot-mode backup at the reference size and at 2 GiB of data file (stall-bench.ts; the 2 GiB file is built once).
 // The engine runs in a child process of its own (so its peak RSS is its own), with the page cache warmed first and
 // the order alternating between runs. The engine's time runs from start() to its outcome: snapshot of the data
 // file, archive, read-back verification (on by default, as in the settings), commit, history and journal.
@@ -14,13 +15,14 @@ import { settingsXml } from "../test/helpers/make-database";
 import { ensureReferenceSet } from "./reference";
 import { fmtMB, fmtS, measureTsx, parseReport, table, warmPageCache, zipBaseline } from "./measure";
 import { backupThroughServer, loadedBackupsThroughServer } from "./server-backup";
+import { runStallBench } from "./stall-bench";
 import { prepareCopy, runWritesBench } from "./writes-bench";
 
 interface EngineReport { wallMs: number; status: number; statusText: string; archiveSize: number; phases: Record<string, number>; maxRss: number }
 interface Sample { wallMs: number; size: number; rss: number | null; phases?: Record<string, number> }
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "2" }, "no-verify": { type: "boolean", default: false }, only: { type: "string" } } });
-if (values.only !== undefined && !["zip", "writes", "server"].includes(values.only)) throw new Error(`--only takes zip, writes or server, not ${values.only}`);
+if (values.only !== undefined && !["zip", "writes", "server", "stall"].includes(values.only)) throw new Error(`--only takes zip, writes, server or stall, not ${values.only}`);
 const here = path.dirname(import.meta.filename);
 const outDir = path.join(here, ".cache/out");
 
@@ -64,6 +66,11 @@ async function main(): Promise<void> {
   if (values.only === undefined || values.only === "writes") {
     const writes = await runWritesBench({ databaseDir, attachmentsDir, workDir: path.join(outDir, "writes"), verify });
     console.log(`\nWrites through the data API during a Fast backup, per DataLockMode:\n${writes.text}`);
+  }
+  if (values.only === undefined || values.only === "stall") {
+    const stall = await runStallBench({ databaseDir, attachmentsDir, workDir: path.join(outDir, "stall"), largeDir: path.join(here, ".cache/large"),
+      verify, runs: Number(values.runs) });
+    console.log(`\nThe longest stall of a steady writer during a Snapshot-mode backup:\n${stall.text}`);
   }
 }
 

@@ -25,6 +25,8 @@ export interface WritesRun {
   phases: Array<{ phase: string; atMs: number }>;
   lockHeld: Array<{ startMs: number; endMs: number | null }>;
   writes: WriteSample[];
+  /** The data file's WAL at the backup's start and at its largest during it (sampled every 50 ms). */
+  wal?: { beforeBytes: number; peakBytes: number };
 }
 
 export interface Latency { count: number; p50: number; p99: number; max: number }

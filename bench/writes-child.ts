@@ -87,9 +87,15 @@ try {
   const stream = Promise.all(Array.from({ length: writerCount }, client));
 
   await new Promise((r) => setTimeout(r, Number(values["baseline-ms"])));
+  // The WAL's size through the backup: in Snapshot mode the copy's read transaction keeps it from being checkpointed.
+  const walFile = `${databaseLayout(databaseDir).dataFile}-wal`;
+  const walSize = () => fs.statSync(walFile, { throwIfNoEntry: false })?.size ?? 0;
+  const wal = { beforeBytes: walSize(), peakBytes: walSize() };
+  const walPoll = setInterval(() => (wal.peakBytes = Math.max(wal.peakBytes, walSize())), 50);
   backup = { startMs: now(), endMs: null };
   const outcome = await backups.start({ trigger: { kind: "command", user: "bench" } }).done;
   backup.endMs = now();
+  clearInterval(walPoll);
   await new Promise((r) => setTimeout(r, Number(values["after-ms"])));
   stopped = true;
   await stream;
@@ -99,7 +105,7 @@ try {
   const run: WritesRun = {
     mode: settings.settings.advanced.dataLockMode, status: outcome.status, statusText: outcome.statusText,
     intervalMs, writers: writerCount, commits: data.store.commitStats,
-    backup: { startMs: backup.startMs, endMs: backup.endMs }, phases, lockHeld, writes,
+    backup: { startMs: backup.startMs, endMs: backup.endMs }, phases, lockHeld, writes, wal,
   };
   report(run);
 } finally {

@@ -20,6 +20,8 @@ export interface BackupOptions {
   hookTimeoutMs?: number;
   /** How long the snapshot waits for writes already running to end before 1405. */
   drainTimeoutMs?: number;
+  /** Test-only: runs once the snapshot's point is pinned and the lock let go, before the copy. */
+  beforeSnapshotCopy?: () => Promise<void>;
 }
 
 /** How far a backup got: what the explanation of its failure and the On Backup Shutdown hook need to know. */

@@ -41,7 +41,7 @@ export function openOperations(t: { databaseDir: string; home: string; destinati
     locks: opts.locks, clock: opts.clock, appDirs: opts.appDirs });
   const runner = new OperationRunner(db, { stopGraceMs: opts.stopGraceMs });
   const backups = new Backups(runner, { log: opts.log, throttleBytesPerSecond: opts.throttleBytesPerSecond, hookTimeoutMs: opts.hookTimeoutMs,
-    drainTimeoutMs: opts.drainTimeoutMs });
+    drainTimeoutMs: opts.drainTimeoutMs, beforeSnapshotCopy: opts.beforeSnapshotCopy });
   return {
     db, runner, backups, consoleDb,
     backup: (req = {}) => backups.start({ trigger: { kind: "manual", user: "alice" }, ...req }),

@@ -11,7 +11,7 @@ import { STATUS } from "../../isomorphic/status";
 import type { TaskContext } from "../../operations/task";
 import type { BackupOptions, Started } from "../backup-run";
 import { collect, type CollectedEntry } from "../collect";
-import { snapshotDataFile } from "../snapshot";
+import { takePinnedSnapshot } from "../snapshot";
 
 export interface Snapshot {
   /** Every entry the archive will hold, in order (the manifest comes last). */
@@ -48,7 +48,7 @@ export async function takeSnapshot(ctx: TaskContext, opts: BackupOptions, starte
   await checkFreeSpace(settings.destination, estimate);
 
   let bookkeeping: Bookkeeping | null = null;
-  let marks: DataFileMarks | null = null;
+  let marks = null as DataFileMarks | null;
   const entries: CollectedEntry[] = [...collected.structure];
   if (includeDataFile) {
     ctx.progress.phase("snapshot", 1);
@@ -56,16 +56,26 @@ export async function takeSnapshot(ctx: TaskContext, opts: BackupOptions, starte
     await fs.access(dataFile).catch(() => {
       throw new DomainError(STATUS.BACKUP_ERROR, `The data file ${dataFile} is missing.`);
     });
-    // Writes arriving from now on wait; the snapshot waits for those already running (1405 after a timeout).
-    const releaseData = await db.locks.acquire("data", { signal, drainTimeoutMs: opts.drainTimeoutMs });
-    ctx.atEnd(releaseData);
-    // Marks taken before the copy: a write during it makes the next "modified?" answer yes, never a wrong no.
-    marks = currentMarks(dataFile, 0);
-    ({ bookkeeping } = await snapshotDataFile(dataFile, started.tempSnapshot, signal));
-    marks.lastOperation = bookkeeping?.lastOperation ?? 0;
-    // The log is closed exactly at the snapshot: its segment is saved as a log backup once this backup commits.
-    if (opts.log && bookkeeping) await opts.log.atSnapshot(settings.settings.advanced.useLog, bookkeeping);
-    if (settings.settings.advanced.dataLockMode === "Snapshot") releaseData();
+    const useLog = settings.settings.advanced.useLog;
+    ({ bookkeeping } = await takePinnedSnapshot(dataFile, started.tempSnapshot, {
+      signal,
+      // Writes arriving from now on wait; the snapshot waits for those already running (1405 after a timeout).
+      lock: async () => {
+        const release = await db.locks.acquire("data", { signal, drainTimeoutMs: opts.drainTimeoutMs });
+        ctx.atEnd(release);
+        return release;
+      },
+      pin: async (pinned) => {
+        // Marks taken at the snapshot's point: a write during the copy makes the next "modified?" answer yes.
+        marks = currentMarks(dataFile, pinned?.lastOperation ?? 0);
+        // The log is closed exactly at the snapshot: its segment is saved as a log backup once this backup commits.
+        if (opts.log && pinned) await opts.log.atSnapshot(useLog, pinned);
+      },
+      // Snapshot mode: writes go on while the copy is made (docs/operations.md#snapshot); Full mode keeps them
+      // waiting for the whole backup, as 4D does.
+      keepLock: settings.settings.advanced.dataLockMode !== "Snapshot",
+      beforeCopy: opts.beforeSnapshotCopy,
+    }));
     const st = await fs.stat(started.tempSnapshot);
     entries.push({ name: DATA_FILE_ENTRY, originalPath: dataFile, kind: "file", size: st.size, mtime: (await fs.stat(dataFile)).mtime, mode: st.mode });
     record.content.dataFile = { bytes: st.size };
