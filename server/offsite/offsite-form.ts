@@ -14,13 +14,7 @@ import type { SecretBox } from "./secret-box";
 import { TEST_TIMEOUTS } from "./test-connection";
 
 /** What the Off-site tab sends. `secretAccessKey` / `passphrase` null or "": keep what is stored. */
-export interface OffsiteFormInput {
-  endpoint: string;
-  region: string;
-  bucket: string;
-  prefix: string;
-  forcePathStyle: boolean;
-  accessKeyId: string;
+export interface OffsiteFormInput extends Omit<S3Destination, "secretAccessKey"> {
   secretAccessKey: string | null;
   /** null: keep all off-site archives. */
   keepLast: number | null;
