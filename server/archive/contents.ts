@@ -109,3 +109,26 @@ export async function readArchiveContents(archivePath: string): Promise<ArchiveC
     await archive.close();
   }
 }
+
+/** What a restore of `selection` brings back, by part, for its journal block's `Content :` line. */
+export function restoredContent(manifest: Manifest, selection: PartSelection): {
+  projectFiles: { count: number; bytes: number } | null; dataFile: { bytes: number } | null; attachmentFiles: { count: number; bytes: number } | null;
+} {
+  const roots = manifest.attachments.map((a) => a.attachmentPath);
+  const chosen = selectParts(manifest, selection);
+  const project = emptyGroup();
+  const data = emptyGroup();
+  const attachments = emptyGroup();
+  for (const e of manifest.entries) {
+    if (!chosen(e)) continue;
+    const { part } = partOf(e, roots);
+    if (part === "structure") add(project, e);
+    else if (part === "dataFile") add(data, e);
+    else if (part === "attachment") add(attachments, e);
+  }
+  return {
+    projectFiles: project.files ? { count: project.files, bytes: project.bytes } : null,
+    dataFile: data.files ? { bytes: data.bytes } : null,
+    attachmentFiles: attachments.files ? { count: attachments.files, bytes: attachments.bytes } : null,
+  };
+}

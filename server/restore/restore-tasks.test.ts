@@ -94,6 +94,10 @@ describe("restore operations", () => {
     expect(rows(path.join(forward, "Data/data.sqlite"))).toEqual(rows(t.dataFile));
     const journal = fs.readFileSync(path.join(t.databaseDir, "Logs/Backup Journal[001].txt"), "utf8");
     expect(journal.match(/^\*\*\* Full Backup Restore$/gm)).toHaveLength(2);
+    // Each block names what it brought back, by part: the project and the data file, then the data file alone.
+    const contentLines = journal.split("\n").filter((l) => l.startsWith("Content : ")).slice(-2);
+    expect(contentLines[0]).toMatch(/^Content : project files \(\d+ files?, [\d.]+ \w?B\), data file \([\d.]+ \w?B\)$/);
+    expect(contentLines[1]).toMatch(/^Content : data file \([\d.]+ \w?B\)$/);
     const history = Object.values(JSON.parse(fs.readFileSync(path.join(t.destination, "backupHistory.json"), "utf8")))[0] as Array<{ operation: string }>;
     expect(history.filter((e) => e.operation === "restore")).toHaveLength(2);
   });

@@ -1,7 +1,7 @@
 // A restore to a folder as an operation (docs/operations.md#restore-to-a-folder): the chosen parts of an archive,
 // each entry checked, into a new folder; then, when asked, the log integrated into the restored data file.
 import path from "node:path";
-import { readArchiveContents, selectParts, type PartSelection } from "../archive/contents";
+import { readArchiveContents, restoredContent, selectParts, type PartSelection } from "../archive/contents";
 import { DATA_FILE_ENTRY } from "../database/layout";
 import { DomainError } from "../errors";
 import type { Trigger } from "../isomorphic/operation-kinds";
@@ -55,7 +55,8 @@ export function restoreToFolderTask(db: DatabaseContext, req: RestoreToFolderReq
       });
       const restoredData = path.join(result.target, DATA_FILE_ENTRY);
       record.dataPath = req.parts.dataFile ? restoredData : result.target;
-      record.content = { projectFiles: null, dataFile: null, attachmentFiles: { count: result.files, bytes: result.bytes } };
+      // Each part by its name (a restore of the data file alone is not "attachments").
+      record.content = restoredContent(contents.manifest, req.parts);
       details.push(`Restored ${result.files} item(s), ${formatSize(result.bytes)}, to ${result.target}.`);
       if (result.replaced) details.push(`The folder's previous content was moved to ${result.replaced}.`);
       if (req.integrateLog) {
