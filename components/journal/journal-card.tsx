@@ -9,6 +9,7 @@ export const KIND_LABELS = {
   restore: "Full backup restore",
   automaticRestore: "Automatic full backup restore",
   logIntegration: "Log integration",
+  verification: "Archive verification",
   postponed: "Backup postponed",
 } as const;
 

@@ -10,7 +10,7 @@ import type { OperationKind, TriggerKind } from "./operation-kinds";
  */
 export type BlockStatus = "ok" | "partial" | "failed" | "postponed";
 export const BLOCK_STATUSES = ["ok", "partial", "failed", "postponed"] as const satisfies readonly BlockStatus[];
-export const BLOCK_KINDS = ["backup", "restore", "automaticRestore", "logIntegration", "postponed"] as const satisfies readonly OperationKind[];
+export const BLOCK_KINDS = ["backup", "restore", "automaticRestore", "logIntegration", "verification", "postponed"] as const satisfies readonly OperationKind[];
 
 /** A time as the journal prints it (server's local time with its offset), and the instant it names (UTC ISO). */
 export interface JournalTime {
@@ -49,6 +49,7 @@ const KINDS_BY_HEADER: Record<string, OperationKind> = {
   "Full Backup Restore": "restore",
   "Automatic Full Backup Restore": "automaticRestore",
   "Log Integration": "logIntegration",
+  "Archive Verification": "verification",
   "Backup postponed": "postponed",
 };
 

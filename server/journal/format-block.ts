@@ -21,6 +21,7 @@ const HEADERS: Record<OperationKind, string> = {
   restore: "Full Backup Restore",
   automaticRestore: "Automatic Full Backup Restore",
   logIntegration: "Log Integration",
+  verification: "Archive Verification",
   postponed: "Backup postponed",
 };
 
@@ -119,7 +120,8 @@ function render(rec: RunningRecord, opts: BlockOptions, running: boolean): strin
 
   lines.push(`Trigger : ${formatTrigger(rec.trigger)}`);
   if (rec.archivePath) {
-    const verb = rec.operation === "restore" || rec.operation === "automaticRestore" ? "Restoring archive" : "Creating archive";
+    const verb = rec.operation === "restore" || rec.operation === "automaticRestore" ? "Restoring archive"
+      : rec.operation === "verification" ? "Verifying archive" : "Creating archive";
     lines.push(`${verb} : ${rec.archivePath}`);
   }
   if (rec.logBackupPath) {

@@ -32,7 +32,7 @@ export interface Task {
   recordInHistory?(record: OperationRecord): boolean;
   /** The history entry as written, when it differs from the record's. */
   historyEntry?(record: OperationRecord, entry: HistoryEntry): HistoryEntry;
-  /** false: no journal block (a verification, which console.sqlite alone records). */
+  /** false: no journal block. */
   readonly journal?: boolean;
   /** The archive the outcome names (default: the record's archive path). */
   outcomeArchive?(record: OperationRecord): string | null;

@@ -18,6 +18,7 @@ import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-dat
 import { restoreInPlaceTask, rollbackArchive } from "./restore-in-place-task";
 import { restoreToFolderTask } from "./restore-to-folder-task";
 import { verificationTask } from "./verification-task";
+import { parseBlock } from "../isomorphic/journal-block";
 import { runScheduledVerification } from "./scheduled-verification";
 import { verificationDue, VerificationStore } from "./verification-store";
 
@@ -172,6 +173,13 @@ describe("restore operations", () => {
     expect(verifications.get(first.archivePath!)).toMatchObject({ ok: true, problems: [] });
     expect(verifications.get(second.archivePath!)).toMatchObject({ ok: false });
     expect(outcome.details?.join("\n")).toContain(`${second.archivePath}: FAILED`);
+    // A block in the journal like every other operation's: when each archive was last proven readable.
+    const journal = fs.readFileSync(path.join(t.databaseDir, "Logs/Backup Journal[001].txt"), "utf8");
+    const block = journal.slice(journal.lastIndexOf("*** Archive Verification"));
+    expect(block).toMatch(/^\*\*\* Archive Verification aborted\nTrigger : manual \(alice\)\n/);
+    expect(block).toContain(`${first.archivePath}: verified`);
+    expect(block).toContain(`${second.archivePath}: FAILED`);
+    expect(parseBlock(block)).toMatchObject({ kind: "verification", status: "failed" });
   });
 });
 

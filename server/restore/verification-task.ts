@@ -12,11 +12,11 @@ export function verificationTask(db: DatabaseContext, archives: string[], store:
   return {
     kind: "verify",
     trigger,
-    record: { operation: "backup", archivePath: archives.length === 1 ? archives[0] : null, structurePath: db.layout.projectDir },
+    record: { operation: "verification", archivePath: archives.length === 1 ? archives[0] : null, structurePath: db.layout.projectDir },
     stoppedText: "The verification was stopped.",
     // backupHistory.json keeps 4D's kinds of operation (backups, restores, log integrations): a verification is not one.
     recordInHistory: () => false,
-    journal: false,
+    // The journal says when each archive was last proven readable (a block like every other operation's).
     async run(ctx) {
       const { record, details, signal } = ctx;
       ctx.progress.phase("verify", 1);
@@ -31,7 +31,9 @@ export function verificationTask(db: DatabaseContext, archives: string[], store:
           });
         store.record(archive, { at: ctx.clock.now().toISOString(), ok: report.ok, problems: report.problems });
         if (!report.ok) failed++;
-        details.push(report.ok ? `${archive}: verified, ${report.entries} entries match the manifest.` : `${archive}: FAILED — ${report.problems.slice(0, 5).join("; ")}`);
+        const line = report.ok ? `${archive}: verified, ${report.entries} entries match the manifest.` : `${archive}: FAILED — ${report.problems.slice(0, 5).join("; ")}`;
+        details.push(line);
+        record.notes.push(line);
       }
       if (failed) {
         record.status = STATUS.ARCHIVE_CHECK_FAILED;
