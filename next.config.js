@@ -1,5 +1,5 @@
 // Next.js configuration. Native and Node-only packages stay outside the bundle; STRONGBOX_E2E_BUILD is inlined
-// at build time so that test-only hooks exist only in the build the end-to-end tests make (spec §10).
+// at build time so that test-only hooks exist only in the build the end-to-end tests make (docs/console.md).
 
 // On every response (pages, API routes, static files). The console is never framed (clickjacking), sends no
 // referrer elsewhere, and its pages load scripts, styles and connections from its own origin only. Next's pages

@@ -1,4 +1,4 @@
-// `npm run bench` (spec §12): the engine's full backup of the reference database against `zip -r` at the matching
+// `npm run bench` (docs/performance.md): the engine's full backup of the reference database against `zip -r` at the matching
 // level on the same files, in the same run: wall time, archive size, peak RSS side by side.
 //   npm run bench [-- --runs 2] [-- --no-verify] [-- --only zip|writes|server|stall]
 // `--only zip` runs only the comparison with zip (and the server's RSS); `--only writes` only the writes during a
@@ -114,7 +114,7 @@ async function zipComparison(databaseDir: string, attachmentsDir: string, root: 
     verdicts.push(`${faster && sizeOk ? "MET   " : "MISSED"} ${compression}: ${fmtS(o.wallMs)} vs ${fmtS(z.wallMs)} (${((o.wallMs / z.wallMs) * 100).toFixed(0)}% of zip's time), size ${((o.size / z.size) * 100).toFixed(1)}% of zip's`);
     verdicts.push(`${peak(ours) < 300 * 1e6 ? "MET   " : "MISSED"} ${compression}: peak RSS ${fmtMB(peak(ours))} (target < 300 MB)`);
   }
-  // The figure spec §12 asks for: the server process's own peak RSS (Next.js and the engine together).
+  // The figure docs/performance.md asks for: the server process's own peak RSS (Next.js and the engine together).
   prepare(databaseDir, attachmentsDir, "Fast", verify);
   const s = await backupThroughServer(databaseDir);
   if (s.status !== 0) throw new Error(`the backup through the server failed with status ${s.status}`);

@@ -1,5 +1,5 @@
 // Backups through a real Strongbox server (the production build, as `npm start` runs it), started over the
-// console's API: the peak RSS that counts for spec §12 is the server process's own, with Next.js and the engine
+// console's API: the peak RSS that counts for docs/performance.md is the server process's own, with Next.js and the engine
 // together. Two cases: one Fast backup of the reference database on an idle server, and the loaded case — viewers
 // holding the console's event stream open, writers going through the data API, several backups in a row — which
 // also reports what the server keeps after them. Linux only (reads /proc/<pid>/status).

@@ -1,5 +1,5 @@
 // What the writes bench measures, from one child run's raw samples (writes-child.ts): the latency of data API
-// writes before and during a backup, and how long writes were blocked by the data write lock (spec §9, §12).
+// writes before and during a backup, and how long writes were blocked by the data write lock (docs/log-file.md, docs/performance.md).
 export interface WriteSample {
   /** When it was handed to the data API, ms from the child's start. */
   issuedMs: number;

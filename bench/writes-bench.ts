@@ -1,4 +1,4 @@
-// Writes during a backup (spec §9, §12), for `npm run bench`: per DataLockMode, one Fast backup of a copy of the
+// Writes during a backup (docs/log-file.md, docs/performance.md), for `npm run bench`: per DataLockMode, one Fast backup of a copy of the
 // reference database (its data file, Project/ and data settings; the reference attachments are read in place)
 // with a steady stream of data API writes running from a few seconds before it until after it ends.
 // The reference itself is never written to: the zip comparison needs it unchanged.
@@ -85,7 +85,7 @@ export async function runWritesBench(o: WritesBenchOptions): Promise<{ summaries
     "p50 / p99 during (n)": fmtLatency(s.during),
   }));
   const verdicts = summaries.filter((s) => s.mode === "Snapshot").map((s) =>
-    `${s.blockedMs <= s.snapshotMs ? "MET   " : "MISSED"} Snapshot mode: writes blocked ${fmtMs(s.blockedMs)}, the snapshot phase took ${fmtMs(s.snapshotMs)} (spec §12: no longer than the snapshot)`);
+    `${s.blockedMs <= s.snapshotMs ? "MET   " : "MISSED"} Snapshot mode: writes blocked ${fmtMs(s.blockedMs)}, the snapshot phase took ${fmtMs(s.snapshotMs)} (docs/performance.md: no longer than the snapshot)`);
   const failed = [...summaries, ...many].filter((s) => s.failed > 0).map((s) => `${s.mode} mode, ${s.writers} writer(s): ${s.failed} write(s) failed`);
   const T = THROUGHPUT_TARGET;
   const manyRows = many.map((s) => ({

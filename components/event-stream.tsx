@@ -1,5 +1,5 @@
 "use client";
-// The tab's one event stream (spec §10): progress and outcomes arrive here once and are shared by every part of
+// The tab's one event stream (docs/console.md): progress and outcomes arrive here once and are shared by every part of
 // the page through context; an outcome refreshes the queries that show its result. While the stream is down the
 // same state is read every second, so an operation that ends meanwhile shows its outcome at once.
 import { useQuery, useQueryClient, type QueryKey } from "@tanstack/react-query";

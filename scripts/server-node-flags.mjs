@@ -1,5 +1,5 @@
 // How the server process is started (`npm start`, and the bench and end-to-end tests, which run it the same way).
-// Memory (spec §12: under 300 MB; `npm run bench -- --only server` measures it under load):
+// Memory (docs/performance.md: under 300 MB; `npm run bench -- --only server` measures it under load):
 // - a smaller young generation (V8's semi-spaces, 16 MiB each by default on 64-bit) keeps the peak RSS during a
 //   backup about 30 MiB lower, for no measurable cost in backup time;
 // - --heap-growing-percent=50: after each full collection V8 lets the heap grow to 1.5 times what is live, where its

@@ -1,4 +1,4 @@
-// Where things live, from the environment (spec §2). Resolved once per process; tests pass their own paths to
+// Where things live, from the environment (docs/database-folder.md#environment). Resolved once per process; tests pass their own paths to
 // the domain modules instead of going through here.
 import path from "node:path";
 
@@ -25,7 +25,7 @@ export function pathsFromEnv(env: NodeJS.ProcessEnv = process.env): StrongboxPat
 }
 
 /**
- * Test-only slowdown of backups in bytes per second (spec §10: it cannot be turned on in production). The caller
+ * Test-only slowdown of backups in bytes per second (docs/console.md: it cannot be turned on in production). The caller
  * passes whether this build was made for the end-to-end tests (next.config.js inlines STRONGBOX_E2E_BUILD at
  * build time, so the production build that `npm start` makes has no way to enable it).
  */

@@ -17,7 +17,7 @@ export interface OperationRecord {
   trigger: Trigger;
   /** Final archive path (even when the operation failed: the path it would have had), or null. */
   archivePath: string | null;
-  /** Log backup written by this operation, or null (spec §9; `logPath` "" in the history). */
+  /** Log backup written by this operation, or null (docs/log-file.md; `logPath` "" in the history). */
   logBackupPath: string | null;
   structurePath: string;
   dataPath: string;

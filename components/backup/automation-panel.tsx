@@ -1,5 +1,5 @@
 "use client";
-// Automatic backups on the Backup page (spec §7, §10): alerts shown until acknowledged — the same alert raised again
+// Automatic backups on the Backup page (docs/operations.md, docs/console.md): alerts shown until acknowledged — the same alert raised again
 // and again shown once with its count, first and last time, and all acknowledged at once if wished — a pending
 // retry with its time and a way to cancel it, and automatic backups turned off after 1401.
 import { useMutation, useQuery } from "@tanstack/react-query";

@@ -1,5 +1,5 @@
 "use client";
-// The Backup page (spec §10; 4D's MSC Backup page): destination, last backup, next backup, content of the next
+// The Backup page (docs/console.md; 4D's MSC Backup page): destination, last backup, next backup, content of the next
 // backup, the Backup button, and the live progress of whatever operation runs, whoever started it.
 import { useMutation, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
@@ -179,7 +179,7 @@ const STARTUP_PROBLEM: Record<Exclude<StartupRestore["outcome"], "restored">, st
   unreadable: "The data file can't be read",
 };
 
-/** What the server found at start (spec §6 AutomaticRestore): an automatic restore done, or a data file in trouble. */
+/** What the server found at start (docs/settings.md AutomaticRestore): an automatic restore done, or a data file in trouble. */
 function StartupRestoreBanner({ result: r }: { result: StartupRestore }) {
   if (r.outcome !== "restored") {
     return (

@@ -1,5 +1,5 @@
 "use client";
-// The Data page (spec §9, §10): the data file's tables with their row counts, the selected table's rows with
+// The Data page (docs/log-file.md, docs/console.md): the data file's tables with their row counts, the selected table's rows with
 // paging, a filter and sorting; operators and admins add, edit and delete rows, admins create tables and add
 // columns. Reads never wait; a write made while a backup holds the data write lock waits, with the waiting dialog.
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";

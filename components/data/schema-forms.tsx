@@ -1,6 +1,6 @@
 "use client";
 // Schema changes (admins): a new table with its columns, and a column added to a table. They wait for the data
-// write lock like any write (spec §9: they change the data file).
+// write lock like any write (docs/log-file.md: they change the data file).
 import { useId, useState } from "react";
 import { buttonClass, inputClass, Modal } from "./modal";
 

@@ -1,5 +1,5 @@
 "use client";
-// Every write of the Data page goes through here (spec §9): it carries a fresh request id; if the server is still
+// Every write of the Data page goes through here (docs/log-file.md): it carries a fresh request id; if the server is still
 // holding it after a moment (a backup holds the data write lock), the waiting dialog offers Cancel operation, which
 // asks the server to drop that request, so the write fails with -9976 and nothing is applied. When the backup
 // ends first, the write completes and the dialog closes by itself.
@@ -32,7 +32,7 @@ export function newRequestId(): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-/** The status code of spec §7 the server attached to an error (init.ts's errorFormatter), if any. */
+/** The status code of docs/operations.md the server attached to an error (init.ts's errorFormatter), if any. */
 function backupStatusOf(err: unknown): number | null {
   if (!(err instanceof TRPCClientError)) return null;
   const status = (err.data as { backupStatus?: unknown } | undefined)?.backupStatus;

@@ -1,5 +1,5 @@
 "use client";
-// The History page (spec §10): whether backups are healthy at a glance (time since the last success, flagged when
+// The History page (docs/console.md): whether backups are healthy at a glance (time since the last success, flagged when
 // the schedule's promise was not kept; success rate; last status), duration and size over time, and every operation
 // of backupHistory.json with its details. The tab's event stream refreshes it when an operation ends.
 import { keepPreviousData, useQuery } from "@tanstack/react-query";

@@ -1,5 +1,5 @@
 "use client";
-// The Journal page (spec §10): the journal files, the selected file's operations newest first as cards, filters by
+// The Journal page (docs/console.md): the journal files, the selected file's operations newest first as cards, filters by
 // operation and status, text search and paging — all done on the server, a page at a time — and the running
 // operation's block live at the top of the current file's first page.
 import { keepPreviousData, useQuery } from "@tanstack/react-query";

@@ -1,5 +1,5 @@
 "use client";
-// The running operation's journal block, from the engine's own state on the tab's one event stream (spec §5, §10).
+// The running operation's journal block, from the engine's own state on the tab's one event stream (docs/journal.md, docs/console.md).
 // It stays on screen after the operation ends until the journal page that is shown holds the block written for it
 // (the stream says "finished" a moment before a refetched page arrives), so the card never blinks out and back.
 import { useEffect, useState } from "react";

@@ -1,5 +1,5 @@
 "use client";
-// The Restore page (spec §10; 4D's MSC Restore page): the archives in the destination or one named by hand, the
+// The Restore page (docs/console.md; 4D's MSC Restore page): the archives in the destination or one named by hand, the
 // chosen archive's contents and where they go, restore in place, rollback to an operation, scheduled verification.
 // Every long action is an engine operation: its progress and outcome come from the tab's one event stream.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";

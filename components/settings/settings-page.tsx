@@ -1,5 +1,5 @@
 "use client";
-// The Settings page (spec §10): Settings/Backup.4DSettings in three tabs modelled on 4D's MSC backup settings, and
+// The Settings page (docs/console.md): Settings/Backup.4DSettings in three tabs modelled on 4D's MSC backup settings, and
 // for admins a Notifications tab (the alert webhook) and an Off-site tab (the S3 destination), console settings. One draft holds every tab; the page's one
 // Save sends it whole with the file's revision, the server validates everything and writes only if all is right.
 // Viewers and operators see the same form disabled; a malformed file is reported and no form is offered.

@@ -1,5 +1,5 @@
 "use client";
-// API tokens (admin, spec §11): create one with a role (its secret is shown this once), list them, revoke one.
+// API tokens (admin, docs/roles-and-api.md): create one with a role (its secret is shown this once), list them, revoke one.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { ROLES, type Role } from "@/server/isomorphic/roles";

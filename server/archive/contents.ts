@@ -37,7 +37,7 @@ export interface ArchiveContents {
 
 export type ContentPart = "structure" | "dataFile" | "dataSettings" | "attachment" | "other";
 
-/** The archive prefix of an attachment: `Attachments/` + its absolute path without the leading slash (spec §3). */
+/** The archive prefix of an attachment: `Attachments/` + its absolute path without the leading slash (docs/archive.md). */
 export const attachmentPrefix = (attachmentPath: string) => "Attachments/" + attachmentPath.replace(/^\/+/, "").replace(/\/+$/, "");
 
 const under = (p: string, prefix: string) => p === prefix || p === prefix + "/" || p.startsWith(prefix + "/");

@@ -57,7 +57,7 @@ export async function listStrayTemps(destination: string): Promise<string[]> {
 }
 
 /**
- * Retention, "keep only the last X backup files" (spec §7): counts backups, a backup being its archive `[N].zip`
+ * Retention, "keep only the last X backup files" (docs/operations.md): counts backups, a backup being its archive `[N].zip`
  * together with the log backup it wrote when it committed, `[N-1].4BL`. The oldest backups beyond X are deleted,
  * each archive with its own log backup: the log backups kept are those numbered from the oldest kept archive's
  * number minus one. A restore of a kept archive K needs `[K].4BL` and the later ones (written by the kept archives

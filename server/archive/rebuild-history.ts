@@ -1,4 +1,4 @@
-// Rebuilds this database's history entries from the archives' manifests (spec §4: a damaged backupHistory.json
+// Rebuilds this database's history entries from the archives' manifests (docs/backup-history.md: a damaged backupHistory.json
 // is kept aside and rebuilt). Archives whose manifest can't be read are skipped: they can't be described.
 import { toHistoryEntry, type HistoryEntry } from "../history/backup-history";
 import { listArchives } from "./names";

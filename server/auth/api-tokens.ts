@@ -1,4 +1,4 @@
-// API tokens for programs and the CLI (spec §11): made by an admin, shown once, stored hashed, carry a role, and
+// API tokens for programs and the CLI (docs/roles-and-api.md): made by an admin, shown once, stored hashed, carry a role, and
 // revocable. The secret is 32 random bytes, so a plain SHA-256 is enough (no salt or slow hash needed: there is
 // nothing to guess); the role is read from the current row on every request, like a user's.
 import crypto from "node:crypto";

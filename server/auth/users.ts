@@ -1,4 +1,4 @@
-// Console users in console.sqlite. Roles are read from the current record on every request (spec §10), so a
+// Console users in console.sqlite. Roles are read from the current record on every request (docs/console.md), so a
 // role change or a removed user takes effect at once. Each user has a session version: a session carries the
 // version it was signed in with and is valid only while it is still the user's current one, so bumping it (sign
 // out, password change, a lower role) ends every session of that user at once.

@@ -1,4 +1,4 @@
-// Alerts (spec §7): raised when an automatic backup can't be made, shown in every open console until someone
+// Alerts (docs/operations.md): raised when an automatic backup can't be made, shown in every open console until someone
 // acknowledges them, and sent to the configured webhook. Kept in console.sqlite, never in the database folder.
 import type { ConsoleDb } from "../console/console-db";
 
@@ -83,7 +83,7 @@ export class AlertStore {
   }
 
   /**
-   * The notification webhook (console setting, spec §6: never in Settings/, which goes into every archive), and
+   * The notification webhook (console setting, docs/settings.md: never in Settings/, which goes into every archive), and
    * whether it may reach private and loopback addresses (see webhook.ts).
    */
   webhook(): WebhookSetting {

@@ -48,7 +48,7 @@ export class BackupAutomation {
     this.now = opts.now ?? (() => opts.db.clock.now());
     this.series = new FailureSeriesStore(opts.db.consoleDb, opts.db.databaseDir);
     // Any successful backup ends the failure series and makes a pending retry pointless; a successful manual (or
-    // BACKUP command) backup also turns automatic backups back on after 1401 (spec §7).
+    // BACKUP command) backup also turns automatic backups back on after 1401 (docs/operations.md).
     opts.db.bus.on("event", (e) => {
       if (e.type !== "finished" || e.outcome.kind !== "backup" || classify(e.outcome.status, e.outcome.partial) !== "success") return;
       this.failures = 0;
@@ -109,7 +109,7 @@ export class BackupAutomation {
 
   /**
    * At start: scheduled times that passed while the server was down (since `lastAlive`) count as one failed
-   * backup (spec §6), which then follows the failure settings. Returns the first missed time, if any. `until` is
+   * backup (docs/settings.md), which then follows the failure settings. Returns the first missed time, if any. `until` is
    * the instant the scheduler started watching from (Scheduler.start): later times are the scheduler's to run.
    */
   async checkMissedWhileDown(lastAlive: Date | null, schedule: SchedulerSettings | SettingsUnavailable, until: Date = this.now()): Promise<Date | null> {
@@ -218,7 +218,7 @@ export class BackupAutomation {
   }
 
   /**
-   * Another operation runs. A scheduled time is skipped and journaled (spec §7: no second operation, no error);
+   * Another operation runs. A scheduled time is skipped and journaled (docs/operations.md: no second operation, no error);
    * a retry is not lost: it is armed again for after the delay.
    */
   private async busy(trigger: Trigger, scheduledDate: Date | null): Promise<void> {

@@ -1,4 +1,4 @@
-// What happens after an automatic backup fails (spec §7, BackupFailure settings): a plain function so that every
+// What happens after an automatic backup fails (docs/operations.md, BackupFailure settings): a plain function so that every
 // case is tested without clocks or timers.
 import { MIN_RETRY_SECONDS } from "../settings/defaults";
 import type { BackupSettings } from "../settings/model";

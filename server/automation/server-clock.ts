@@ -1,4 +1,4 @@
-// When the server was last alive (spec §6: "times missed while the server was down count as one failed backup at
+// When the server was last alive (docs/settings.md: "times missed while the server was down count as one failed backup at
 // the next start"). A heartbeat in console.sqlite, written every minute and at start.
 import type { ConsoleDb } from "../console/console-db";
 

@@ -1,4 +1,4 @@
-// The alert webhook (spec §7): alerts POSTed as JSON to a URL an admin set. The server makes that request from
+// The alert webhook (docs/operations.md): alerts POSTed as JSON to a URL an admin set. The server makes that request from
 // inside the network it runs in, so by default it refuses to reach places only it can reach: loopback, link-local
 // (cloud metadata at 169.254.169.254), private and unique-local ranges, "this network" — whether the URL names
 // them or a host name resolves to them. The name is resolved when the URL is saved and again for each request, and

@@ -1,4 +1,4 @@
-// Lists what a backup holds (spec §3): the structure (Project/, Settings/), the data file's settings
+// Lists what a backup holds (docs/archive.md): the structure (Project/, Settings/), the data file's settings
 // (Data/Settings/), and the attachments under Attachments/<absolute path>. Symbolic links are recorded as links,
 // never followed; other special files (sockets, FIFOs) are skipped.
 import fs from "node:fs/promises";
@@ -54,7 +54,7 @@ export interface CollectInput {
   databaseDir: string;
   includeStructure: boolean;
   includeData: boolean;
-  /** Absolute, already validated (spec §1's refused places are filtered out before). */
+  /** Absolute, already validated (docs/database-folder.md's refused places are filtered out before). */
   attachments: string[];
 }
 

@@ -27,7 +27,7 @@ export interface BackupOverview {
   /** Automatic backups turned off after 1401: since when, why, and until what (instead of a next date). */
   automaticBackupsOff: { since: string; text: string; until: string } | null;
   historyPath: string | null;
-  /** What the server found wrong with the data file at start (automatic restore, spec §6), or null. */
+  /** What the server found wrong with the data file at start (automatic restore, docs/settings.md), or null. */
   startupRestore: StartupRestore | null;
   content: null | {
     structure: { files: number; bytes: number } | null;
@@ -47,7 +47,7 @@ export interface BackupOverview {
 
 const located = (e: RememberedEntry | null) => (e ? { entry: e, historyPath: e.historyPath } : null);
 
-/** What turns automatic backups back on after 1401 (spec §7). */
+/** What turns automatic backups back on after 1401 (docs/operations.md). */
 export const AUTOMATIC_OFF_UNTIL = "until the server restarts or a manual backup succeeds";
 
 

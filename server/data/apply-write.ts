@@ -1,4 +1,4 @@
-// Applies one write of the data API (spec §9) to the data file, inside the caller's transaction, and returns it as
+// Applies one write of the data API (docs/log-file.md) to the data file, inside the caller's transaction, and returns it as
 // applied (an insert gets its key), so that the log file can record it and a replay repeats it exactly.
 // SQL is built only from names that pass identifierSchema AND exist in the schema, always double-quoted, with
 // every value bound as a parameter: nothing a client sends is ever spliced into SQL text.

@@ -1,4 +1,4 @@
-// "The data file has been modified" (spec §9, for BackupIfDataChange): any change since the last backup's snapshot,
+// "The data file has been modified" (docs/log-file.md, for BackupIfDataChange): any change since the last backup's snapshot,
 // whoever made it — through the data API or directly — judged from the last operation number and the data file's
 // and its WAL's size and modification time, recorded (in console.sqlite) when the snapshot was taken.
 import fs from "node:fs";

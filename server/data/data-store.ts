@@ -1,4 +1,4 @@
-// The data API's access to the data file (spec §9): reads on their own connection, which never wait for a lock;
+// The data API's access to the data file (docs/log-file.md): reads on their own connection, which never wait for a lock;
 // writes through the data write lock, committed in groups (group-commit.ts): the writes that arrive while one group
 // is flushed form the next one, applied in arrival order in one transaction that bumps the last operation number
 // and appends their log records (one flush) before it commits.

@@ -1,4 +1,4 @@
-// The writes of the data API (spec §9) as values: what a client asks for, what the data file applies, and what the
+// The writes of the data API (docs/log-file.md) as values: what a client asks for, what the data file applies, and what the
 // log file records. One shape for all three, so that a logged write replays exactly as it was applied.
 import { z } from "zod";
 
@@ -67,7 +67,7 @@ export const isSchemaChange = (w: Write): boolean =>
   w.kind === "createTable" || w.kind === "addColumn" || (w.kind === "batch" && w.ops.some(isSchemaChange));
 
 /**
- * One line of the log file after the header (spec §9): operation number (strictly increasing, no gaps), time
+ * One line of the log file after the header (docs/log-file.md): operation number (strictly increasing, no gaps), time
  * (UTC ISO), user, then the write's own fields as applied (kind, table, key, values…; inserts carry their key),
  * and last a checksum of everything before it: `{"op":7,"time":"…","user":"admin","kind":"update","table":"t",
  * "key":3,"values":{…},"checksum":"…"}`.

@@ -36,13 +36,13 @@ export interface DatabaseLayout {
   dataFile: string;
   /** Settings kept with the data file (saved with the data). */
   dataSettingsDir: string;
-  /** The log file (JSON Lines, spec §9). */
+  /** The log file (JSON Lines, docs/log-file.md). */
   logFile: string;
   /** Backup journal files. */
   logsDir: string;
-  /** Closed log segments waiting for the next log backup (spec §9): Strongbox's own, inside Logs/. */
+  /** Closed log segments waiting for the next log backup (docs/log-file.md): Strongbox's own, inside Logs/. */
   logSegmentsDir: string;
-  /** onBackupStartup / onBackupShutdown hooks (spec §8). */
+  /** onBackupStartup / onBackupShutdown hooks (docs/operations.md#hooks). */
   hooksDir: string;
 }
 

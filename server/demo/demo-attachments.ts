@@ -1,4 +1,4 @@
-// The demo's attachments, kept OUTSIDE the database folder (spec §1): text that compresses well, "photos" and a
+// The demo's attachments, kept OUTSIDE the database folder (docs/database-folder.md): text that compresses well, "photos" and a
 // "PDF" that don't, and a sub-folder, about 1.7 MB in all. Paths are relative to the attachments folder.
 import { seededRandom } from "./demo-random";
 

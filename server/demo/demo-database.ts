@@ -1,4 +1,4 @@
-// The demo database made on first start (spec §1): only into a missing or empty folder, never over anything.
+// The demo database made on first start (docs/database-folder.md): only into a missing or empty folder, never over anything.
 // Everything is built in a staging folder and moved into place at the end, so an interrupted start leaves
 // either no demo or a whole one (the staging folder is swept at the next try).
 import { randomBytes } from "node:crypto";

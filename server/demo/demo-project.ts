@@ -172,7 +172,7 @@ const CATALOG = `<?xml version="1.0" encoding="UTF-8"?>
 </base_catalog>
 `;
 
-// Example hooks (spec §8), kept in a sub-folder with an extra extension so that they never run: the engine runs
+// Example hooks (docs/operations.md#hooks), kept in a sub-folder with an extra extension so that they never run: the engine runs
 // only Project/Sources/DatabaseMethods/onBackupStartup[.js|.mjs] and onBackupShutdown[.js|.mjs].
 const HOOK_EXAMPLES: Record<string, string> = {
   "onBackupStartup.mjs.example": `

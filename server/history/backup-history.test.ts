@@ -53,7 +53,7 @@ afterEach(async () => {
 const fileJson = async () => JSON.parse(await readFile(path.join(dest, HISTORY_FILE_NAME), "utf8"));
 
 describe("toHistoryEntry", () => {
-  it("maps a record to spec §4's fields", () => {
+  it("maps a record to docs/backup-history.md's fields", () => {
     expect(toHistoryEntry(record())).toEqual({
       operation: "backup",
       backupNumber: 12,

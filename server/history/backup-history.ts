@@ -1,4 +1,4 @@
-// backupHistory.json (spec §4): in the destination folder, in the shape 4D writes — an object keyed by the
+// backupHistory.json (docs/backup-history.md): in the destination folder, in the shape 4D writes — an object keyed by the
 // structure's path, each value a list of operations — plus our fields. We own one key; every other key (other
 // databases sharing the destination, or 4D itself) is written back as it was read.
 import { rename } from "node:fs/promises";
@@ -15,7 +15,7 @@ export const HISTORY_FILE_NAME = "backupHistory.json";
  */
 export const MAX_HISTORY_BYTES = 256 << 20;
 
-/** One operation as written in the file; field order follows spec §4. */
+/** One operation as written in the file; field order follows docs/backup-history.md. */
 export interface HistoryEntry {
   /** One of ours; another tool may have written something else, kept as read. */
   operation: OperationKind | (string & {});
@@ -85,7 +85,7 @@ export function toHistoryEntry(record: OperationRecord): HistoryEntry {
 }
 
 /**
- * Did this entry commit an archive? Only such a backup uses up its number (spec §4). A success, a partial
+ * Did this entry commit an archive? Only such a backup uses up its number (docs/backup-history.md). A success, a partial
  * backup, or one that recorded its archive (the engine keeps `archive` only once the archive is committed, so
  * e.g. a log backup failing after the commit still counts).
  */

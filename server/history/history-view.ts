@@ -1,4 +1,4 @@
-// What the History page shows of backupHistory.json (spec §4, §10): the operations newest first and paged, a summary
+// What the History page shows of backupHistory.json (docs/backup-history.md, docs/console.md): the operations newest first and paged, a summary
 // (success rate, last success, whether the schedule's promise was kept), chart series, and one operation's details.
 // Pure functions over the entries the engine's BackupHistory reads, plus one loader; the clock is a parameter.
 import type { BackupSettings } from "../settings/model";
@@ -172,7 +172,7 @@ export interface ScheduleHealth {
 }
 
 export interface HistorySummary {
-  /** What the figures are over: the kept entries (retention drops older ones, spec §4). */
+  /** What the figures are over: the kept entries (retention drops older ones, docs/backup-history.md). */
   kept: { operations: number; backups: number; oldestStart: string | null };
   /** Over the kept backups: status 0 counts as a success; partial and failed ones do not. */
   successRate: { backups: number; succeeded: number; partial: number; failed: number; percent: number | null };

@@ -1,4 +1,4 @@
-// The On Backup Startup / On Backup Shutdown hooks (spec §7, §8): which file is the hook, what it is told,
+// The On Backup Startup / On Backup Shutdown hooks (docs/operations.md, docs/operations.md#hooks): which file is the hook, what it is told,
 // and what its result means for the backup. Running it is run-hook.ts.
 //
 // Environment contract (every value a string; the server's own environment is passed too, minus
@@ -7,7 +7,7 @@
 //   STRONGBOX_BACKUP_NUMBER   number of this backup (the NNNN of its archive), e.g. "12"
 //   STRONGBOX_TRIGGER         manual | scheduler | command | retry
 //   STRONGBOX_USER            who started it (manual: the user; command: user or token name); "" otherwise
-//   STRONGBOX_STATUS          startup: "0"; shutdown: the backup's final status (0 or the error code, spec §7)
+//   STRONGBOX_STATUS          startup: "0"; shutdown: the backup's final status (0 or the error code, docs/operations.md)
 //   STRONGBOX_STATUS_TEXT     plain-English text of that status
 //   STRONGBOX_PARTIAL         shutdown: "1" for a partial backup (status 1409, archive kept), else "0"
 //   STRONGBOX_DATABASE        absolute path of the database folder
@@ -122,7 +122,7 @@ const seconds = (ms: number) => `${Number((ms / 1000).toFixed(1))} s`;
 
 export type StartupDecision = { proceed: true } | { proceed: false; status: number; text: string };
 
-/** What the On Backup Startup hook's result means for the backup (spec §7 step 1). */
+/** What the On Backup Startup hook's result means for the backup (docs/operations.md step 1). */
 export function startupDecision(result: HookResult): StartupDecision {
   if (result.error !== undefined) {
     return { proceed: false, status: STATUS.BACKUP_ERROR, text: `the On Backup Startup hook failed: ${result.error}` };

@@ -1,4 +1,4 @@
-// Runs one hook file in a child process (spec §8): its own process group so a timeout or a Stop kills
+// Runs one hook file in a child process (docs/operations.md#hooks): its own process group so a timeout or a Stop kills
 // everything it started, bounded output capture, and start failures reported as a result instead of thrown.
 import { spawn, type ChildProcess } from "node:child_process";
 

@@ -1,11 +1,11 @@
-// Reads one backup journal block (spec §5, as ./format-block.ts writes it) back into fields the console shows as a
+// Reads one backup journal block (docs/journal.md, as ./format-block.ts writes it) back into fields the console shows as a
 // card. Tolerant by design: the file is plain text anyone may edit or 4D may have written, so a line this parser
 // does not know becomes a note, and a block cut short (a partial last line) still parses as far as it goes.
 // Pure TypeScript without Node imports: the browser parses the running operation's live block with it too.
 import type { OperationKind, TriggerKind } from "./operation-kinds";
 
 /**
- * At a glance: `ok`; `partial` — the archive was kept but errors were reported (1409 partial backup, spec §7);
+ * At a glance: `ok`; `partial` — the archive was kept but errors were reported (1409 partial backup, docs/operations.md);
  * `failed` — the header says "aborted"; `postponed` — a scheduled backup skipped (`*** Backup postponed`).
  */
 export type BlockStatus = "ok" | "partial" | "failed" | "postponed";

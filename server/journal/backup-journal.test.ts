@@ -52,7 +52,7 @@ function backupRecord(over: Partial<OperationRecord> = {}): OperationRecord {
 }
 
 describe("formatBlock", () => {
-  it("renders a scheduled full backup exactly as spec §5 shows it", () => {
+  it("renders a scheduled full backup exactly as docs/journal.md shows it", () => {
     expect(formatBlock(backupRecord(), { verbose: true, timeZone: TZ })).toBe(
       [
         "*** Full Backup",

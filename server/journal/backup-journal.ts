@@ -1,4 +1,4 @@
-// The backup journal (spec §5): `Logs/Backup Journal[NNN].txt`, one block per operation, rotated at 10 MiB
+// The backup journal (docs/journal.md): `Logs/Backup Journal[NNN].txt`, one block per operation, rotated at 10 MiB
 // with numbering that wraps after [999] — as 4D does. Blocks are rendered by ./format-block.ts.
 import { lstat, readdir } from "node:fs/promises";
 import path from "node:path";

@@ -1,4 +1,4 @@
-// Renders one operation as a backup journal block (spec §5): the plain text an administrator reads in
+// Renders one operation as a backup journal block (docs/journal.md): the plain text an administrator reads in
 // `Logs/Backup Journal[NNN].txt`, and the console shows live while the operation runs.
 import type { OperationKind, OperationRecord, Trigger } from "../operation";
 import { plural } from "../isomorphic/plural";

@@ -1,4 +1,4 @@
-// Downloads of the backup journal (spec §10): one file exactly as it is on disk, or every file as one ZIP streamed
+// Downloads of the backup journal (docs/console.md): one file exactly as it is on disk, or every file as one ZIP streamed
 // by archiver. A file is named by its number only and found in the Logs folder's listing: nothing from a request
 // is ever joined to a path. Answers are web-standard Responses so the route handlers stay a few lines.
 import type { FileHandle } from "node:fs/promises";

@@ -1,4 +1,4 @@
-// Reads the backup journal for the console's Journal page (spec §10) one page at a time, so the browser never
+// Reads the backup journal for the console's Journal page (docs/console.md) one page at a time, so the browser never
 // receives a whole file: a full file is 10 MiB, tens of thousands of blocks. Each file gets an index of where its
 // blocks start, with each block's kind and status, kept while the file is unchanged and extended when it only grew.
 import type { FileHandle } from "node:fs/promises";

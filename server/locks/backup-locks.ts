@@ -1,4 +1,4 @@
-// The backup locks (spec §7 step 2, §9): "data" (writes to the data file, schema changes included) and "structure"
+// The backup locks (docs/operations.md step 2, docs/log-file.md): "data" (writes to the data file, schema changes included) and "structure"
 // (changes to Project/ and Settings/). The engine holds them during a backup; a write that meets a held lock waits
 // in arrival order and runs when it is released, or gets -9976 if its caller cancels or asked not to wait.
 import { EventEmitter } from "node:events";
@@ -36,7 +36,7 @@ export interface RunWriteOptions {
 }
 
 export interface AcquireOptions {
-  /** How long to wait for the writes already running to end (spec §7 step 3: 1405 after a timeout). */
+  /** How long to wait for the writes already running to end (docs/operations.md step 3: 1405 after a timeout). */
   drainTimeoutMs?: number;
   /** Aborts the wait for running writes (a Stop): the lock is released and the abort reason thrown. */
   signal?: AbortSignal;

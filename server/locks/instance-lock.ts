@@ -1,4 +1,4 @@
-// One engine per database (spec §1): an OS-level lock held for the life of the process. We hold an exclusive
+// One engine per database (docs/database-folder.md): an OS-level lock held for the life of the process. We hold an exclusive
 // SQLite lock (fcntl byte-range locks underneath) on a small file in the database's Logs/ folder, which
 // Strongbox owns: the kernel drops it when the process dies, even by kill -9, so no stale lock survives a crash.
 import Database from "better-sqlite3";

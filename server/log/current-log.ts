@@ -1,4 +1,4 @@
-// The log file as the server holds it (spec §9, `Advanced/UseLog`): the one the data API appends to, switched on
+// The log file as the server holds it (docs/log-file.md, `Advanced/UseLog`): the one the data API appends to, switched on
 // or off at server start and at each data snapshot (the point where a new log chain can start cleanly, as in 4D
 // where enabling the log takes effect with the next full backup). A log that can't be used (unreadable: 1403;
 // another database's: 1416) refuses writes and backups with its message rather than letting writes go unlogged.

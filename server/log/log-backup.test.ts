@@ -131,7 +131,7 @@ describe("writeLogBackup", () => {
   });
 });
 
-describe("retention of log backups (engine/archives.ts applyRetention, spec §9)", () => {
+describe("retention of log backups (engine/archives.ts applyRetention, docs/log-file.md)", () => {
   it("deletes whole backups: each archive with the log backup it wrote ([N-1].4BL), the newest X kept", async () => {
     for (let n = 1; n <= 5; n++) await fs.writeFile(path.join(destination, archiveName("Demo", n)), "zip");
     const oneRecord = formatHeader({ type: "header", format: 1, databaseId: DB, firstOperation: 1, createdAt: "" }) + "\n" + formatRecord(rec(1)).line + "\n";

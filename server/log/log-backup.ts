@@ -1,4 +1,4 @@
-// Log backups (spec §9): when a data backup commits, every closed log segment is saved as one `<DatabaseName>[K].4BL`
+// Log backups (docs/log-file.md): when a data backup commits, every closed log segment is saved as one `<DatabaseName>[K].4BL`
 // in the destination (K: the previous archive's number), and only then removed from `Logs/Log segments/`.
 import fs from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";

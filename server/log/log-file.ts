@@ -1,4 +1,4 @@
-// The log file `Data/data.journal` as the server writes it (spec §9): every data API write appended in commit
+// The log file `Data/data.journal` as the server writes it (docs/log-file.md): every data API write appended in commit
 // order with a gapless operation number and flushed before it is acknowledged; closed at each backup's snapshot
 // into a segment in `Logs/Log segments/` that waits there until a log backup has saved it.
 import fs from "node:fs/promises";

@@ -1,4 +1,4 @@
-// Reading and checking a log file (spec §9): the current `Data/data.journal`, a closed segment or a `.4BL` log
+// Reading and checking a log file (docs/log-file.md): the current `Data/data.journal`, a closed segment or a `.4BL` log
 // backup — all the same JSON Lines format, a header line then one checksummed record per operation, gapless.
 import crypto from "node:crypto";
 import type { FileHandle } from "node:fs/promises";

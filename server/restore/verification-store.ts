@@ -1,5 +1,5 @@
 // Archive verifications (issue 6, item 5): the last result per archive, and the schedule of automatic verification.
-// Both belong to the console, not to the database (spec §6), so they live in console.sqlite.
+// Both belong to the console, not to the database (docs/settings.md), so they live in console.sqlite.
 import type { ConsoleDb } from "../console/console-db";
 
 export interface VerificationResult { at: string; ok: boolean; problems: string[] }

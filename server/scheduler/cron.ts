@@ -1,6 +1,6 @@
 // The 5-field cron expressions of Scheduler/Cron (minute hour day-of-month month day-of-week): a small parser,
 // a matcher on calendar days and times, and a plain-English description for the settings page. Our own code
-// rather than node-cron's: the next-run function has to reason about wall-clock days and DST itself (§6).
+// rather than node-cron's: the next-run function has to reason about wall-clock days and DST itself (docs/settings.md).
 //
 // Syntax (Vixie cron): `*`, numbers, names (JAN–DEC, SUN–SAT, any case), ranges `a-b`, steps `*/n` `a-b/n` `a/n`
 // (a/n = from a to the field's end), and comma lists. Day-of-week 0 and 7 are both Sunday. When both day fields

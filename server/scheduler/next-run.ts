@@ -1,4 +1,4 @@
-// When a schedule fires (spec §6 "Schedules"): a pure function of the Scheduler settings, an instant and a time
+// When a schedule fires (docs/settings.md "Schedules"): a pure function of the Scheduler settings, an instant and a time
 // zone. Every frequency is reduced to "which wall-clock times of day D does it fire at"; days are walked from the
 // day of `after` and each time is turned into an instant with the DST rules of resolveWallTime (a time a change
 // removes runs at the first valid time after it; a time that occurs twice runs once, at its first occurrence).
@@ -132,7 +132,7 @@ export function nextRuns(s: SchedulerSettings, after: Date, n = 5, opts: NextRun
 /**
  * The first scheduled time in (from, to], or null when none fell there. At start, `from` is when the server was
  * last known to be running: a non-null result is the "times missed while the server was down", which count as one
- * failed backup (spec §6).
+ * failed backup (docs/settings.md).
  */
 export function firstMissedRun(s: SchedulerSettings, from: Date, to: Date, opts: NextRunOptions = {}): Date | null {
   const next = nextRun(s, from, opts);

@@ -1,4 +1,4 @@
-// The scheduler (spec §6–7): node-cron only provides a heartbeat; what is due is decided by nextRun (./next-run.ts)
+// The scheduler (docs/operations.md): node-cron only provides a heartbeat; what is due is decided by nextRun (./next-run.ts)
 // against the clock. node-cron skips the times a DST change removes and drops a tick that comes over a second late
 // (a busy event loop), so a tick is never taken as "the scheduled time": each tick compares now with `nextDue`,
 // and a due time that a late or dropped tick passed still runs at the next tick.
@@ -100,7 +100,7 @@ export class Scheduler {
   /** One heartbeat: runs what is due. Resolves when the callback it started (if any) has finished. */
   async tick(): Promise<void> {
     // Only the decision is exclusive: a tick during a long backup still fires the next due time (the automation
-    // then records that it skipped because an operation is running, spec §7).
+    // then records that it skipped because an operation is running, docs/operations.md).
     if (this.evaluating) return;
     this.evaluating = true;
     let fire: (() => Promise<void> | void) | null = null;

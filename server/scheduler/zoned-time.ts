@@ -1,5 +1,5 @@
 // Wall-clock ↔ instant conversion for an IANA time zone, with Intl only (no tz package). Schedules are written as
-// wall-clock times (spec §6), so the scheduler does its calendar arithmetic on a "wall axis": a wall-clock time
+// wall-clock times (docs/settings.md), so the scheduler does its calendar arithmetic on a "wall axis": a wall-clock time
 // written as if it were UTC (`Date.UTC(y, m, d, h, mi, s)`), where every day is exactly 86 400 s long. Only the
 // final step, resolveWallTime, turns a point of that axis into a real instant, applying the DST rules.
 

@@ -1,4 +1,4 @@
-// Settings/Backup.4DSettings (spec §6): read into BackupSettings, and written back by editing the original
+// Settings/Backup.4DSettings (docs/settings.md): read into BackupSettings, and written back by editing the original
 // document's text in place (only what changed), so keys we don't use (4D's AutomaticRestart, Redundancy, DataBase/LastBackup…, or anything
 // newer) survive. A malformed file is an error with its line and reason, never a silent fall-back to defaults.
 import { createHash, randomBytes } from "node:crypto";
@@ -219,7 +219,7 @@ function readSettings(xml: string, defaultDestination: string): BackupSettings {
     const read = found && readScalar(field, found, fail);
     if (read) field.set(settings, read.value);
   }
-  // A schedule we can't run is an error, not a guess (spec §6).
+  // A schedule we can't run is an error, not a guess (docs/settings.md).
   if (settings.scheduler.frequency === "Cron" && settings.scheduler.cron === "") {
     fail("Scheduler/Frequency is Cron but Scheduler/Cron holds no expression", find(backup, settingsPath("Scheduler/Frequency"))!);
   }
@@ -571,7 +571,7 @@ async function createIfAbsent(file: string, data: string): Promise<boolean> {
   return true;
 }
 
-/** Writes the default settings file when the database has none (spec §1); an existing file is never touched. */
+/** Writes the default settings file when the database has none (docs/database-folder.md); an existing file is never touched. */
 export async function writeDefaultSettingsIfMissing(
   databaseDir: string,
   defaultDestination: string,

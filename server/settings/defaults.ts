@@ -1,4 +1,4 @@
-// The settings used for every key a file doesn't set: 4D's own defaults where 4D has one (spec §6), ours for
+// The settings used for every key a file doesn't set: 4D's own defaults where 4D has one (docs/settings.md), ours for
 // DataLockMode, UseLog and the destination (an absolute folder under STRONGBOX_HOME, given by the caller).
 import { WEEKDAYS, type BackupSettings, type Weekday } from "./model";
 

@@ -1,4 +1,4 @@
-// The keys of Settings/Backup.4DSettings that Strongbox reads and writes (spec §6), each with its place in the
+// The keys of Settings/Backup.4DSettings that Strongbox reads and writes (docs/settings.md), each with its place in the
 // document, its codec and where it lives in BackupSettings. The order is 4D's, so a file we create from scratch
 // looks like one 4D wrote. Every other element of a file is left alone.
 import { bool, cron, int, isoDateOrNull, oneOf, text, time, type Codec } from "./codecs";

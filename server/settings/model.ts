@@ -1,4 +1,4 @@
-// The backup settings as the engine sees them (spec §6). Parsed from and written to Settings/Backup.4DSettings
+// The backup settings as the engine sees them (docs/settings.md). Parsed from and written to Settings/Backup.4DSettings
 // by ./backup-settings-file.ts; key names follow 4D's.
 
 export type Compression = "None" | "Fast" | "Compact";

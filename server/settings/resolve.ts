@@ -1,4 +1,4 @@
-// From settings as written to the paths and names the engine uses (spec §1): the cleaned DatabaseName, the
+// From settings as written to the paths and names the engine uses (docs/database-folder.md): the cleaned DatabaseName, the
 // destination folder, and the attachments that may be saved — with a plain-English reason for each refused one.
 import { lstat, realpath } from "node:fs/promises";
 import path from "node:path";
@@ -159,7 +159,7 @@ async function refusal(absolute: string, ctx: AttachmentContext, all: Guard[]): 
 }
 
 /**
- * Resolves and checks the attachments of the settings (spec §1). Items are absolute or relative to the database
+ * Resolves and checks the attachments of the settings (docs/database-folder.md). Items are absolute or relative to the database
  * folder (4D writes `./x`); refused are the database folder, what the backup already holds and anything inside,
  * STRONGBOX_HOME, the destination, `/`, and any folder containing one of these, and /proc, /sys, /dev and anything
  * in them; a repeat or an item inside another attachment is refused too, as it is already saved.

@@ -1,4 +1,4 @@
-// The settings as the console sends them to be saved (spec §6, §10): a zod schema with plain-English messages,
+// The settings as the console sends them to be saved (docs/settings.md, docs/console.md): a zod schema with plain-English messages,
 // and the checks that need the disk (destination, attachments). Kept out of the tRPC router so it can be tested
 // without a server; the router only turns the problems into a BAD_REQUEST.
 //
@@ -83,7 +83,7 @@ export const settingsInputSchema = z.object({
 
 export type SettingsInput = z.input<typeof settingsInputSchema>;
 
-/** Today in the server's local time, as YYYY-MM-DD (schedules are wall-clock, spec §6). */
+/** Today in the server's local time, as YYYY-MM-DD (schedules are wall-clock, docs/settings.md). */
 export function localDate(now: Date): string {
   const pad = (n: number) => String(n).padStart(2, "0");
   return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
@@ -158,7 +158,7 @@ export interface AttachmentInfo {
   absolute: string;
   exists: boolean;
   kind: "file" | "folder" | null;
-  /** Why the backup won't save it (spec §1), or null. */
+  /** Why the backup won't save it (docs/database-folder.md), or null. */
   refused: string | null;
 }
 

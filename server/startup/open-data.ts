@@ -1,4 +1,4 @@
-// Opens the data side of a database at server start (spec §9): the bookkeeping in the data file, the log file
+// Opens the data side of a database at server start (docs/log-file.md): the bookkeeping in the data file, the log file
 // (UseLog), the replay of operations logged but missing from the data file (a crash between the log's flush and
 // the data file's commit), and the data API's store. Nothing here keeps the server from starting: a log that
 // can't be used is reported, and refuses writes and backups with its reason until it is dealt with.

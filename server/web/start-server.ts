@@ -1,5 +1,5 @@
 // Node-only start-up, called from instrumentation.ts: starts the services, prints where the console is and where
-// the admin password is, and refuses to run when another server holds the database (spec §1).
+// the admin password is, and refuses to run when another server holds the database (docs/database-folder.md).
 import { getServices } from "../services";
 
 export async function startServer(): Promise<void> {

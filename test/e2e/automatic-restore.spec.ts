@@ -1,4 +1,4 @@
-// Automatic restore at start end to end (spec §6 AutomaticRestore, §5): a real server backs up the demo database and
+// Automatic restore at start end to end (docs/settings.md AutomaticRestore, docs/journal.md): a real server backs up the demo database and
 // logs a write; stopped, its data file is corrupted; started again on the same home, it restores the data file from
 // the backup with the log, keeps the damaged file aside, writes the journal block, and the Backup page says so.
 import fs from "node:fs";

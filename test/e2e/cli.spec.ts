@@ -1,4 +1,4 @@
-// The BACKUP command from a program (spec §11): an admin creates API tokens on the Tokens page (the secret is shown
+// The BACKUP command from a program (docs/roles-and-api.md): an admin creates API tokens on the Tokens page (the secret is shown
 // once), then bin/strongbox drives a real server with them — backup with progress, status, stop, and the exit
 // codes for failures, usage errors, refused tokens and an unreachable server.
 import { spawn } from "node:child_process";

@@ -1,4 +1,4 @@
-// The Data page end to end on a real server and the demo database (spec §9, §10): browse, page, sort and filter;
+// The Data page end to end on a real server and the demo database (docs/log-file.md, docs/console.md): browse, page, sort and filter;
 // add, edit and delete rows and change the schema; an edit made during a Full-mode backup waits in the waiting
 // dialog and goes through when the backup ends; Cancel operation gives -9976 and leaves the row unchanged (in the
 // data file, also after the backup); a viewer gets a read-only page and the server refuses its writes.

@@ -1,4 +1,4 @@
-// The Restore page end to end on a real server and the demo database (spec §10, issue 6): the empty state, a viewer
+// The Restore page end to end on a real server and the demo database (docs/console.md, issue 6): the empty state, a viewer
 // without the page, the verification schedule, Verify on an archive, a restore of chosen parts to a folder (files
 // on disk compared with the live database's), the live folder check, a restore in place confirmed in its dialog,
 // and a rollback to an operation chosen in the log.

@@ -3,7 +3,7 @@ import { RestorePage } from "@/components/restore/restore-page";
 
 export const dynamic = "force-dynamic";
 
-// Restore is for admins (spec §10); the server checks the role on every procedure too.
+// Restore is for admins (docs/console.md); the server checks the role on every procedure too.
 export default async function Page() {
   const user = await currentUser();
   if (user?.role !== "admin") {

@@ -1,4 +1,4 @@
-// Who may download the backup journal: viewers and up (spec §10), read from the user's or the API token's current
+// Who may download the backup journal: viewers and up (docs/console.md), read from the user's or the API token's current
 // record on every request, exactly as the tRPC procedures do (server/web/principal.ts: a Bearer token, else the session).
 import { getServices, type Services } from "@/server/services";
 import { currentUser } from "@/server/web/current-user";

@@ -1,5 +1,5 @@
 // automationRouter: what the Backup page shows of automatic backups (pending retry, 1401, alerts) and the
-// console-level notification webhook (kept in console.sqlite, spec §6).
+// console-level notification webhook (kept in console.sqlite, docs/settings.md).
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { checkWebhook, REFUSED_RANGES_TEXT } from "../../automation/webhook";

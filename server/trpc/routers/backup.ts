@@ -1,4 +1,4 @@
-// backupRouter: the BACKUP command (spec §11) for the console and programs — start, stop, info, overview, and a
+// backupRouter: the BACKUP command (docs/roles-and-api.md) for the console and programs — start, stop, info, overview, and a
 // progress stream for one operation.
 import { on } from "node:events";
 import { z } from "zod";

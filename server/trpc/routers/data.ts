@@ -1,4 +1,4 @@
-// dataRouter: the data API (spec §9) for the console's Data page and for programs with an API token — tables and
+// dataRouter: the data API (docs/log-file.md) for the console's Data page and for programs with an API token — tables and
 // rows for viewers, row writes for operators, schema changes for admins. Writes wait while a backup holds the
 // data write lock; a cancelled wait, or one the caller refused (wait: false), gets -9976 (CONFLICT).
 import { z } from "zod";

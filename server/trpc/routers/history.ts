@@ -1,4 +1,4 @@
-// historyRouter: the History page (spec §4, §10) — summary with chart series, the operations list, one operation's
+// historyRouter: the History page (docs/backup-history.md, docs/console.md) — summary with chart series, the operations list, one operation's
 // details — read from this database's entries of backupHistory.json. Every role sees it.
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";

@@ -1,4 +1,4 @@
-// journalRouter: the Journal page (spec §10) — the journal files, and one page of a file's blocks at a time,
+// journalRouter: the Journal page (docs/console.md) — the journal files, and one page of a file's blocks at a time,
 // filtered and searched on the server so the browser never receives a whole 10 MiB file.
 import { z } from "zod";
 import { TRPCError } from "@trpc/server";

@@ -1,4 +1,4 @@
-// tokensRouter: API tokens (spec §11, admin only) — list, create (the secret is returned this once), revoke.
+// tokensRouter: API tokens (docs/roles-and-api.md, admin only) — list, create (the secret is returned this once), revoke.
 import { z } from "zod";
 import { TRPCError } from "@trpc/server";
 import { tokenNameSchema, tokenRoleSchema } from "../../auth/api-tokens";

@@ -1,4 +1,4 @@
-// usersRouter: console users and roles (spec §10, admin only), and "who am I" for everyone signed in.
+// usersRouter: console users and roles (docs/console.md, admin only), and "who am I" for everyone signed in.
 import { z } from "zod";
 import { TRPCError } from "@trpc/server";
 import { passwordSchema, roleSchema, usernameSchema } from "../../auth/users";
