@@ -1,7 +1,6 @@
 // Access to the database during a backup (docs/operations.md#locks), on a real database with real backups, data
 // API, locks and log file: writes wait and then apply in order, a cancelled wait changes nothing, reads never
 // wait, the locks are always released, and a snapshot plus its log reproduces the live data file.
-import Database from "better-sqlite3";
 import fs from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -14,6 +13,7 @@ import { BackupLocks } from "../locks/backup-locks";
 import { readLog } from "../log/read-log";
 import { STATUS } from "../isomorphic/status";
 import { readEntry } from "../zip/zip-reader";
+import { tables as rows } from "../../test/helpers/tables";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
 import { logIntegrationTask } from "../restore/log-integration-task";
 import { openOperations, type TestOperations } from "../../test/helpers/operations";
@@ -63,15 +63,6 @@ function reach(e: TestOperations, phase: Phase): Promise<void> {
 
 const phaseNow = (e: TestOperations): Phase | "idle" => e.runner.running?.phase ?? "idle";
 
-function rows(file: string): Record<string, unknown[]> {
-  const db = new Database(file, { readonly: true });
-  try {
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{ name: string }>;
-    return Object.fromEntries(tables.map(({ name }) => [name, db.prepare(`SELECT rowid AS _rowid, * FROM "${name}" ORDER BY rowid`).all()]));
-  } finally {
-    db.close();
-  }
-}
 
 async function extractSnapshot(archive: string, to: string): Promise<string> {
   fs.writeFileSync(to, await readEntry(archive, "Data/data.sqlite"));

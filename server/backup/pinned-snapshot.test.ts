@@ -15,6 +15,7 @@ import { readLog } from "../log/read-log";
 import { readArchiveManifest } from "../archive/manifest";
 import { STATUS } from "../isomorphic/status";
 import { readEntry } from "../zip/zip-reader";
+import { tables as rows } from "../../test/helpers/tables";
 import { makeTestDatabase, type TestDatabase } from "../../test/helpers/make-database";
 import { openOperations, type TestOperations } from "../../test/helpers/operations";
 import { snapshotSidecars, takePinnedSnapshot } from "./snapshot";
@@ -43,16 +44,6 @@ async function setUp() {
   return { locks, store: data.store, log: data.log };
 }
 
-/** Every table's rows, bookkeeping included (so the last operation is compared too). */
-function rows(file: string): Record<string, unknown[]> {
-  const db = new Database(file, { readonly: true });
-  try {
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{ name: string }>;
-    return Object.fromEntries(tables.map(({ name }) => [name, db.prepare(`SELECT rowid AS _rowid, * FROM "${name}" ORDER BY rowid`).all()]));
-  } finally {
-    db.close();
-  }
-}
 
 function checkFile(file: string): { integrity: string; journalMode: string; lastOperation: number } {
   const db = new Database(file, { readonly: true });

@@ -128,13 +128,4 @@ export async function liveDatabase(dest: S3Destination, opts: { settings?: Parti
   };
 }
 
-/** Every table of a data file, rows in rowid order: what "the same data" means when comparing two files. */
-export function tables(file: string): Record<string, unknown[]> {
-  const db = new Database(file, { readonly: true });
-  try {
-    const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{ name: string }>;
-    return Object.fromEntries(names.map(({ name }) => [name, db.prepare(`SELECT rowid AS _rowid, * FROM "${name}" ORDER BY rowid`).all()]));
-  } finally {
-    db.close();
-  }
-}
+export { tables } from "../helpers/tables";
