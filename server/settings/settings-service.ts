@@ -6,6 +6,7 @@ import { stat, statfs } from "node:fs/promises";
 import type { WebhookSetting } from "../automation/alerts";
 import { webhookToSave } from "../automation/webhook";
 import { DomainError } from "../errors";
+import type { CheckedOffsiteForm } from "../offsite/offsite-form";
 import { formatLocalTime } from "../journal/format-block";
 import type { BackupLocks } from "../locks/backup-locks";
 import { describeCron, validateCron } from "../scheduler/cron";
@@ -35,7 +36,7 @@ export interface SettingsServiceOptions {
    * The Off-site tab (console settings in console.sqlite, checked in server/offsite/offsite-form.ts), saved by the
    * same Save: checked without the network, then `prepare` asks the bucket, then `commit` stores it.
    */
-  offsite?: (raw: unknown) => OffsiteCheck;
+  offsite?: (raw: unknown) => CheckedOffsiteForm;
   /** Called after a save (the scheduler re-reads the schedule). */
   onSaved?: () => void;
   now?: () => Date;
@@ -48,13 +49,6 @@ function asFileError(err: unknown): FileError | null {
   if (!(err instanceof Error) || err.name !== "SettingsFileError") return null;
   const e = err as Error & { line?: number; reason?: string };
   return { line: e.line ?? null, reason: e.reason ?? e.message, message: e.message };
-}
-
-type FieldProblem = { path: string; message: string };
-/** What the off-site form check gives back (its shape, so that this module needs nothing of server/offsite). */
-export interface OffsiteCheck {
-  problems: FieldProblem[];
-  prepare: (() => Promise<{ problems: FieldProblem[]; commit: ((by: string | null) => unknown) | null }>) | null;
 }
 
 const refused = (code: "BAD_REQUEST" | "CONFLICT" | "PRECONDITION_FAILED", message: string) => new DomainError(null, message, { code });

@@ -2,7 +2,7 @@
 // service (server/settings/settings-service.ts), which reads, previews and saves.
 import { z } from "zod";
 import type { SettingsInput } from "../../settings/settings-input";
-import type { OffsiteFormInput, OffsiteFormView } from "../../offsite/offsite-form";
+import type { OffsiteFormInput } from "../../offsite/offsite-form";
 import { adminProcedure, router, viewerProcedure } from "../init";
 
 export const settingsRouter = router({
@@ -22,8 +22,5 @@ export const settingsRouter = router({
       // The Off-site tab, when the admin changed it (console settings in console.sqlite; checked in offsite-form.ts).
       offsite: z.custom<OffsiteFormInput>((v) => typeof v === "object" && v !== null).optional(),
     }))
-    .mutation(async ({ ctx, input, signal }) => {
-      const saved = await ctx.services.settings.save({ ...input, by: ctx.user.username, signal });
-      return { ...saved, offsite: saved.offsite as OffsiteFormView | null };
-    }),
+.mutation(({ ctx, input, signal }) => ctx.services.settings.save({ ...input, by: ctx.user.username, signal })),
 });
